@@ -1,0 +1,34 @@
+# Two entry points for a fresh machine: `make train` and `make test`. Both create the
+# virtual environment on first use and install rnnlab with the pinned versions.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+# Datasets: RNNLAB_DATA if set, else a local mirror at ../shared/data if there is one,
+# else rnnlab downloads into ~/.cache/rnnlab.
+RNNLAB_DATA ?= $(wildcard ../shared/data)
+ifneq ($(RNNLAB_DATA),)
+export RNNLAB_DATA
+endif
+
+.PHONY: train test lint venv clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+train: venv
+	$(PY) -m rnnlab.train $(ARGS)
+
+test: venv
+	$(PY) -m pytest -q $(ARGS)
+
+lint: venv
+	$(PY) -m ruff check rnnlab tests scripts
+
+clean:
+	rm -rf $(VENV) .pytest_cache

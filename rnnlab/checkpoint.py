@@ -1,0 +1,38 @@
+"""Checkpoints that a crash cannot corrupt and a crafted file cannot run code from.
+
+Everything saved is tensors or plain Python values (vocab as a token list, config as a
+dict), so loading uses `torch.load(weights_only=True)`, which refuses pickled objects.
+"""
+
+import os
+from pathlib import Path
+
+import torch
+
+from rnnlab.errors import RnnlabError
+
+FORMAT = "rnnlab-checkpoint-1"
+
+
+def save_checkpoint(path: str | Path, payload: dict) -> None:
+    """Write to a temporary file beside `path`, then rename: the old file survives a crash."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"format": FORMAT, **payload}, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
+    """The payload saved by `save_checkpoint`; a one-line RnnlabError for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise RnnlabError(f"checkpoint {str(path)!r} does not exist "
+                          "(expected the checkpoint.pt of an rnnlab run)")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises several types for foreign or unsafe files
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise RnnlabError(f"{str(path)!r} is not a loadable rnnlab checkpoint: {reason}") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise RnnlabError(f"{str(path)!r} is not an rnnlab checkpoint (expected format {FORMAT})")
+    return payload

@@ -1,0 +1,56 @@
+"""Continue a text prefix with a trained language model (d2l's `predict_ch8`, plus sampling)."""
+
+import logging
+
+import torch
+
+from rnnlab.data.timemachine import preprocess, tokenize
+from rnnlab.data.vocab import Vocab
+from rnnlab.models.lm import RNNLM
+
+log = logging.getLogger(__name__)
+
+
+@torch.no_grad()
+def continue_text(
+    model: RNNLM,
+    vocab: Vocab,
+    prefix: list[str],
+    num_preds: int,
+    temperature: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> list[str]:
+    """The `num_preds` tokens that follow `prefix`.
+
+    The prefix is fed once to warm up the hidden state; then each prediction is fed back.
+    `temperature=0` is greedy (argmax); above 0, tokens are sampled from softmax(logits / T).
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    ids = torch.tensor([vocab[prefix or [" "]]], device=device)  # (1, len(prefix))
+    logits, state = model(ids)
+    predicted = []
+    for _ in range(num_preds):
+        last = logits[0, -1]
+        if temperature > 0:
+            probs = torch.softmax(last.float().cpu() / temperature, dim=-1)
+            token = int(torch.multinomial(probs, 1, generator=generator))
+        else:
+            token = int(last.argmax())
+        predicted.append(token)
+        logits, state = model(torch.tensor([[token]], device=device), state)
+    model.train(was_training)
+    return vocab.to_tokens(predicted)
+
+
+def generate_text(model: RNNLM, vocab: Vocab, token: str, prefix: str, num_preds: int,
+                  temperature: float = 0.0, generator: torch.Generator | None = None) -> str:
+    """`prefix` and its continuation as text; `token` ("char" or "word") says how to split
+    the prefix (cleaned as the corpus was) and join the result; unknown tokens read as `<unk>`."""
+    prefix_tokens = tokenize(preprocess(prefix), token)
+    unknown = sorted({t for t in prefix_tokens if vocab[t] == vocab.unk})
+    if unknown:
+        log.warning("prefix tokens not in the vocabulary, read as <unk>: %s", unknown)
+    predicted = continue_text(model, vocab, prefix_tokens, num_preds, temperature, generator)
+    return ("" if token == "char" else " ").join(prefix_tokens + predicted)

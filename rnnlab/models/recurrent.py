@@ -1,0 +1,56 @@
+"""One place that turns a `model` config into a recurrent stack, scratch or PyTorch's.
+
+Both kinds share one interface (time-major input `(num_steps, batch, features)`, state
+shaped `(num_layers * num_directions, batch, num_hiddens)`, a `(H, C)` pair for LSTM), so
+the task models above never ask which kind they hold.
+"""
+
+import torch
+from torch import nn
+
+from rnnlab.errors import RnnlabError
+from rnnlab.models.scratch import ScratchGRU, ScratchLSTM, ScratchRNN
+
+NN_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+SCRATCH_CELLS = {"rnn": ScratchRNN, "lstm": ScratchLSTM, "gru": ScratchGRU}
+IMPLEMENTATIONS = {"nn": NN_CELLS, "scratch": SCRATCH_CELLS}
+
+
+def build_recurrent(
+    cell: str,
+    impl: str,
+    input_size: int,
+    num_hiddens: int,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    dropout: float = 0.0,
+) -> nn.Module:
+    """A stack of `num_layers` recurrent layers of kind `cell` ("rnn", "lstm", "gru")."""
+    if impl not in IMPLEMENTATIONS:
+        raise RnnlabError(f"model.impl={impl!r} is not one of: {', '.join(IMPLEMENTATIONS)}")
+    cells = IMPLEMENTATIONS[impl]
+    if cell not in cells:
+        raise RnnlabError(f"model.cell={cell!r} is not one of: {', '.join(cells)}")
+    if impl == "scratch":
+        return cells[cell](input_size, num_hiddens, num_layers, bidirectional, dropout)
+    # nn.RNN warns when dropout is set on a single layer; it has no effect there anyway.
+    dropout = dropout if num_layers > 1 else 0.0
+    return cells[cell](input_size, num_hiddens, num_layers, dropout=dropout,
+                       bidirectional=bidirectional)
+
+
+def zero_state(recurrent: nn.Module, batch_size: int, device=None):
+    """The all-zeros initial state for `recurrent`: a tensor, or an `(H, C)` pair for LSTMs."""
+    num_directions = 2 if recurrent.bidirectional else 1
+    shape = (recurrent.num_layers * num_directions, batch_size, recurrent.hidden_size)
+    H = torch.zeros(shape, device=device)
+    if isinstance(recurrent, nn.LSTM | ScratchLSTM):
+        return H, torch.zeros(shape, device=device)
+    return H
+
+
+def detach_state(state):
+    """Cut the graph at a batch boundary: the values carry over, the gradients do not."""
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return None if state is None else state.detach()

@@ -1,0 +1,252 @@
+"""RNN, LSTM and GRU layers written from their gate equations.
+
+They exist to teach and to be ablated against PyTorch's fused modules, so each must be
+a drop-in replacement for `nn.RNN` (tanh) / `nn.LSTM` / `nn.GRU` with `batch_first=False`:
+same constructor sizes, same `(outputs, state)` shapes, same parameter layout (so
+`copy_weights_from` makes them compute the same function, which tests/test_scratch.py
+proves to float64 precision, gradients included).
+
+Shapes, with D = num_directions, L = num_layers, G = gates per cell (1, 4 or 3):
+    X:       (num_steps, batch, input_size)
+    outputs: (num_steps, batch, D * num_hiddens)     last layer, directions concatenated
+    state:   (L * D, batch, num_hiddens)             row = layer * D + direction
+             LSTM: a tuple (H, C) of two such tensors, as nn.LSTM returns it
+
+Speed: the input projection `X @ W_x + b_x` does not depend on the recurrence, so it is
+one matmul over all steps before the time loop; each step then costs one `H @ W_h`.
+"""
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+State = Tensor | tuple[Tensor, Tensor]
+
+# Our names for one (layer, direction)'s tensors -> PyTorch's names for the same tensors.
+NN_NAMES = {"W_x": "weight_ih", "W_h": "weight_hh", "b_x": "bias_ih", "b_h": "bias_hh"}
+
+
+def nn_parameter_name(layer: int, direction: int, which: str) -> str:
+    """PyTorch's name for our tensor `which` ("W_x", "W_h", "b_x" or "b_h"), e.g.
+    `nn_parameter_name(1, 1, "W_x") == "weight_ih_l1_reverse"`. nn stores weights
+    transposed: `W_x == weight_ih.T`."""
+    return f"{NN_NAMES[which]}_l{layer}" + ("_reverse" if direction else "")
+
+
+class GateWeights(nn.Module):
+    """The parameters of one (layer, direction), in PyTorch's gate layout.
+
+    W_x: (input_size, G * num_hiddens)   W_h: (num_hiddens, G * num_hiddens)
+    b_x, b_h: (G * num_hiddens,)
+    The G gates sit side by side along the last dim in nn's order, so `.chunk(G, -1)`
+    splits them. Two biases where one would do for RNN/LSTM, because PyTorch and cuDNN
+    keep two (and GRU needs b_h apart: it sits inside r * (h W_hn + b_hn)).
+    """
+
+    def __init__(self, input_size: int, num_hiddens: int, num_gates: int):
+        super().__init__()
+        bound = 1 / math.sqrt(num_hiddens)  # nn's initialisation
+
+        def uniform(*shape: int) -> nn.Parameter:
+            return nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
+
+        self.W_x = uniform(input_size, num_gates * num_hiddens)
+        self.W_h = uniform(num_hiddens, num_gates * num_hiddens)
+        self.b_x = uniform(num_gates * num_hiddens)
+        self.b_h = uniform(num_gates * num_hiddens)
+
+
+class ScratchRecurrent(nn.Module):
+    """Stacking, directions, dropout and state packing; subclasses give one cell step.
+
+    Internally a state is always a tuple of (batch, num_hiddens) tensors (`(H,)` or
+    `(H, C)`); only `forward`'s arguments and results use nn's packed format.
+    """
+
+    num_gates: int  # G: how many num_hiddens-wide blocks W_x, W_h, b_x, b_h hold
+    num_state_tensors: int = 1  # 2 for LSTM: (H, C)
+    nn_mode: str  # `mode` of the nn module whose weights fit ours ("RNN_TANH", ...)
+
+    def __init__(
+        self,
+        input_size: int,
+        num_hiddens: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        for name, value in [("input_size", input_size), ("num_hiddens", num_hiddens),
+                            ("num_layers", num_layers)]:
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"dropout must be in [0, 1], got {dropout!r}")
+        self.input_size = input_size
+        self.num_hiddens = num_hiddens
+        self.hidden_size = num_hiddens  # nn's name, so code written for nn modules works
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.num_directions = 2 if bidirectional else 1
+        self.dropout = dropout
+        # Layer l > 0 reads both directions of layer l - 1, concatenated.
+        self.weights = nn.ModuleList(
+            GateWeights(input_size if layer == 0 else self.num_directions * num_hiddens,
+                        num_hiddens, self.num_gates)
+            for layer in range(num_layers)
+            for _ in range(self.num_directions)
+        )
+
+    def weights_of(self, layer: int, direction: int) -> GateWeights:
+        """The parameters of `layer` (0 = nearest the input), `direction` (1 = reverse)."""
+        return self.weights[layer * self.num_directions + direction]
+
+    def cell_step(self, XW: Tensor, state: tuple[Tensor, ...], W_h: Tensor,
+                  b_h: Tensor) -> tuple[Tensor, ...]:
+        """One time step. XW: (batch, G * num_hiddens) = x_t @ W_x + b_x, precomputed.
+        Returns the new state, hidden state H first."""
+        raise NotImplementedError
+
+    def forward(self, X: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """X: (num_steps, batch, input_size); state in nn's format, None for zeros.
+        Returns (outputs, state) exactly as the matching nn module does."""
+        if X.dim() != 3 or X.shape[-1] != self.input_size:
+            raise ValueError(f"X must be (num_steps, batch, {self.input_size}), "
+                             f"got {tuple(X.shape)}")
+        states = self._unpack_state(state, X)
+        final_states = []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(self.num_directions):
+                k = layer * self.num_directions + direction
+                # The reverse direction is the forward recurrence on the reversed sequence;
+                # flipping its outputs back lines step t up with the forward half's step t.
+                inputs = X.flip(0) if direction else X
+                Y, final_state = self._run_direction(inputs, states[k], self.weights[k])
+                outputs.append(Y.flip(0) if direction else Y)
+                final_states.append(final_state)
+            X = torch.cat(outputs, dim=-1)  # (num_steps, batch, D * num_hiddens)
+            if layer < self.num_layers - 1:  # as nn: not after the last layer
+                X = nn.functional.dropout(X, self.dropout, self.training)
+        return X, self._pack_state(final_states)
+
+    def _run_direction(self, X: Tensor, state: tuple[Tensor, ...],
+                       w: GateWeights) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """X: (num_steps, batch, in) -> (H for every step: (num_steps, batch, num_hiddens),
+        final state)."""
+        XW = X @ w.W_x + w.b_x  # (num_steps, batch, G * num_hiddens), one matmul
+        Hs = []
+        for XW_t in XW.unbind(0):
+            state = self.cell_step(XW_t, state, w.W_h, w.b_h)
+            Hs.append(state[0])
+        return torch.stack(Hs), state
+
+    def _unpack_state(self, state: State | None, X: Tensor) -> list[tuple[Tensor, ...]]:
+        """nn's packed state -> one tuple of (batch, num_hiddens) tensors per row."""
+        rows = self.num_layers * self.num_directions
+        shape = (rows, X.shape[1], self.num_hiddens)
+        if state is None:
+            zeros = X.new_zeros(shape[1:])
+            return [(zeros,) * self.num_state_tensors] * rows
+        tensors = (state,) if isinstance(state, Tensor) else tuple(state)
+        if len(tensors) != self.num_state_tensors:
+            raise ValueError(f"{type(self).__name__} state must be "
+                             f"{self.num_state_tensors} tensor(s), got {len(tensors)}")
+        for t in tensors:
+            if t.shape != shape:
+                raise ValueError(f"state tensors must be {shape}, got {tuple(t.shape)}")
+        return list(zip(*(t.unbind(0) for t in tensors), strict=True))
+
+    def _pack_state(self, states: list[tuple[Tensor, ...]]) -> State:
+        """One tuple per row -> nn's format: (L * D, batch, num_hiddens), or (H, C)."""
+        packed = tuple(torch.stack(ts) for ts in zip(*states, strict=True))
+        return packed if self.num_state_tensors > 1 else packed[0]
+
+    @torch.no_grad()
+    def copy_weights_from(self, module: nn.RNNBase) -> None:
+        """Copy an nn.RNN (tanh) / nn.LSTM / nn.GRU's parameters into ours, so both compute
+        the same function. Raises ValueError if the cell kind or any size differs."""
+        mode = getattr(module, "mode", type(module).__name__)
+        if mode != self.nn_mode:
+            raise ValueError(f"{type(self).__name__} takes weights from an nn module of "
+                             f"mode {self.nn_mode!r}, got {mode!r}")
+        expected = {"input_size": self.input_size, "hidden_size": self.num_hiddens,
+                    "num_layers": self.num_layers, "bidirectional": self.bidirectional,
+                    "bias": True, "proj_size": 0}
+        for name, value in expected.items():
+            if getattr(module, name, value) != value:
+                raise ValueError(f"{name} differs: {type(module).__name__} has "
+                                 f"{getattr(module, name)!r}, {type(self).__name__} "
+                                 f"needs {value!r}")
+        for layer in range(self.num_layers):
+            for direction in range(self.num_directions):
+                w = self.weights_of(layer, direction)
+                for which in NN_NAMES:
+                    source = getattr(module, nn_parameter_name(layer, direction, which))
+                    target = getattr(w, which)
+                    target.copy_(source.T if target.dim() == 2 else source)
+
+
+class ScratchRNN(ScratchRecurrent):
+    """Elman RNN, a drop-in for `nn.RNN(nonlinearity="tanh")`:
+    H = tanh(X W_x + b_x + H W_h + b_h)."""
+
+    num_gates = 1
+    nn_mode = "RNN_TANH"
+
+    def cell_step(self, XW, state, W_h, b_h):
+        (H,) = state
+        H = torch.tanh(XW + H @ W_h + b_h)
+        return (H,)
+
+
+class ScratchLSTM(ScratchRecurrent):
+    """LSTM, a drop-in for `nn.LSTM` (gates in its order i, f, g, o):
+        I = σ(X W_xi + b_xi + H W_hi + b_hi)       input gate
+        F = σ(X W_xf + b_xf + H W_hf + b_hf)       forget gate
+        C̃ = tanh(X W_xc + b_xc + H W_hc + b_hc)    candidate memory (nn's "g")
+        O = σ(X W_xo + b_xo + H W_ho + b_ho)       output gate
+        C = F ⊙ C + I ⊙ C̃,   H = O ⊙ tanh(C)
+    """
+
+    num_gates = 4
+    num_state_tensors = 2
+    nn_mode = "LSTM"
+
+    def cell_step(self, XW, state, W_h, b_h):
+        H, C = state
+        # I and O mirror the equations (E741 fears they read as 1 and 0).
+        I, F, C_tilde, O = (XW + H @ W_h + b_h).chunk(4, dim=-1)  # noqa: E741  pre-activations
+        I, F, O = torch.sigmoid(I), torch.sigmoid(F), torch.sigmoid(O)  # noqa: E741
+        C_tilde = torch.tanh(C_tilde)
+        C = F * C + I * C_tilde
+        H = O * torch.tanh(C)
+        return H, C
+
+
+class ScratchGRU(ScratchRecurrent):
+    """GRU, a drop-in for `nn.GRU` (gates in its order r, z, n):
+        R = σ(X W_xr + b_xr + H W_hr + b_hr)            reset gate
+        Z = σ(X W_xz + b_xz + H W_hz + b_hz)            update gate
+        N = tanh(X W_xn + b_xn + R ⊙ (H W_hn + b_hn))   candidate state
+        H = (1 - Z) ⊙ N + Z ⊙ H
+
+    The d2l book's candidate is tanh(X W_xn + (R ⊙ H) W_hn + b_n): the reset gate acts
+    before the matmul. We apply it after, as PyTorch and cuDNN do, so that this layer can
+    equal nn.GRU exactly (the two forms are different functions for the same weights),
+    and so all three gates' H-projections stay one matmul per step.
+    """
+
+    num_gates = 3
+    nn_mode = "GRU"
+
+    def cell_step(self, XW, state, W_h, b_h):
+        (H,) = state
+        XW_r, XW_z, XW_n = XW.chunk(3, dim=-1)  # x W_x + b_x, per gate
+        HW_r, HW_z, HW_n = (H @ W_h + b_h).chunk(3, dim=-1)  # H W_h + b_h, per gate
+        R = torch.sigmoid(XW_r + HW_r)
+        Z = torch.sigmoid(XW_z + HW_z)
+        N = torch.tanh(XW_n + R * HW_n)
+        H = (1 - Z) * N + Z * H
+        return (H,)

@@ -1,0 +1,102 @@
+"""Language modelling on a text corpus: next-token cross-entropy, reported as perplexity.
+
+Training perplexity is what the published tables show; validation perplexity, on the
+held-out end of the book, is the honest number.
+"""
+
+import logging
+
+import torch
+from torch.nn import functional as F
+
+from rnnlab.data.sampling import batches, num_batches
+from rnnlab.data.timemachine import load_timemachine
+from rnnlab.generation import generate_text
+from rnnlab.metrics import perplexity
+from rnnlab.models.lm import RNNLM, build_lm
+from rnnlab.models.recurrent import detach_state
+
+log = logging.getLogger(__name__)
+
+
+def evaluation_batches(corpus: torch.Tensor, batch_size: int, num_steps: int):
+    """Every token after the first predicted exactly once: `batch_size` parallel streams,
+    read in windows of `num_steps` (the last window may be shorter), state carried."""
+    stream_len = (len(corpus) - 1) // batch_size
+    if stream_len == 0:
+        batch_size, stream_len = 1, len(corpus) - 1
+    X = corpus[: batch_size * stream_len].reshape(batch_size, stream_len)
+    Y = corpus[1 : batch_size * stream_len + 1].reshape(batch_size, stream_len)
+    for start in range(0, stream_len, num_steps):
+        yield X[:, start : start + num_steps], Y[:, start : start + num_steps]
+
+
+class LanguageModelTask:
+    """Next-token prediction on The Time Machine, character or word level."""
+
+    objective = "val/perplexity"
+    metric_tags = ["train/perplexity", "val/perplexity", "train/tokens_per_sec"]
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        data = cfg.data
+        self.corpus = load_timemachine(data.root, data.token, data.min_freq, data.val_fraction,
+                                       data.download)
+        self.vocab = self.corpus.vocab
+        self.seed = cfg.seed
+
+    def build_model(self) -> RNNLM:
+        if self.cfg.model.bidirectional:
+            log.warning("model.bidirectional=true: a bidirectional language model sees the "
+                        "tokens it predicts, so its perplexities and samples are not meaningful")
+        return build_lm(len(self.vocab), self.cfg.model)
+
+    def train_batches(self, epoch: int):
+        # One generator per epoch, seeded from (seed, epoch): a resumed run sees the same data.
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        data = self.cfg.data
+        return batches(self.corpus.train, data.batch_size, data.num_steps, data.sampling,
+                       generator)
+
+    def num_train_batches(self) -> int:
+        data = self.cfg.data
+        return num_batches(len(self.corpus.train), data.batch_size, data.num_steps, data.sampling)
+
+    def training_loss(self, model, batch, state):
+        """batch: X, Y of shape (batch, num_steps). Sequential batches continue each other, so
+        the state carries over (detached: gradients stop at the batch boundary); random
+        batches are unrelated, so each starts from zeros."""
+        X, Y = batch
+        state = detach_state(state) if self.cfg.data.sampling == "sequential" else None
+        logits, state = model(X, state)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
+        return loss, Y.numel(), state
+
+    def train_metrics(self, mean_loss: float) -> dict:
+        return {"train/perplexity": perplexity(mean_loss)}
+
+    @torch.no_grad()
+    def evaluate(self, model) -> dict:
+        was_training = model.training
+        model.eval()
+        device = next(model.parameters()).device
+        total, count, state = torch.zeros((), device=device), 0, None
+        for X, Y in evaluation_batches(self.corpus.val, self.cfg.data.batch_size,
+                                       self.cfg.data.num_steps):
+            logits, state = model(X.to(device), state)
+            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                     Y.to(device).reshape(-1), reduction="sum")
+            count += Y.numel()
+        model.train(was_training)
+        mean_loss = total.item() / count
+        return {"val/loss": mean_loss, "val/perplexity": perplexity(mean_loss)}
+
+    def log_samples(self, model, logger, epoch: int) -> None:
+        task = self.cfg.task
+        text = generate_text(model, self.vocab, self.cfg.data.token, task.sample_prefix,
+                             task.sample_length)
+        logger.text("sample", text, epoch)
+
+    def checkpoint_extras(self) -> dict:
+        return {"vocab": self.vocab.to_list(), "token": self.cfg.data.token}
+

@@ -1,0 +1,101 @@
+"""The Hydra entry point: compose the config → build task, model, optimizer → fit → report.
+
+    python -m rnnlab.train                          # the default job (char-level LSTM)
+    python -m rnnlab.train model=gru optim=sgd optim.lr=1
+    python -m rnnlab.train -m model=lstm,gru        # a multirun, one directory per job
+"""
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import hydra
+import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from rnnlab.checkpoint import load_checkpoint, save_checkpoint
+from rnnlab.engine import fit
+from rnnlab.errors import RnnlabError
+from rnnlab.logging import RunLogger
+from rnnlab.tasks import build_task
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(name: str) -> torch.device:
+    """"auto" → CUDA when present, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RnnlabError("trainer.device='cuda' but no CUDA device is available (use auto or cpu)")
+    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
+        raise RnnlabError(f"trainer.device={name!r} is not one of: auto, cpu, cuda")
+    return torch.device(name)
+
+
+def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
+    """Run one experiment in `run_dir` and return its metrics.json content."""
+    torch.manual_seed(cfg.seed)
+    if cfg.trainer.num_threads:
+        torch.set_num_threads(cfg.trainer.num_threads)
+    device = resolve_device(cfg.trainer.device)
+    task = build_task(cfg)
+    model = task.build_model().to(device)
+    optimizer = instantiate(cfg.optim, params=model.parameters())
+    config = OmegaConf.to_container(cfg, resolve=True)
+
+    checkpoint_path = run_dir / "checkpoint.pt"
+    start_epoch = 0
+    if cfg.trainer.get("resume") and checkpoint_path.exists():
+        saved = load_checkpoint(checkpoint_path, map_location=device)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        torch.set_rng_state(saved["rng_state"])
+        start_epoch = saved["epoch"]
+        log.info("resuming from %s after epoch %d", checkpoint_path, start_epoch)
+
+    def save(epoch: int) -> None:
+        save_checkpoint(checkpoint_path, {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "epoch": epoch, "rng_state": torch.get_rng_state(), "config": config,
+            **task.checkpoint_extras(),
+        })
+
+    logger = RunLogger(run_dir, purge_step=start_epoch + 1 if start_epoch else None)
+    start = time.perf_counter()
+    try:
+        result = fit(task, model, optimizer, cfg.trainer, device, logger, start_epoch, save)
+        metrics = {
+            "task": cfg.task.name, "model": model_name, "status": result.status,
+            "objective": task.objective.replace("/", "_"),
+            **{tag.replace("/", "_"): value for tag, value in result.last_metrics.items()},
+            "tokens_per_sec": result.tokens_per_sec, "epochs": result.epochs,
+            "wall_seconds": time.perf_counter() - start,
+            "num_params": sum(p.numel() for p in model.parameters()),
+        }
+        logger.finish(config, metrics, task.metric_tags)
+    finally:
+        logger.close()
+    log.info("%s: %s", run_dir, {k: v for k, v in metrics.items() if k in (
+        "status", "train_perplexity", "val_perplexity", "tokens_per_sec", "wall_seconds")})
+    return metrics
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def main(cfg: DictConfig) -> float | None:
+    """Returns the task's objective (e.g. validation perplexity) for sweepers to minimise."""
+    hydra_cfg = HydraConfig.get()
+    try:
+        metrics = train(cfg, Path(hydra_cfg.runtime.output_dir),
+                        hydra_cfg.runtime.choices.get("model", "custom"))
+    except RnnlabError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    return metrics.get(metrics["objective"])  # None when the run diverged before any epoch
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The scratch layers compute exactly what nn.RNN / nn.LSTM / nn.GRU compute.
+
+Each case copies an nn module's weights into the scratch layer, runs both on one input
+in float64, and compares outputs, final states, every parameter gradient and the input
+gradient. Agreement to float64 precision on all of them leaves no room for a wrong
+gate order, a missing bias, a misplaced reset gate or a direction not flipped back.
+"""
+
+import itertools
+
+import pytest
+import torch
+from torch import nn
+
+from rnnlab.models.scratch import (
+    NN_NAMES,
+    ScratchGRU,
+    ScratchLSTM,
+    ScratchRNN,
+    nn_parameter_name,
+)
+
+PAIRS = {"rnn": (nn.RNN, ScratchRNN), "lstm": (nn.LSTM, ScratchLSTM), "gru": (nn.GRU, ScratchGRU)}
+NUM_STEPS, BATCH, INPUT_SIZE, NUM_HIDDENS = 5, 3, 4, 6
+ATOL = 1e-10
+
+
+def build_pair(cell, num_layers, bidirectional, dropout=0.0):
+    """An nn module and a scratch layer holding the same float64 weights."""
+    nn_class, scratch_class = PAIRS[cell]
+    reference = nn_class(INPUT_SIZE, NUM_HIDDENS, num_layers, dropout=dropout,
+                         bidirectional=bidirectional).double()
+    scratch = scratch_class(INPUT_SIZE, NUM_HIDDENS, num_layers, bidirectional,
+                            dropout).double()
+    scratch.copy_weights_from(reference)
+    return reference, scratch
+
+
+def as_tuple(state):
+    return state if isinstance(state, tuple) else (state,)
+
+
+def random_state(cell, num_layers, num_directions, generator):
+    shape = (num_layers * num_directions, BATCH, NUM_HIDDENS)
+    tensors = [torch.randn(shape, dtype=torch.float64, generator=generator)
+               for _ in range(2 if cell == "lstm" else 1)]
+    return tuple(tensors) if cell == "lstm" else tensors[0]
+
+
+def run(module, X, state, probes):
+    """Forward, then backprop the fixed random linear function sum(probe * result) of
+    outputs and final state, so every output and state element gets its own gradient."""
+    X = X.clone().requires_grad_()
+    if state is not None:  # each module gets its own leaf copies, to compare their grads
+        state = tuple(s.clone().requires_grad_() for s in as_tuple(state))
+        state = state if len(state) > 1 else state[0]
+    outputs, final_state = module(X, state)
+    results = (outputs, *as_tuple(final_state))
+    sum((probe * result).sum() for probe, result in zip(probes, results, strict=True)).backward()
+    state_grads = () if state is None else tuple(s.grad for s in as_tuple(state))
+    return results, X.grad, state_grads
+
+
+@pytest.mark.parametrize("initial_state", ["zeros", "random"])
+@pytest.mark.parametrize(
+    "cell, num_layers, bidirectional",
+    list(itertools.product(PAIRS, [1, 2], [False, True])),
+)
+def test_equals_nn_forward_and_backward(cell, num_layers, bidirectional, initial_state):
+    generator = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    reference, scratch = build_pair(cell, num_layers, bidirectional)
+    num_directions = 2 if bidirectional else 1
+    X = torch.randn(NUM_STEPS, BATCH, INPUT_SIZE, dtype=torch.float64, generator=generator)
+    state = (None if initial_state == "zeros"
+             else random_state(cell, num_layers, num_directions, generator))
+    state_shape = (num_layers * num_directions, BATCH, NUM_HIDDENS)
+    result_shapes = [(NUM_STEPS, BATCH, num_directions * NUM_HIDDENS)]
+    result_shapes += [state_shape] * (2 if cell == "lstm" else 1)
+    probes = [torch.randn(s, dtype=torch.float64, generator=generator) for s in result_shapes]
+
+    expected, expected_X_grad, expected_state_grads = run(reference, X, state, probes)
+    actual, actual_X_grad, actual_state_grads = run(scratch, X, state, probes)
+
+    for want, got in zip(expected, actual, strict=True):
+        assert got.shape == want.shape
+        torch.testing.assert_close(got, want, atol=ATOL, rtol=0)
+    torch.testing.assert_close(actual_X_grad, expected_X_grad, atol=ATOL, rtol=0)
+    for want, got in zip(expected_state_grads, actual_state_grads, strict=True):
+        torch.testing.assert_close(got, want, atol=ATOL, rtol=0)
+    for layer, direction in itertools.product(range(num_layers), range(num_directions)):
+        weights = scratch.weights_of(layer, direction)
+        for which in NN_NAMES:
+            want = getattr(reference, nn_parameter_name(layer, direction, which)).grad
+            got = getattr(weights, which).grad
+            torch.testing.assert_close(got, want.T if got.dim() == 2 else want,
+                                       atol=ATOL, rtol=0, msg=f"{which} l{layer} d{direction}")
+
+
+@pytest.mark.parametrize("cell", PAIRS)
+def test_shapes_and_attributes_match_nn(cell):
+    reference, scratch = build_pair(cell, num_layers=2, bidirectional=True)
+    for name in ["input_size", "hidden_size", "num_layers", "bidirectional"]:
+        assert getattr(scratch, name) == getattr(reference, name)
+    assert scratch.num_hiddens == NUM_HIDDENS and scratch.num_directions == 2
+    # Same number of trainable numbers: the layouts correspond one to one.
+    assert (sum(p.numel() for p in scratch.parameters())
+            == sum(p.numel() for p in reference.parameters()))
+
+
+@pytest.mark.parametrize("cell", PAIRS)
+def test_dropout_is_off_in_eval_and_on_in_training(cell):
+    torch.manual_seed(0)
+    reference, scratch = build_pair(cell, num_layers=2, bidirectional=True, dropout=0.5)
+    X = torch.randn(NUM_STEPS, BATCH, INPUT_SIZE, dtype=torch.float64)
+    reference.eval()
+    scratch.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(scratch(X)[0], reference(X)[0], atol=ATOL, rtol=0)
+        scratch.train()
+        torch.manual_seed(1)
+        first = scratch(X)[0]
+        torch.manual_seed(2)
+        assert not torch.allclose(first, scratch(X)[0])  # masks differ: dropout is live
+
+
+def test_single_layer_ignores_dropout_like_nn():
+    torch.manual_seed(0)
+    reference, scratch = build_pair("lstm", num_layers=1, bidirectional=False)
+    scratch.dropout = 0.9  # nothing follows the last layer, so nothing is dropped
+    X = torch.randn(NUM_STEPS, BATCH, INPUT_SIZE, dtype=torch.float64)
+    with torch.no_grad():
+        torch.testing.assert_close(scratch(X)[0], reference(X)[0], atol=ATOL, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "scratch, module",
+    [
+        (ScratchLSTM(4, 6), nn.GRU(4, 6)),  # wrong cell kind
+        (ScratchRNN(4, 6), nn.RNN(4, 6, nonlinearity="relu")),  # we only do tanh
+        (ScratchGRU(4, 6), nn.GRU(5, 6)),  # input_size
+        (ScratchGRU(4, 6), nn.GRU(4, 7)),  # hidden size
+        (ScratchLSTM(4, 6, num_layers=2), nn.LSTM(4, 6)),
+        (ScratchLSTM(4, 6), nn.LSTM(4, 6, bidirectional=True)),
+        (ScratchLSTM(4, 6), nn.LSTM(4, 6, bias=False)),
+        (ScratchLSTM(4, 6), nn.LSTM(4, 6, proj_size=3)),
+        (ScratchRNN(4, 6), nn.Linear(4, 6)),  # not recurrent at all
+    ],
+)
+def test_copy_weights_from_mismatch_raises(scratch, module):
+    with pytest.raises(ValueError):
+        scratch.copy_weights_from(module)
+
+
+def test_bad_inputs_raise_value_error():
+    with pytest.raises(ValueError, match="num_hiddens"):
+        ScratchGRU(4, 0)
+    with pytest.raises(ValueError, match="dropout"):
+        ScratchGRU(4, 6, dropout=1.5)
+    lstm = ScratchLSTM(4, 6)
+    with pytest.raises(ValueError, match="num_steps"):
+        lstm(torch.randn(5, 3, 7))
+    with pytest.raises(ValueError, match="2 tensor"):
+        lstm(torch.randn(5, 3, 4), torch.zeros(1, 3, 6))
+    with pytest.raises(ValueError, match="state tensors must be"):
+        lstm(torch.randn(5, 3, 4), (torch.zeros(1, 2, 6), torch.zeros(1, 2, 6)))
+
+
+def test_nn_parameter_name():
+    assert nn_parameter_name(0, 0, "W_x") == "weight_ih_l0"
+    assert nn_parameter_name(1, 1, "b_h") == "bias_hh_l1_reverse"
