@@ -49,7 +49,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
 
     checkpoint_path = run_dir / "checkpoint.pt"
     start_epoch = 0
-    if cfg.trainer.get("resume") and checkpoint_path.exists():
+    if cfg.trainer.resume and checkpoint_path.exists():
         saved = load_checkpoint(checkpoint_path, map_location=device)
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])

@@ -10,7 +10,7 @@ import torch
 from torch.nn import functional as F
 
 from rnnlab.data.sampling import batches, num_batches
-from rnnlab.data.timemachine import load_timemachine
+from rnnlab.data.timemachine import LMCorpus, load_timemachine
 from rnnlab.generation import generate_text
 from rnnlab.metrics import perplexity
 from rnnlab.models.lm import RNNLM, build_lm
@@ -37,11 +37,12 @@ class LanguageModelTask:
     objective = "val/perplexity"
     metric_tags = ["train/perplexity", "val/perplexity", "train/tokens_per_sec"]
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, corpus: LMCorpus | None = None):
+        """`corpus` replaces the book (tests, or your own text via `corpus_from_text`)."""
         self.cfg = cfg
         data = cfg.data
-        self.corpus = load_timemachine(data.root, data.token, data.min_freq, data.val_fraction,
-                                       data.download)
+        self.corpus = corpus or load_timemachine(data.root, data.token, data.min_freq,
+                                                 data.val_fraction, data.download)
         self.vocab = self.corpus.vocab
         self.seed = cfg.seed
 
