@@ -1,0 +1,72 @@
+"""Checkpoints: atomic writes, clear errors, and no code execution from crafted files."""
+
+import os
+import pickle
+
+import pytest
+import torch
+
+from rnnlab.checkpoint import FORMAT, load_checkpoint, save_checkpoint
+from rnnlab.errors import RnnlabError
+
+
+def test_round_trip_keeps_tensors_and_plain_values(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"model": {"w": torch.arange(3.0)}, "vocab": ["<unk>", "a"],
+                           "epoch": 2})
+    saved = load_checkpoint(path)
+    assert saved["format"] == FORMAT
+    assert saved["vocab"] == ["<unk>", "a"] and saved["epoch"] == 2
+    assert torch.equal(saved["model"]["w"], torch.arange(3.0))
+    assert os.listdir(tmp_path) == ["checkpoint.pt"]
+
+
+def test_interrupted_write_leaves_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"epoch": 1})
+
+    def crash_midway(obj, f, *args, **kwargs):
+        with open(f, "wb") as handle:
+            handle.write(b"half a checkpoint")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", crash_midway)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, {"epoch": 2})
+    monkeypatch.undo()
+    assert load_checkpoint(path)["epoch"] == 1
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(RnnlabError, match="does not exist"):
+        load_checkpoint(tmp_path / "nope.pt")
+
+
+def test_foreign_file_is_refused(tmp_path):
+    text = tmp_path / "notes.pt"
+    text.write_text("not a checkpoint")
+    with pytest.raises(RnnlabError, match="not a loadable rnnlab checkpoint"):
+        load_checkpoint(text)
+    plain = tmp_path / "plain.pt"
+    torch.save({"weights": torch.ones(2)}, plain)
+    with pytest.raises(RnnlabError, match="not an rnnlab checkpoint"):
+        load_checkpoint(plain)
+
+
+class CodePayload:
+    """Unpickling this would run `touch`: weights_only loading must refuse it."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_pickle_with_code_payload_is_refused_and_not_run(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    torch.save({"format": FORMAT, "model": CodePayload(marker)}, path, pickle_module=pickle)
+    with pytest.raises(RnnlabError, match="not a loadable rnnlab checkpoint"):
+        load_checkpoint(path)
+    assert not marker.exists()
