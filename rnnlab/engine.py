@@ -53,7 +53,7 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def train_epoch(task, model, optimizer, trainer_cfg, device, epoch: int, progress) -> tuple:
+def train_epoch(task, model, optimizer, trainer_cfg, device, progress) -> tuple:
     """One pass over the task's training batches → (mean loss, tokens, seconds)."""
     model.train()
     parameters = [p for p in model.parameters() if p.requires_grad]
@@ -94,7 +94,7 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
                         desc=f"epoch {epoch}/{trainer_cfg.max_epochs}",
                         disable=None if trainer_cfg.progress_bar else True)  # None: TTY only
         train_loss, tokens, seconds = train_epoch(task, model, optimizer, trainer_cfg, device,
-                                                  epoch, progress)
+                                                  progress)
         progress.close()
         result.train_tokens += tokens
         result.train_seconds += seconds
