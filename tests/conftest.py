@@ -1,6 +1,7 @@
 """Shared fixtures: composed Hydra configs and a small synthetic corpus, so most tests
 need neither the real datasets nor a run directory under outputs/."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,13 @@ def tiny_corpus():
     """A corpus with an obvious pattern: a model that learns it has perplexity near 1."""
     text = "the time machine is here " * 80
     return corpus_from_text(text, token="char", val_fraction=0.1)
+
+
+@pytest.fixture
+def real_data_dir() -> Path:
+    """$RNNLAB_DATA when it holds the real book (CI points it at ../shared/data); tests that
+    need the real files skip without it."""
+    root = Path(os.environ.get("RNNLAB_DATA") or "/nonexistent").expanduser()
+    if not (root / "timemachine.txt").is_file():
+        pytest.skip("RNNLAB_DATA does not point at a folder holding timemachine.txt")
+    return root

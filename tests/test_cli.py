@@ -1,17 +1,11 @@
 """The command lines as a user runs them: one-line errors, multiruns, generation."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("RNNLAB_DATA", "")).expanduser()
-needs_book = pytest.mark.skipif(not (DATA / "timemachine.txt").is_file(),
-                                reason="RNNLAB_DATA has no timemachine.txt")
 FAST = ["model.num_hiddens=8", "trainer.max_epochs=1", "data.batch_size=64",
         "task.sample_length=5"]
 
@@ -42,8 +36,7 @@ def test_generate_without_checkpoint_is_one_line(tmp_path):
     assert_one_line_error(result, "missing.pt", "does not exist")
 
 
-@needs_book
-def test_multirun_then_generate(tmp_path):
+def test_multirun_then_generate(tmp_path, real_data_dir):
     sweep = tmp_path / "sweep"
     result = run("rnnlab.train", "-m", "model=lstm,gru", f"hydra.sweep.dir={sweep}", *FAST)
     assert result.returncode == 0, result.stderr

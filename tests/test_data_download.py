@@ -6,7 +6,6 @@ import os
 import re
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -27,12 +26,6 @@ def _register(monkeypatch, url="file:///nowhere/toy.txt", sha1=None, **kw) -> Da
     monkeypatch.setitem(DATASETS, "toy", entry)
     return entry
 
-
-def _real_data_dir() -> Path:
-    root = os.environ.get("RNNLAB_DATA")
-    if not root or not (Path(root).expanduser() / "timemachine.txt").is_file():
-        pytest.skip("RNNLAB_DATA does not point at a folder holding timemachine.txt")
-    return Path(root).expanduser()
 
 
 def test_registry_has_the_three_datasets_with_checksums():
@@ -153,8 +146,8 @@ def test_download_timeout_is_passed_to_urlopen(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["timemachine", "fra-eng", "aclImdb"])
-def test_real_data_files_pass_their_checksums(name):
-    root = _real_data_dir()
+def test_real_data_files_pass_their_checksums(name, real_data_dir):
+    root = real_data_dir
     if not (root / DATASETS[name].file_name).is_file():
         pytest.skip(f"{DATASETS[name].file_name} is not in {root}")
     path = fetch(name, str(root), download=False)

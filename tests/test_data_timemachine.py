@@ -1,8 +1,6 @@
 """timemachine: d2l's preprocessing, tokenisation, and a validation split that is the end
 of the text."""
 
-import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,12 +10,6 @@ from rnnlab.errors import RnnlabError
 
 TEXT = "The Time Machine, by H. G. Wells [1898]\n\nI. The Time Traveller (for so it will be"
 
-
-def _real_data_dir() -> Path:
-    root = os.environ.get("RNNLAB_DATA")
-    if not root or not (Path(root).expanduser() / "timemachine.txt").is_file():
-        pytest.skip("RNNLAB_DATA does not point at a folder holding timemachine.txt")
-    return Path(root).expanduser()
 
 
 def test_preprocess_keeps_lowercase_letters_and_single_spaces():
@@ -84,8 +76,8 @@ def test_non_utf8_file_names_the_file(monkeypatch, tmp_path):
         load_timemachine(root=str(tmp_path), download=False)
 
 
-def test_real_book_char_vocab_has_28_entries():
-    corpus = load_timemachine(root=str(_real_data_dir()), download=False)
+def test_real_book_char_vocab_has_28_entries(real_data_dir):
+    corpus = load_timemachine(root=str(real_data_dir), download=False)
     assert len(corpus.vocab) == 28
     assert corpus.vocab.idx_to_token[:3] == ["<unk>", " ", "e"]  # d2l's order
     total = len(corpus.train) + len(corpus.val)
