@@ -4,7 +4,7 @@ import logging
 
 import torch
 
-from rnnlab.data.timemachine import preprocess, tokenize
+from rnnlab.data.timemachine import detokenize, preprocess, tokenize
 from rnnlab.data.vocab import Vocab
 from rnnlab.models.lm import RNNLM
 
@@ -53,4 +53,4 @@ def generate_text(model: RNNLM, vocab: Vocab, token: str, prefix: str, num_preds
     if unknown:
         log.warning("prefix tokens not in the vocabulary, read as <unk>: %s", unknown)
     predicted = continue_text(model, vocab, prefix_tokens, num_preds, temperature, generator)
-    return ("" if token == "char" else " ").join(prefix_tokens + predicted)
+    return detokenize(prefix_tokens + predicted, token)

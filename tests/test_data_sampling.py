@@ -6,6 +6,7 @@ import torch
 
 from rnnlab.data.sampling import (
     batches,
+    evaluation_batches,
     num_batches,
     random_batches,
     sequential_batches,
@@ -108,3 +109,15 @@ def test_too_short_corpus_names_sizes_and_length(sampling):
 def test_shortest_allowed_corpus_gives_a_batch_for_every_offset(sampler):
     n = (BATCH_SIZE + 1) * NUM_STEPS
     assert all(len(_epoch(sampler, seed, n=n)) >= 1 for seed in range(20))
+
+
+@pytest.mark.parametrize(("n", "batch_size"), [(N, BATCH_SIZE), (4, 10)])
+def test_evaluation_batches_predict_every_token_after_the_first_once(n, batch_size):
+    epoch = list(evaluation_batches(torch.arange(n), batch_size, NUM_STEPS))
+    targets = torch.cat([Y.reshape(-1) for _, Y in epoch])
+    usable = (n - 1) // batch_size * batch_size if (n - 1) // batch_size else n - 1
+    assert sorted(targets.tolist()) == list(range(1, usable + 1))
+    for X, Y in epoch:
+        assert torch.equal(Y, X + 1)
+    for (X, _), (X_next, _) in zip(epoch, epoch[1:], strict=False):
+        assert torch.equal(X_next[:, 0], X[:, -1] + 1)  # streams continue: state is carried

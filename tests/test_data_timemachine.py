@@ -5,7 +5,13 @@ of the text."""
 import pytest
 import torch
 
-from rnnlab.data.timemachine import corpus_from_text, load_timemachine, preprocess, tokenize
+from rnnlab.data.timemachine import (
+    corpus_from_text,
+    detokenize,
+    load_timemachine,
+    preprocess,
+    tokenize,
+)
 from rnnlab.errors import RnnlabError
 
 TEXT = "The Time Machine, by H. G. Wells [1898]\n\nI. The Time Traveller (for so it will be"
@@ -82,3 +88,9 @@ def test_real_book_char_vocab_has_28_entries(real_data_dir):
     assert corpus.vocab.idx_to_token[:3] == ["<unk>", " ", "e"]  # d2l's order
     total = len(corpus.train) + len(corpus.val)
     assert len(corpus.val) == total // 10
+
+
+@pytest.mark.parametrize("token", ["char", "word"])
+def test_detokenize_inverts_tokenize_on_preprocessed_text(token):
+    text = preprocess(TEXT).strip()
+    assert detokenize(tokenize(text, token), token) == text

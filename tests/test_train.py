@@ -110,3 +110,20 @@ def test_bidirectional_lm_warns(tmp_path, synthetic_book, caplog):
         train(compose_config(TINY + ["model.bidirectional=true", "trainer.max_epochs=1"]),
               tmp_path, "lstm")
     assert "not meaningful" in caplog.text
+
+
+@pytest.mark.parametrize("model", ["lstm", "gru_scratch", "lstm_scratch"])
+def test_begin_state_is_the_zero_state(model):
+    import torch
+
+    from rnnlab.models.lm import build_lm
+
+    lm = build_lm(7, compose_config([f"model={model}", "model.num_hiddens=4"]).model).eval()
+    X = torch.randint(7, (3, 5))
+    with torch.no_grad():
+        implicit, _ = lm(X)
+        explicit, _ = lm(X, lm.begin_state(batch_size=3))
+    assert torch.equal(implicit, explicit)
+    state = lm.begin_state(batch_size=3)
+    shapes = [s.shape for s in (state if isinstance(state, tuple) else (state,))]
+    assert shapes == [(2, 3, 4)] * (2 if "lstm" in model else 1)  # 2 layers by default

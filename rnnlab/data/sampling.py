@@ -43,15 +43,23 @@ def sequential_batches(
     """`batch_size` contiguous streams after a random offset, walked `num_steps` at a time:
     X_{k+1}[i, 0] is the token after X_k[i, -1]. corpus: (num_tokens,) int64 ids."""
     _check_fits(len(corpus), batch_size, num_steps)
-    offset = _random_offset(num_steps, generator)
-    num_tokens = (len(corpus) - offset - 1) // batch_size * batch_size
-    Xs = corpus[offset : offset + num_tokens].view(batch_size, -1)
-    Ys = corpus[offset + 1 : offset + 1 + num_tokens].view(batch_size, -1)
+    Xs, Ys = _streams(corpus, batch_size, offset=_random_offset(num_steps, generator))
     for start in range(0, Xs.shape[1] // num_steps * num_steps, num_steps):
         yield (
             Xs[:, start : start + num_steps].contiguous(),
             Ys[:, start : start + num_steps].contiguous(),
         )
+
+
+def evaluation_batches(corpus: torch.Tensor, batch_size: int, num_steps: int) -> Iterator[Batch]:
+    """Every token after the first predicted exactly once, for held-out perplexity: the
+    sequential layout with no offset and no dropped tail window (the last one may be
+    shorter than num_steps). A corpus too short for `batch_size` streams is read as one."""
+    if (len(corpus) - 1) // batch_size == 0:
+        batch_size = 1
+    Xs, Ys = _streams(corpus, batch_size, offset=0)
+    for start in range(0, Xs.shape[1], num_steps):
+        yield Xs[:, start : start + num_steps], Ys[:, start : start + num_steps]
 
 
 def num_batches(corpus_len: int, batch_size: int, num_steps: int, sampling: str) -> int:
@@ -76,6 +84,15 @@ def batches(
     _check_fits(len(corpus), batch_size, num_steps)
     sampler = random_batches if sampling == "random" else sequential_batches
     return sampler(corpus, batch_size, num_steps, generator)
+
+
+def _streams(corpus: torch.Tensor, batch_size: int, offset: int) -> Batch:
+    """The corpus from `offset` as `batch_size` contiguous rows, and the same rows one token
+    on: (batch_size, stream_len) each, the tail that does not fill a row dropped."""
+    num_tokens = (len(corpus) - offset - 1) // batch_size * batch_size
+    Xs = corpus[offset : offset + num_tokens].view(batch_size, -1)
+    Ys = corpus[offset + 1 : offset + 1 + num_tokens].view(batch_size, -1)
+    return Xs, Ys
 
 
 def _random_offset(num_steps: int, generator: torch.Generator) -> int:

@@ -41,6 +41,13 @@ def tokenize(text: str, token: str) -> list[str]:
     return list(text) if token == "char" else text.split()
 
 
+def detokenize(tokens: list[str], token: str) -> str:
+    """The inverse of `tokenize` on preprocessed text: characters join with nothing, words
+    with spaces."""
+    _check_token(token)
+    return ("" if token == "char" else " ").join(tokens)
+
+
 def corpus_from_text(
     text: str,
     token: str = "char",

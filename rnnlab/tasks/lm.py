@@ -9,8 +9,9 @@ import logging
 import torch
 from torch.nn import functional as F
 
-from rnnlab.data.sampling import batches, num_batches
+from rnnlab.data.sampling import batches, evaluation_batches, num_batches
 from rnnlab.data.timemachine import LMCorpus, load_timemachine
+from rnnlab.engine import move_to
 from rnnlab.generation import generate_text
 from rnnlab.metrics import perplexity
 from rnnlab.models.lm import RNNLM, build_lm
@@ -18,17 +19,6 @@ from rnnlab.models.recurrent import detach_state
 
 log = logging.getLogger(__name__)
 
-
-def evaluation_batches(corpus: torch.Tensor, batch_size: int, num_steps: int):
-    """Every token after the first predicted exactly once: `batch_size` parallel streams,
-    read in windows of `num_steps` (the last window may be shorter), state carried."""
-    stream_len = (len(corpus) - 1) // batch_size
-    if stream_len == 0:
-        batch_size, stream_len = 1, len(corpus) - 1
-    X = corpus[: batch_size * stream_len].reshape(batch_size, stream_len)
-    Y = corpus[1 : batch_size * stream_len + 1].reshape(batch_size, stream_len)
-    for start in range(0, stream_len, num_steps):
-        yield X[:, start : start + num_steps], Y[:, start : start + num_steps]
 
 
 class LanguageModelTask:
@@ -44,7 +34,6 @@ class LanguageModelTask:
         self.corpus = corpus or load_timemachine(data.root, data.token, data.min_freq,
                                                  data.val_fraction, data.download)
         self.vocab = self.corpus.vocab
-        self.seed = cfg.seed
 
     def build_model(self) -> RNNLM:
         if self.cfg.model.bidirectional:
@@ -54,7 +43,7 @@ class LanguageModelTask:
 
     def train_batches(self, epoch: int):
         # One generator per epoch, seeded from (seed, epoch): a resumed run sees the same data.
-        generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        generator = torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
         data = self.cfg.data
         return batches(self.corpus.train, data.batch_size, data.num_steps, data.sampling,
                        generator)
@@ -84,9 +73,10 @@ class LanguageModelTask:
         total, count, state = torch.zeros((), device=device), 0, None
         for X, Y in evaluation_batches(self.corpus.val, self.cfg.data.batch_size,
                                        self.cfg.data.num_steps):
-            logits, state = model(X.to(device), state)
-            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                     Y.to(device).reshape(-1), reduction="sum")
+            X, Y = move_to((X, Y), device)
+            logits, state = model(X, state)
+            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1),
+                                     reduction="sum")
             count += Y.numel()
         model.train(was_training)
         mean_loss = total.item() / count
