@@ -104,10 +104,13 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
     runs: the checkpoint hook, which sees `result.best_epoch == epoch` when this epoch
     improved. It is skipped for a diverged epoch, so the last checkpoint stays the last
     finite one. With `trainer_cfg.early_stopping_patience = n`, training stops once n
-    epochs in a row have not improved the objective.
+    epochs in a row have not improved the objective; with `trainer_cfg.max_train_seconds = t`
+    it stops after the epoch in which training time (this process's) passes t seconds, which
+    gives each trial of a search the same budget whatever its model size.
     """
     direction = getattr(task, "objective_direction", "minimize")
     patience = trainer_cfg.get("early_stopping_patience")
+    budget = trainer_cfg.get("max_train_seconds")
     result = FitResult(epochs=start_epoch, best_epoch=best[0], best_value=best[1])
     for epoch in range(start_epoch + 1, trainer_cfg.max_epochs + 1):
         batches = task.train_batches(epoch)
@@ -140,5 +143,10 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
                 and epoch - result.best_epoch >= patience:
             log.info("early stopping: %s has not improved for %d epochs (best %.4g at epoch %d)",
                      task.objective, patience, result.best_value, result.best_epoch)
+            break
+        if budget is not None and result.train_seconds >= budget \
+                and epoch < trainer_cfg.max_epochs:
+            log.info("time budget: %.0f s of training reached after epoch %d "
+                     "(max_train_seconds=%s)", result.train_seconds, epoch, budget)
             break
     return result

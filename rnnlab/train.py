@@ -3,6 +3,7 @@
     python -m rnnlab.train                          # the default job (char-level LSTM)
     python -m rnnlab.train model=gru optim=sgd optim.lr=1
     python -m rnnlab.train -m model=lstm,gru        # a multirun, one directory per job
+    python -m rnnlab.train -m experiment=ablation_num_hiddens   # a published ablation table
 """
 
 import logging
@@ -13,6 +14,7 @@ from pathlib import Path
 import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -20,7 +22,8 @@ from rnnlab.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.engine import FitResult, fit
 from rnnlab.errors import RnnlabError
 from rnnlab.logging import RunLogger
-from rnnlab.tasks import build_task
+from rnnlab.sweeps import completed_metrics, objective_value, record_failure, threads_per_job
+from rnnlab.tasks import TASKS, build_task
 
 log = logging.getLogger(__name__)
 
@@ -106,16 +109,33 @@ def run_test(task, model, cfg, best_path: Path, device, logger, step: int) -> di
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def main(cfg: DictConfig) -> float | None:
-    """Returns the task's objective (e.g. validation perplexity) for sweepers to minimise."""
+def main(cfg: DictConfig) -> float:
+    """Returns the task's objective (e.g. best validation perplexity) for sweepers to rank.
+
+    In a multirun a job that raises is recorded as failed and the sweep goes on (the failed
+    jobs are listed at the end by `rnnlab.sweeps.FailedJobsReport`); a single run reports
+    an `RnnlabError` as one `error:` line and exits with status 2.
+    """
     hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    model_name = hydra_cfg.runtime.choices.get("model", "custom")
+    direction = getattr(TASKS.get(cfg.task.name), "objective_direction", "minimize")
+    if cfg.trainer.skip_finished and (done := completed_metrics(run_dir)) is not None:
+        log.info("skipping %s: its metrics.json says %s", run_dir, done["status"])
+        return objective_value(done, direction)
+    if not cfg.trainer.num_threads:
+        cfg.trainer.num_threads = threads_per_job(hydra_cfg.launcher)
     try:
-        metrics = train(cfg, Path(hydra_cfg.runtime.output_dir),
-                        hydra_cfg.runtime.choices.get("model", "custom"))
-    except RnnlabError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-    return metrics.get(metrics["objective"])  # None when the run diverged before any epoch
+        metrics = train(cfg, run_dir, model_name)
+    except Exception as error:
+        if hydra_cfg.mode != RunMode.MULTIRUN:
+            if isinstance(error, RnnlabError):
+                print(f"error: {error}", file=sys.stderr)
+                sys.exit(2)
+            raise
+        log.error("job failed: %s", error, exc_info=not isinstance(error, RnnlabError))
+        metrics = record_failure(run_dir, error, cfg.task.name, model_name)
+    return objective_value(metrics, direction)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,216 @@
+"""Tables and plots of a sweep, read back from its run directories (scripts/ablation_table.py).
+
+Each run directory of a multirun holds `.hydra/overrides.yaml` (what the job changed),
+`metrics.json` (its status) and TensorBoard events (every scalar per epoch). A table cell
+gathers the runs that share their row and column values, whatever their seed, and shows
+mean ± sample standard deviation (n - 1) of each run's final value with the run count;
+diverged, failed and unfinished runs are counted in the cell, never averaged in.
+"""
+
+import csv
+import io
+import json
+import math
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omegaconf import OmegaConf
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+DEFAULT_METRICS = ["train_perplexity", "val_perplexity", "train_tokens_per_sec"]
+REPEAT_KEYS = {"seed"}  # what a cell averages over
+NOT_FINISHED = ("diverged", "failed", "incomplete")
+
+
+@dataclass
+class Run:
+    """One job of a sweep: its swept values (override key → value as written) and results."""
+
+    path: Path
+    params: dict[str, str]
+    status: str  # finished | diverged | failed | incomplete (no metrics.json yet)
+    scalars: dict[str, float] = field(default_factory=dict)  # tag → value at the last step
+
+
+def metric_tag(name: str) -> str:
+    """"val_perplexity" → "val/perplexity" (the TensorBoard tag); tags pass unchanged."""
+    return name if "/" in name else name.replace("_", "/", 1)
+
+
+def final_scalars(run_dir: Path) -> dict[str, float]:
+    """The last-step value of every scalar tag in the run's TensorBoard events."""
+    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 1})
+    events.Reload()
+    return {tag: max(events.Scalars(tag), key=lambda e: (e.step, e.wall_time)).value
+            for tag in events.Tags()["scalars"]}
+
+
+def load_run(run_dir: Path) -> Run:
+    overrides = OmegaConf.to_container(OmegaConf.load(run_dir / ".hydra" / "overrides.yaml"))
+    params = dict(item.lstrip("+~").split("=", 1) for item in overrides if "=" in item)
+    metrics_file = run_dir / "metrics.json"
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+    if "model" not in params:  # a preset's model, not swept: still the table's row label
+        params["model"] = metrics.get("model") or model_choice(run_dir)
+    return Run(run_dir, params, metrics.get("status", "incomplete"), final_scalars(run_dir))
+
+
+def model_choice(run_dir: Path) -> str:
+    hydra_file = run_dir / ".hydra" / "hydra.yaml"
+    if not hydra_file.is_file():
+        return "?"
+    return str(OmegaConf.load(hydra_file).hydra.runtime.choices.get("model", "?"))
+
+
+def job_number(run_dir: Path) -> tuple:
+    head = run_dir.name.split("_", 1)[0]
+    return (int(head), "") if head.isdigit() else (math.inf, run_dir.name)
+
+
+def load_sweep(sweep_dir: str | Path) -> list[Run]:
+    """Every run under `sweep_dir` (a directory with `.hydra/overrides.yaml`), in job order."""
+    run_dirs = [path.parent.parent for path in Path(sweep_dir).rglob(".hydra/overrides.yaml")]
+    return [load_run(run_dir) for run_dir in sorted(run_dirs, key=job_number)]
+
+
+def ordered_values(runs: list[Run], key: str) -> list[str]:
+    """The values `key` takes: numerically sorted when all are numbers, else as first seen."""
+    values = list(dict.fromkeys(run.params.get(key, "") for run in runs))
+    try:
+        return sorted(values, key=float)
+    except ValueError:
+        return values
+
+
+def varying_keys(runs: list[Run]) -> list[str]:
+    """Swept keys with more than one value, in the order the jobs name them (seed excluded)."""
+    keys = dict.fromkeys(key for run in runs for key in run.params)
+    return [key for key in keys
+            if key not in REPEAT_KEYS and len(ordered_values(runs, key)) > 1]
+
+
+def default_layout(runs: list[Run]) -> tuple[list[str], list[str]]:
+    """As in the published tables: models as rows, the swept parameter as columns."""
+    varying = [key for key in varying_keys(runs) if key != "model"]
+    cols = varying[-1:]
+    return ["model"] + [key for key in varying if key not in cols], cols
+
+
+@dataclass
+class Cell:
+    values: list[float] = field(default_factory=list)  # final values of finished runs
+    counts: dict[str, int] = field(default_factory=dict)  # diverged / failed / incomplete
+
+    @property
+    def mean(self) -> float | None:
+        return statistics.fmean(self.values) if self.values else None
+
+    @property
+    def std(self) -> float | None:
+        return statistics.stdev(self.values) if len(self.values) > 1 else None
+
+
+def table(runs: list[Run], metric: str, rows: list[str], cols: list[str]) -> dict:
+    """{(row values, col values): Cell} for one metric."""
+    tag, cells = metric_tag(metric), {}
+    for run in runs:
+        key = (tuple(run.params.get(k, "") for k in rows),
+               tuple(run.params.get(k, "") for k in cols))
+        cell = cells.setdefault(key, Cell())
+        if run.status == "finished" and tag in run.scalars:
+            cell.values.append(run.scalars[tag])
+        elif run.status in NOT_FINISHED:
+            cell.counts[run.status] = cell.counts.get(run.status, 0) + 1
+    return cells
+
+
+def format_number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.2f}"
+
+
+def format_cell(cell: Cell | None) -> str:
+    """"5.25 ± 0.35 (n=2)", "4.00 (n=1, 1 diverged)", "diverged (n=2)"."""
+    if cell is None:
+        return ""
+    others = [f"{count} {status}" for status, count in cell.counts.items()]
+    if not cell.values:
+        return ", ".join(f"{status} (n={count})" for status, count in cell.counts.items())
+    text = format_number(cell.mean)
+    if cell.std is not None:
+        text += f" ± {format_number(cell.std)}"
+    return f"{text} ({', '.join([f'n={len(cell.values)}', *others])})"
+
+
+def axis_values(runs: list[Run], keys: list[str]) -> list[tuple]:
+    """The value combinations of `keys` that occur, ordered by each key's value order."""
+    present = {tuple(run.params.get(k, "") for k in keys) for run in runs}
+    orders = [ordered_values(runs, k) for k in keys]
+    return sorted(present, key=lambda combo: [order.index(v) for order, v in zip(orders, combo,
+                                                                                 strict=True)])
+
+
+def markdown_table(runs: list[Run], metric: str, rows: list[str], cols: list[str]) -> str:
+    cells = table(runs, metric, rows, cols)
+    row_values, col_values = axis_values(runs, rows), axis_values(runs, cols)
+    corner = ", ".join(rows) + (" \\ " + ", ".join(cols) if cols else "")
+    header = [corner] + [", ".join(combo) or "all" for combo in col_values]
+    lines = [f"### {metric}: mean ± std over seeds (n: runs)", "",
+             "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for row in row_values:
+        line = [", ".join(row)] + [format_cell(cells.get((row, col))) for col in col_values]
+        lines.append("| " + " | ".join(line) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def csv_table(runs: list[Run], metrics: list[str], rows: list[str], cols: list[str]) -> str:
+    """Long format: one line per metric and cell, with mean, std, n and the other counts."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["metric", *rows, *cols, "mean", "std", "n", *NOT_FINISHED])
+    for metric in metrics:
+        cells = table(runs, metric, rows, cols)
+        for row in axis_values(runs, rows):
+            for col in axis_values(runs, cols):
+                cell = cells.get((row, col))
+                if cell is not None:
+                    writer.writerow([metric, *row, *col, cell.mean, cell.std, len(cell.values),
+                                     *(cell.counts.get(status, 0) for status in NOT_FINISHED)])
+    return out.getvalue()
+
+
+def plot(runs: list[Run], metrics: list[str], rows: list[str], cols: list[str], path) -> None:
+    """One panel per metric: a line per row over the column values, error bars = std.
+    The x axis is logarithmic when its values are positive numbers spanning 8x or more
+    (num_hiddens 32..1024, batch_size 16..256, lr 0.01..1)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    col_values = axis_values(runs, cols)
+    labels = [", ".join(combo) or "all" for combo in col_values]
+    try:
+        xs = [float(label) for label in labels]
+        log_x = min(xs) > 0 and max(xs) / min(xs) >= 8
+    except ValueError:
+        xs, log_x = list(range(len(labels))), False
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
+    for axis, metric in zip(axes[0], metrics, strict=True):
+        cells = table(runs, metric, rows, cols)
+        for row in axis_values(runs, rows):
+            points = [(x, cells[(row, col)]) for x, col in zip(xs, col_values, strict=True)
+                      if (row, col) in cells and cells[(row, col)].values]
+            axis.errorbar([x for x, _ in points], [c.mean for _, c in points],
+                          yerr=[c.std or 0 for _, c in points], marker="o", capsize=3,
+                          label=", ".join(row))
+        if log_x:
+            axis.set_xscale("log")
+        axis.set_xticks(xs, labels)
+        axis.minorticks_off()
+        axis.set_xlabel(", ".join(cols))
+        axis.set_title(f"{metric} (mean ± std over seeds)")
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

@@ -1,0 +1,67 @@
+"""Turn a sweep's run directories into the tables (and plot) of the published ablations.
+
+    python scripts/ablation_table.py outputs/multirun/<date>/<time>
+    python scripts/ablation_table.py <sweep-dir> --metric val_perplexity \
+        --rows model --cols model.num_hiddens --plot table.png
+    python scripts/ablation_table.py <sweep-dir> --csv > table.csv
+
+Reads each run's TensorBoard events (final value of each scalar) and `.hydra/overrides.yaml`;
+rows and columns default to models × the swept parameter. See rnnlab/ablation.py.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from rnnlab import ablation
+
+
+def keys(text: str) -> list[str]:
+    return [key.strip() for key in text.split(",") if key.strip()]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sweep_dir", type=Path, help="a multirun directory (outputs/multirun/...)")
+    parser.add_argument("--metric", action="append", dest="metrics",
+                        help=f"metric name or TensorBoard tag, repeatable "
+                             f"(default: {', '.join(ablation.DEFAULT_METRICS)})")
+    parser.add_argument("--rows", type=keys, help="comma-separated override keys (default: model)")
+    parser.add_argument("--cols", type=keys,
+                        help="comma-separated override keys (default: the swept parameter)")
+    parser.add_argument("--csv", action="store_true", help="print CSV instead of Markdown")
+    parser.add_argument("--plot", type=Path, help="also write a PNG line plot per metric here")
+    args = parser.parse_args(argv)
+
+    if not args.sweep_dir.is_dir():
+        print(f"error: {args.sweep_dir} is not a directory", file=sys.stderr)
+        return 2
+    runs = ablation.load_sweep(args.sweep_dir)
+    if not runs:
+        print(f"error: no runs (.hydra/overrides.yaml) under {args.sweep_dir}", file=sys.stderr)
+        return 2
+    default_rows, default_cols = ablation.default_layout(runs)
+    rows, cols = args.rows or default_rows, args.cols or default_cols
+    metrics = args.metrics or ablation.DEFAULT_METRICS
+    if args.csv:
+        print(ablation.csv_table(runs, metrics, rows, cols), end="")
+    else:
+        counts = {}
+        for run in runs:
+            counts[run.status] = counts.get(run.status, 0) + 1
+        print(f"{len(runs)} runs in {args.sweep_dir}: "
+              + ", ".join(f"{count} {status}" for status, count in counts.items()) + "\n")
+        print("\n".join(ablation.markdown_table(runs, m, rows, cols) for m in metrics))
+    if args.plot:
+        try:
+            ablation.plot(runs, metrics, rows, cols, args.plot)
+        except ModuleNotFoundError as error:
+            print(f"error: --plot needs matplotlib ({error}); install it with "
+                  f"pip install -e '.[sweep]'", file=sys.stderr)
+            return 2
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
