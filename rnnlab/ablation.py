@@ -125,8 +125,9 @@ def table(runs: list[Run], metric: str, rows: list[str], cols: list[str]) -> dic
     return cells
 
 
-def format_number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.2f}"
+def number_format(value: float) -> str:
+    """Two decimals for perplexities, whole numbers with separators for tokens/sec."""
+    return ",.0f" if abs(value) >= 100 else ".2f"
 
 
 def format_cell(cell: Cell | None) -> str:
@@ -136,9 +137,10 @@ def format_cell(cell: Cell | None) -> str:
     others = [f"{count} {status}" for status, count in cell.counts.items()]
     if not cell.values:
         return ", ".join(f"{status} (n={count})" for status, count in cell.counts.items())
-    text = format_number(cell.mean)
+    spec = number_format(cell.mean)
+    text = format(cell.mean, spec)
     if cell.std is not None:
-        text += f" ± {format_number(cell.std)}"
+        text += f" ± {format(cell.std, spec)}"
     return f"{text} ({', '.join([f'n={len(cell.values)}', *others])})"
 
 

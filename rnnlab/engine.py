@@ -122,14 +122,16 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
         progress.close()
         result.train_tokens += tokens
         result.train_seconds += seconds
-        if not math.isfinite(train_loss):
+        train_metrics = {"train/loss": train_loss, **task.train_metrics(train_loss)}
+        if not all(math.isfinite(value) for value in train_metrics.values()):
+            # a non-finite loss, or one so large its perplexity overflows (> 709 nats)
             result.status = "diverged"
-            log.warning("epoch %d: training loss is %s; stopping (status: diverged)",
-                        epoch, train_loss)
+            log.warning("epoch %d: training %s; stopping (status: diverged)", epoch,
+                        ", ".join(f"{tag} {value:.4g}" for tag, value in train_metrics.items()))
             logger.text("status", "diverged", epoch)
             break
-        metrics = {"train/loss": train_loss, **task.train_metrics(train_loss),
-                   "train/tokens_per_sec": tokens / seconds, **task.evaluate(model)}
+        metrics = {**train_metrics, "train/tokens_per_sec": tokens / seconds,
+                   **task.evaluate(model)}
         logger.scalars(metrics, epoch)
         task.log_samples(model, logger, epoch)
         log.info("epoch %d/%d  %s", epoch, trainer_cfg.max_epochs,

@@ -1,0 +1,98 @@
+"""scripts/ablation_table.py on a sweep written by the test: known final values, two seeds."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from torch.utils.tensorboard import SummaryWriter
+
+from rnnlab import ablation
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "ablation_table.py"
+
+# (model, num_hiddens, seed) → (status, final val perplexity, final train tokens/sec)
+RUNS = {
+    ("rnn", 32, 0): ("finished", 5.0, 1000.0), ("rnn", 32, 1): ("finished", 5.5, 3000.0),
+    ("rnn", 1024, 0): ("finished", 2.0, 500.0), ("rnn", 1024, 1): ("finished", 2.5, 700.0),
+    ("lstm", 32, 0): ("finished", 4.0, 800.0), ("lstm", 32, 1): ("diverged", 9.0, 800.0),
+    ("lstm", 1024, 0): ("diverged", 7.0, 100.0), ("lstm", 1024, 1): ("failed", None, None),
+}
+
+
+def write_run(run_dir: Path, model: str, num_hiddens: int, seed: int, status: str, val, speed):
+    """What a job leaves behind: overrides, metrics.json, and per-epoch scalars whose last
+    value is the one the table must use (earlier epochs are decoys)."""
+    (run_dir / ".hydra").mkdir(parents=True)
+    (run_dir / ".hydra" / "overrides.yaml").write_text(
+        f"- model={model}\n- model.num_hiddens={num_hiddens}\n- seed={seed}\n"
+        "- experiment=ablation_num_hiddens\n- trainer.max_epochs=2\n")
+    (run_dir / "metrics.json").write_text(json.dumps({"model": model, "status": status}))
+    if val is None:
+        return
+    with SummaryWriter(str(run_dir)) as writer:
+        for step, scale in ((1, 3.0), (2, 1.0)):
+            writer.add_scalar("val/perplexity", val * scale, step)
+            writer.add_scalar("train/perplexity", val * scale - 1, step)
+            writer.add_scalar("train/tokens_per_sec", speed * scale, step)
+
+
+@pytest.fixture
+def sweep(tmp_path):
+    for number, ((model, hiddens, seed), outcome) in enumerate(RUNS.items()):
+        write_run(tmp_path / f"{number}_model={model},model.num_hiddens={hiddens},seed={seed}",
+                  model, hiddens, seed, *outcome)
+    return tmp_path
+
+
+def table_script(*args):
+    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_markdown_table_means_std_and_outcomes(sweep):
+    result = table_script(sweep, "--metric", "val_perplexity", "--metric", "train_tokens_per_sec")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("8 runs in ")
+    assert "5 finished, 2 diverged, 1 failed" in result.stdout
+    assert """### val_perplexity: mean ± std over seeds (n: runs)
+
+| model \\ model.num_hiddens | 32 | 1024 |
+| --- | --- | --- |
+| rnn | 5.25 ± 0.35 (n=2) | 2.25 ± 0.35 (n=2) |
+| lstm | 4.00 (n=1, 1 diverged) | diverged (n=1), failed (n=1) |
+""" in result.stdout
+    assert "| rnn | 2,000 ± 1,414 (n=2) | 600 ± 141 (n=2) |" in result.stdout
+
+
+def test_csv_and_explicit_layout(sweep):
+    result = table_script(sweep, "--csv", "--metric", "val/perplexity",
+                          "--rows", "model.num_hiddens", "--cols", "model")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "metric,model.num_hiddens,model,mean,std,n,diverged,failed,incomplete"
+    assert lines[1].startswith("val/perplexity,32,rnn,5.25,0.3535")
+    assert lines[1].endswith(",2,0,0,0")
+    assert lines[2] == "val/perplexity,32,lstm,4.0,,1,1,0,0"
+    assert lines[4] == "val/perplexity,1024,lstm,,,0,1,1,0"
+
+
+def test_default_layout_and_value_order(sweep):
+    runs = ablation.load_sweep(sweep)
+    assert [run.params["seed"] for run in runs[:2]] == ["0", "1"]  # job order
+    assert ablation.varying_keys(runs) == ["model", "model.num_hiddens"]  # seed is averaged
+    assert ablation.default_layout(runs) == (["model"], ["model.num_hiddens"])
+    assert ablation.ordered_values(runs, "model.num_hiddens") == ["32", "1024"]  # numeric
+
+
+def test_plot_writes_a_png(sweep):
+    pytest.importorskip("matplotlib")
+    result = table_script(sweep, "--plot", sweep / "table.png")
+    assert result.returncode == 0, result.stderr
+    assert (sweep / "table.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_not_a_sweep_is_one_line(tmp_path):
+    result = table_script(tmp_path)
+    assert result.returncode == 2 and result.stderr.startswith("error: no runs")

@@ -1,0 +1,79 @@
+"""Sweeps as a user runs them (subprocesses on the real book, tiny models): a diverging run
+exits cleanly, a crashing job does not stop the sweep and is listed at the end, a rerun
+skips finished jobs, joblib runs jobs in parallel with their share of the cores, and an
+Optuna search gets a float from every trial."""
+
+import json
+import math
+import os
+
+from omegaconf import OmegaConf
+from test_cli import FAST, run
+
+from rnnlab.checkpoint import load_checkpoint
+
+
+def job_dirs(sweep):
+    return sorted((p for p in sweep.iterdir() if p.is_dir() and p.name[0].isdigit()),
+                  key=lambda p: int(p.name.split("_")[0]))
+
+
+def metrics(job):
+    return json.loads((job / "metrics.json").read_text())
+
+
+def test_diverging_run_exits_zero(tmp_path, real_data_dir):
+    result = run("rnnlab.train", "optim=sgd", "optim.lr=1e6", "trainer.grad_clip=0",
+                 f"hydra.run.dir={tmp_path}", *FAST)
+    assert result.returncode == 0, result.stderr
+    assert "error:" not in result.stderr
+    assert metrics(tmp_path)["status"] == "diverged"
+
+
+def test_failed_job_is_reported_and_rerun_skips_finished(tmp_path, real_data_dir):
+    sweep = tmp_path / "sweep"
+    args = ["-m", "optim=sgd", "optim.lr=0.5,-1,1e6", "trainer.grad_clip=0",
+            f"hydra.sweep.dir={sweep}", *FAST]
+    result = run("rnnlab.train", *args)
+    assert result.returncode == 0, result.stderr
+    finished, failed, diverged = job_dirs(sweep)
+    assert metrics(finished)["status"] == "finished"
+    assert metrics(diverged)["status"] == "diverged"
+    assert metrics(failed)["status"] == "failed" and "-1" in metrics(failed)["error"]
+    summary = result.stderr[result.stderr.index("1 job(s) of this sweep failed"):]
+    assert "optim.lr=-1" in summary and "optim.lr=0.5" not in summary
+
+    before = {job: (job / "metrics.json").stat().st_mtime_ns for job in (finished, diverged)}
+    rerun = run("rnnlab.train", *args, "trainer.skip_finished=true")
+    assert rerun.returncode == 0, rerun.stderr
+    assert job_dirs(sweep) == [finished, failed, diverged]  # the same run directories
+    for job, mtime in before.items():  # skipped: not retrained
+        assert (job / "metrics.json").stat().st_mtime_ns == mtime
+    assert (rerun.stdout + rerun.stderr).count("skipping") == 2
+    assert metrics(failed)["status"] == "failed"  # retried, and failed again
+    assert "1 job(s) of this sweep failed" in rerun.stderr
+
+
+def test_joblib_runs_jobs_in_parallel_with_a_share_of_the_cores(tmp_path, real_data_dir):
+    sweep = tmp_path / "sweep"
+    result = run("rnnlab.train", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                 "model=rnn,gru", f"hydra.sweep.dir={sweep}", *FAST)
+    assert result.returncode == 0, result.stderr
+    jobs = job_dirs(sweep)
+    assert [metrics(job)["model"] for job in jobs] == ["rnn", "gru"]
+    for job in jobs:
+        assert metrics(job)["status"] == "finished"
+        config = load_checkpoint(job / "checkpoint.pt")["config"]
+        assert config["trainer"]["num_threads"] == max((os.cpu_count() or 1) // 2, 1)
+
+
+def test_optuna_search_gets_a_float_from_every_trial(tmp_path, real_data_dir):
+    sweep = tmp_path / "sweep"
+    result = run("rnnlab.train", "-m", "hparams_search=lm_optuna", "hydra.sweeper.n_trials=2",
+                 "model=rnn", f"hydra.sweep.dir={sweep}", *FAST)  # fixed values leave the search
+    assert result.returncode == 0, result.stderr
+    assert [metrics(job)["status"] for job in job_dirs(sweep)] == ["finished", "finished"]
+    best = OmegaConf.load(sweep / "optimization_results.yaml")
+    assert set(best.best_params) == {"model.dropout", "optim.lr", "optim.weight_decay"}
+    values = [metrics(job)["best_val_perplexity"] for job in job_dirs(sweep)]
+    assert math.isclose(best.best_value, min(values))

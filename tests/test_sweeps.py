@@ -1,0 +1,156 @@
+"""Sweep configuration and job bookkeeping, without running jobs: presets expand to the
+published grids, the SLURM and Optuna configs compose, and rnnlab.sweeps decides what a job
+returns, what it skips and how many threads it uses."""
+
+import json
+import math
+
+import pytest
+from conftest import CONF_DIR
+from hydra import compose, initialize_config_dir
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
+
+from rnnlab.sweeps import (
+    completed_metrics,
+    failed_jobs,
+    objective_value,
+    record_failure,
+    threads_per_job,
+)
+
+
+def compose_with_hydra(overrides):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+
+
+def sweep_jobs(preset: str, command_line=()) -> list[list[str]]:
+    """The jobs `python -m rnnlab.train -m experiment=PRESET COMMAND_LINE` launches: Hydra's
+    BasicSweeper splits the preset's hydra.sweeper.params plus the command line (which wins
+    on a shared key), as in BasicSweeper.sweep, without running anything."""
+    cfg = compose_with_hydra([f"experiment={preset}"])
+    params = [f"{key}={value}" for key, value in cfg.hydra.sweeper.params.items()]
+    overrides = OverridesParser.create().parse_overrides(
+        params + [f"experiment={preset}", *command_line])
+    return BasicSweeper.split_arguments(overrides, max_batch_size=None)[0]
+
+
+def job_config(job: list[str]):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name="config", overrides=job)
+
+
+# The blog's baseline (conf/experiment/ablation_baseline.yaml).
+BASELINE = {"model.cell": "rnn", "data.token": "char", "data.batch_size": 32,
+            "data.num_steps": 35, "model.num_hiddens": 512, "model.num_layers": 1,
+            "model.dropout": 0.0, "model.embed_size": None, "optim._target_": "torch.optim.SGD",
+            "optim.lr": 1.0, "trainer.max_epochs": 500, "trainer.grad_clip": 1.0}
+
+
+@pytest.mark.parametrize(("preset", "swept", "changes"), [
+    ("ablation_num_hiddens", {"model": ["rnn", "lstm", "gru"],
+                              "model.num_hiddens": [32, 64, 128, 256, 512, 1024]}, {}),
+    ("ablation_num_steps", {"data.num_steps": [15, 20, 25, 30, 35, 40]}, {}),
+    ("ablation_batch_size", {"data.batch_size": [16, 32, 64, 128, 256]}, {}),
+    ("ablation_lr", {"optim.lr": [0.01, 0.1, 0.25, 0.5, 1.0]}, {}),
+    ("ablation_num_layers", {"model.num_layers": [1, 2, 3, 4, 5]},
+     {"model.cell": "lstm", "model.num_hiddens": 32}),
+])
+def test_presets_expand_to_the_published_grids(preset, swept, changes):
+    jobs = sweep_jobs(preset)
+    assert len(jobs) == math.prod(len(values) for values in swept.values()) * 20
+    values = lambda key: list(dict.fromkeys(  # noqa: E731
+        o.split("=", 1)[1] for job in jobs for o in job if o.startswith(key + "=")))
+    assert values("seed") == [str(seed) for seed in range(20)]
+    for key, expected in swept.items():
+        assert values(key) == [str(value) for value in expected]
+
+    for job in (jobs[0], jobs[-1]):  # they compose, on the baseline but for the swept values
+        cfg = job_config(job)
+        chosen = dict(override.split("=", 1) for override in job)
+        expected = {**BASELINE, **changes,
+                    **{("model.cell" if key == "model" else key): chosen[key] for key in swept}}
+        actual = {key: OmegaConf.select(cfg, key) for key in expected}
+        assert {k: str(v) for k, v in actual.items()} == {k: str(v) for k, v in expected.items()}
+        assert cfg.seed == int(chosen["seed"])
+
+
+def test_command_line_shrinks_a_preset():
+    jobs = sweep_jobs("ablation_num_hiddens", ["seed=0", "trainer.max_epochs=2"])
+    assert len(jobs) == 18
+    assert all("seed=0" in job and "trainer.max_epochs=2" in job for job in jobs)
+    assert len(sweep_jobs("ablation_lr", ["seed=range(0,3)"])) == 15
+
+
+def test_slurm_launcher_composes():
+    launcher = compose_with_hydra(["hydra/launcher=slurm"]).hydra.launcher
+    assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
+    assert (launcher.partition, launcher.timeout_min, launcher.gpus_per_node,
+            launcher.cpus_per_task) == (None, 240, 1, 4)
+    assert threads_per_job(launcher) == 4
+    custom = compose_with_hydra(["hydra/launcher=slurm", "hydra.launcher.partition=gpu",
+                                 "hydra.launcher.cpus_per_task=16"]).hydra.launcher
+    assert custom.partition == "gpu" and threads_per_job(custom) == 16
+
+
+def test_optuna_search_composes():
+    from hydra_plugins.hydra_optuna_sweeper._impl import create_params_from_overrides
+    from optuna.distributions import CategoricalDistribution, LogUniformDistribution
+
+    cfg = compose_with_hydra(["hparams_search=lm_optuna"])
+    sweeper = cfg.hydra.sweeper
+    assert sweeper._target_.endswith("OptunaSweeper") and sweeper.direction == "minimize"
+    assert cfg.trainer.early_stopping_patience and cfg.trainer.max_train_seconds
+    distributions, fixed = create_params_from_overrides(
+        [f"{key}={value}" for key, value in sweeper.params.items()])
+    assert not fixed
+    assert isinstance(distributions["model"], CategoricalDistribution)
+    assert isinstance(distributions["optim.lr"], LogUniformDistribution)
+    for key in distributions:  # every searched name exists in the run config
+        assert OmegaConf.select(cfg, key) is not None
+
+
+def test_threads_per_job_for_joblib():
+    joblib = lambda n: OmegaConf.create(  # noqa: E731
+        {"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher",
+         "n_jobs": n})
+    assert threads_per_job(joblib(2), cpu_count=8) == 4
+    assert threads_per_job(joblib(3), cpu_count=8) == 2
+    assert threads_per_job(joblib(-1), cpu_count=8) == 1   # joblib: one job per core
+    assert threads_per_job(joblib(-2), cpu_count=8) == 1   # 7 jobs
+    assert threads_per_job(joblib(16), cpu_count=8) == 1
+    basic = compose_with_hydra([]).hydra.launcher
+    assert threads_per_job(basic) is None
+
+
+def test_objective_value():
+    finished = {"status": "finished", "objective": "val_perplexity", "val_perplexity": 4.2,
+                "best_val_perplexity": 3.9}
+    assert objective_value(finished) == 3.9  # the kept (best) epoch
+    assert objective_value({**finished, "best_val_perplexity": None}) == 4.2
+    for bad in ({**finished, "status": "diverged"}, {"status": "failed", "error": "x"},
+                {**finished, "best_val_perplexity": None, "val_perplexity": None}):
+        assert objective_value(bad) == math.inf
+        assert objective_value(bad, "maximize") == -math.inf
+    assert isinstance(objective_value(finished), float)
+
+
+def test_completed_metrics_and_failure_records(tmp_path):
+    assert completed_metrics(tmp_path) is None
+    for status, complete in (("finished", True), ("diverged", True), ("failed", False)):
+        (tmp_path / "metrics.json").write_text(json.dumps({"status": status}))
+        assert (completed_metrics(tmp_path) is not None) == complete
+    (tmp_path / "metrics.json").write_text("{truncated")
+    assert completed_metrics(tmp_path) is None
+
+    job = tmp_path / "sweep" / "3_optim.lr=-1"
+    (job / ".hydra").mkdir(parents=True)
+    (job / ".hydra" / "overrides.yaml").write_text("- optim.lr=-1\n- seed=2\n")
+    record_failure(job, ValueError("Invalid learning rate: -1"), "lm", "rnn")
+    saved = json.loads((job / "metrics.json").read_text())
+    assert saved == {"task": "lm", "model": "rnn", "status": "failed",
+                     "error": "ValueError: Invalid learning rate: -1"}
+    assert failed_jobs(tmp_path / "sweep") == [
+        ("optim.lr=-1 seed=2", "ValueError: Invalid learning rate: -1")]

@@ -1,0 +1,96 @@
+"""The dashboards users read a sweep in, checked against a real TensorBoard: a two-run sweep,
+`tensorboard --logdir` on a free loopback port, and its HTTP data API (runs, scalar tags,
+the HParams plugin's sessions with the swept value)."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from conftest import TINY, compose_config
+
+import rnnlab.tasks.lm
+from rnnlab.train import train
+
+pytest.importorskip("tensorboard")
+TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_json(url: str, body: dict | None = None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)
+
+
+@pytest.fixture
+def tensorboard(tmp_path):
+    """Start TensorBoard on tmp_path/sweep; yield its base URL; stop it."""
+    logdir, port = tmp_path / "sweep", free_port()
+    logdir.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host",
+         "127.0.0.1", "--port", str(port), "--load_fast=false", "--reload_interval=1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        yield logdir, f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def wait_for(check, what: str):
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except OSError:  # not listening yet
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"TensorBoard did not show {what} within {TIMEOUT_S} s")
+
+
+def test_tensorboard_serves_runs_scalars_and_hparams(tensorboard, tiny_corpus, monkeypatch):
+    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args: tiny_corpus)
+    logdir, url = tensorboard
+    names = {8: "0_model.num_hiddens=8", 16: "1_model.num_hiddens=16"}
+    for num_hiddens, name in names.items():
+        train(compose_config(TINY + [f"model.num_hiddens={num_hiddens}", "trainer.max_epochs=2"]),
+              logdir / name, "lstm")
+
+    runs = wait_for(lambda: len(get_json(f"{url}/data/runs")) == 2 and get_json(f"{url}/data/runs"),
+                    "both runs")
+    assert sorted(runs) == sorted(names.values())
+
+    tags = get_json(f"{url}/data/plugin/scalars/tags")
+    for name in names.values():
+        assert {"train/perplexity", "val/perplexity", "train/tokens_per_sec"} <= tags[name].keys()
+
+    request = {"experimentName": "", "startIndex": 0, "sliceSize": 100,
+               "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
+                                   "STATUS_RUNNING"], "colParams": []}
+    groups = wait_for(lambda: len(get_json(f"{url}/data/plugin/hparams/session_groups",
+                                           request).get("sessionGroups", [])) == 2
+                      and get_json(f"{url}/data/plugin/hparams/session_groups", request),
+                      "two HParams sessions")["sessionGroups"]
+    swept = {group["name"]: group["hparams"]["model.num_hiddens"] for group in groups}
+    assert swept == {name: float(num_hiddens) for num_hiddens, name in names.items()}
+    for group in groups:
+        metrics = {value["name"]["tag"] for value in group["metricValues"]}
+        assert {"train/perplexity", "val/perplexity", "train/tokens_per_sec"} <= metrics
+        assert group["hparams"]["model.cell"] == "lstm"
