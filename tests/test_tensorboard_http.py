@@ -73,24 +73,27 @@ def test_tensorboard_serves_runs_scalars_and_hparams(tensorboard, tiny_corpus, m
         train(compose_config(TINY + [f"model.num_hiddens={num_hiddens}", "trainer.max_epochs=2"]),
               logdir / name, "lstm")
 
-    runs = wait_for(lambda: len(get_json(f"{url}/data/runs")) == 2 and get_json(f"{url}/data/runs"),
-                    "both runs")
-    assert sorted(runs) == sorted(names.values())
+    # TensorBoard reloads the logdir every second: wait until it has read both runs whole
+    wanted = {"train/perplexity", "val/perplexity", "train/tokens_per_sec"}
 
-    tags = get_json(f"{url}/data/plugin/scalars/tags")
-    for name in names.values():
-        assert {"train/perplexity", "val/perplexity", "train/tokens_per_sec"} <= tags[name].keys()
+    def scalar_tags():
+        tags = get_json(f"{url}/data/plugin/scalars/tags")
+        return tags if all(wanted <= tags.get(name, {}).keys() for name in names.values()) else None
 
-    request = {"experimentName": "", "startIndex": 0, "sliceSize": 100,
-               "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
-                                   "STATUS_RUNNING"], "colParams": []}
-    groups = wait_for(lambda: len(get_json(f"{url}/data/plugin/hparams/session_groups",
-                                           request).get("sessionGroups", [])) == 2
-                      and get_json(f"{url}/data/plugin/hparams/session_groups", request),
-                      "two HParams sessions")["sessionGroups"]
+    def session_groups():
+        request = {"experimentName": "", "startIndex": 0, "sliceSize": 100, "colParams": [],
+                   "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
+                                       "STATUS_RUNNING"]}
+        groups = get_json(f"{url}/data/plugin/hparams/session_groups", request)
+        groups = groups.get("sessionGroups", [])
+        whole = len(groups) == 2 and all(
+            wanted <= {value["name"]["tag"] for value in group["metricValues"]}
+            for group in groups)
+        return groups if whole else None
+
+    assert sorted(wait_for(scalar_tags, "the scalar tags of both runs")) == sorted(names.values())
+    assert sorted(get_json(f"{url}/data/runs")) == sorted(names.values())
+    groups = wait_for(session_groups, "both HParams sessions with their metrics")
     swept = {group["name"]: group["hparams"]["model.num_hiddens"] for group in groups}
     assert swept == {name: float(num_hiddens) for num_hiddens, name in names.items()}
-    for group in groups:
-        metrics = {value["name"]["tag"] for value in group["metricValues"]}
-        assert {"train/perplexity", "val/perplexity", "train/tokens_per_sec"} <= metrics
-        assert group["hparams"]["model.cell"] == "lstm"
+    assert all(group["hparams"]["model.cell"] == "lstm" for group in groups)
