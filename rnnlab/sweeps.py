@@ -41,15 +41,16 @@ def completed_metrics(run_dir: Path) -> dict | None:
     return metrics if metrics is not None and metrics.get("status") in COMPLETE else None
 
 
-def objective_value(metrics: dict, direction: str = "minimize") -> float:
-    """The float a sweeper ranks the job by: the best epoch's objective (the weights kept in
-    best.pt), else the last epoch's. A diverged or failed run, or one with no finite value,
-    gets the worst value (+inf when minimising, -inf when maximising), so Optuna records it
-    as a bad trial instead of stopping the search."""
+def objective_value(metrics: dict, direction: str = "minimize", keep_best: bool = True) -> float:
+    """The float a sweeper ranks the job by: with `keep_best`, the best epoch's objective
+    (the weights kept in best.pt), else the last epoch's. A diverged or failed run, or one
+    with no finite value, gets the worst value (+inf when minimising, -inf when maximising),
+    so Optuna records a bad trial instead of stopping the search."""
     worst = math.inf if direction == "minimize" else -math.inf
     if metrics.get("status") != "finished" or "objective" not in metrics:
         return worst
-    for key in ("best_" + metrics["objective"], metrics["objective"]):
+    keys = ["best_" + metrics["objective"]] if keep_best else []
+    for key in [*keys, metrics["objective"]]:
         value = metrics.get(key)
         if isinstance(value, int | float) and math.isfinite(value):
             return float(value)

@@ -122,7 +122,7 @@ def main(cfg: DictConfig) -> float:
     direction = getattr(TASKS.get(cfg.task.name), "objective_direction", "minimize")
     if cfg.trainer.skip_finished and (done := completed_metrics(run_dir)) is not None:
         log.info("skipping %s: its metrics.json says %s", run_dir, done["status"])
-        return objective_value(done, direction)
+        return objective_value(done, direction, cfg.trainer.keep_best)
     if not cfg.trainer.num_threads:
         cfg.trainer.num_threads = threads_per_job(hydra_cfg.launcher)
     try:
@@ -135,7 +135,7 @@ def main(cfg: DictConfig) -> float:
             raise
         log.error("job failed: %s", error, exc_info=not isinstance(error, RnnlabError))
         metrics = record_failure(run_dir, error, cfg.task.name, model_name)
-    return objective_value(metrics, direction)
+    return objective_value(metrics, direction, cfg.trainer.keep_best)
 
 
 if __name__ == "__main__":

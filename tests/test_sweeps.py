@@ -129,6 +129,7 @@ def test_objective_value():
     finished = {"status": "finished", "objective": "val_perplexity", "val_perplexity": 4.2,
                 "best_val_perplexity": 3.9}
     assert objective_value(finished) == 3.9  # the kept (best) epoch
+    assert objective_value(finished, keep_best=False) == 4.2  # the last epoch
     assert objective_value({**finished, "best_val_perplexity": None}) == 4.2
     for bad in ({**finished, "status": "diverged"}, {"status": "failed", "error": "x"},
                 {**finished, "best_val_perplexity": None, "val_perplexity": None}):
