@@ -184,7 +184,8 @@ def csv_table(runs: list[Run], metrics: list[str], rows: list[str], cols: list[s
 def plot(runs: list[Run], metrics: list[str], rows: list[str], cols: list[str], path) -> None:
     """One panel per metric: a line per row over the column values, error bars = std.
     The x axis is logarithmic when its values are positive numbers spanning 8x or more
-    (num_hiddens 32..1024, batch_size 16..256, lr 0.01..1)."""
+    (num_hiddens 32..1024, batch_size 16..256, lr 0.01..1), the y axis when the means span
+    20x or more."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -199,13 +200,16 @@ def plot(runs: list[Run], metrics: list[str], rows: list[str], cols: list[str], 
         xs, log_x = list(range(len(labels))), False
     figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
     for axis, metric in zip(axes[0], metrics, strict=True):
-        cells = table(runs, metric, rows, cols)
+        cells, means = table(runs, metric, rows, cols), []
         for row in axis_values(runs, rows):
             points = [(x, cells[(row, col)]) for x, col in zip(xs, col_values, strict=True)
                       if (row, col) in cells and cells[(row, col)].values]
             axis.errorbar([x for x, _ in points], [c.mean for _, c in points],
                           yerr=[c.std or 0 for _, c in points], marker="o", capsize=3,
                           label=", ".join(row))
+            means += [c.mean for _, c in points]
+        if means and min(means) > 0 and max(means) / min(means) >= 20:
+            axis.set_yscale("log")  # tokens/sec across sizes spans orders of magnitude
         if log_x:
             axis.set_xscale("log")
         axis.set_xticks(xs, labels)
