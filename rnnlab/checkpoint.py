@@ -15,11 +15,15 @@ FORMAT = "rnnlab-checkpoint-1"
 
 
 def save_checkpoint(path: str | Path, payload: dict) -> None:
-    """Write to a temporary file beside `path`, then rename: the old file survives a crash."""
+    """Write to a temporary file beside `path`, then rename: the old file survives a crash,
+    and an exception or Ctrl-C during the write removes the temporary file."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, **payload}, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save({"format": FORMAT, **payload}, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
@@ -36,3 +40,13 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise RnnlabError(f"{str(path)!r} is not an rnnlab checkpoint (expected format {FORMAT})")
     return payload
+
+
+def load_weights(module, state_dict: dict, path: str | Path, what: str = "model") -> None:
+    """`module.load_state_dict` with PyTorch's multi-line mismatch report cut to one line."""
+    try:
+        module.load_state_dict(state_dict)
+    except (RuntimeError, KeyError, ValueError) as error:
+        reason = " ".join(str(error).split())[:300]
+        raise RnnlabError(f"the {what} in {str(path)!r} does not fit the {what} built from "
+                          f"the config: {reason}") from None

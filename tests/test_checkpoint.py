@@ -35,6 +35,7 @@ def test_interrupted_write_leaves_previous_checkpoint(tmp_path, monkeypatch):
         save_checkpoint(path, {"epoch": 2})
     monkeypatch.undo()
     assert load_checkpoint(path)["epoch"] == 1
+    assert not (tmp_path / "checkpoint.pt.tmp").exists()  # Ctrl-C cleans up after itself
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
@@ -70,3 +71,31 @@ def test_pickle_with_code_payload_is_refused_and_not_run(tmp_path):
     with pytest.raises(RnnlabError, match="not a loadable rnnlab checkpoint"):
         load_checkpoint(path)
     assert not marker.exists()
+
+
+def test_failed_write_removes_its_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"epoch": 1})
+
+    def crash_midway(obj, f, *args, **kwargs):
+        with open(f, "wb") as handle:
+            handle.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash_midway)
+    with pytest.raises(OSError):
+        save_checkpoint(path, {"epoch": 2})
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt"]
+
+
+def test_temporary_file_left_by_a_killed_write_is_harmless(tmp_path):
+    """SIGKILL during torch.save leaves checkpoint.pt.tmp half-written (no `finally` runs):
+    the previous checkpoint still loads, and the next save replaces the leftover."""
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"epoch": 1})
+    (tmp_path / "checkpoint.pt.tmp").write_bytes(b"PK\x03\x04 half a checkpoint")
+    assert load_checkpoint(path)["epoch"] == 1
+    save_checkpoint(path, {"epoch": 2})
+    assert load_checkpoint(path)["epoch"] == 2
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt"]
