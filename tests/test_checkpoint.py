@@ -68,9 +68,21 @@ def test_pickle_with_code_payload_is_refused_and_not_run(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"
     torch.save({"format": FORMAT, "model": CodePayload(marker)}, path, pickle_module=pickle)
-    with pytest.raises(RnnlabError, match="not a loadable rnnlab checkpoint"):
+    with pytest.raises(RnnlabError, match="not a loadable rnnlab checkpoint") as error:
         load_checkpoint(path)
     assert not marker.exists()
+    message = str(error.value)
+    assert "system) that could run code" in message  # posix.system or nt.system
+    assert "weights_only" not in message and "\n" not in message  # no advice to unlock it
+
+
+def test_truncated_checkpoint_is_one_line(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"model": {"w": torch.zeros(1000)}})
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(RnnlabError, match="not a loadable rnnlab checkpoint") as error:
+        load_checkpoint(path)
+    assert "\n" not in str(error.value)
 
 
 def test_failed_write_removes_its_temporary_file(tmp_path, monkeypatch):

@@ -117,7 +117,7 @@ def synthetic_cli(tmp_path, *args, text="the time machine is here " * 80):
 def test_cli_num_steps_longer_than_the_corpus_is_one_line(tmp_path):
     result = synthetic_cli(tmp_path, "data.num_steps=1500")  # the book has 1800 training tokens
     assert_one_line_error(result, "data.num_steps=1500 is too long", "1800 tokens",
-                          "expected num_steps <= 900")
+                          "expected num_steps <= 54 at batch_size=32")
 
 
 @pytest.mark.parametrize(("override", "message"), [

@@ -107,20 +107,22 @@ def _check_sampling(sampling: str) -> None:
 def check_fits(corpus_len: int, batch_size: int, num_steps: int) -> None:
     """Every offset must leave at least one batch, so an epoch is never empty: that needs
     (batch_size + 1) * num_steps tokens (the offset and the label token eat the extra).
-    The message blames num_steps when no batch size could fit, else batch_size."""
+    The message blames num_steps when not even batch_size=1 could fit, else batch_size."""
     for name, value in (("batch_size", batch_size), ("num_steps", num_steps)):
         if not isinstance(value, int) or value < 1:
             raise RnnlabError(f"data.{name}={value!r} is not a positive integer")
     needed = (batch_size + 1) * num_steps
     if corpus_len >= needed:
         return
-    if corpus_len < 2 * num_steps:
+    max_batch_size, max_num_steps = corpus_len // num_steps - 1, corpus_len // (batch_size + 1)
+    if max_batch_size >= 1:
         raise RnnlabError(
-            f"data.num_steps={num_steps} is too long for a training text of {corpus_len} "
-            f"tokens (at batch_size={batch_size} it needs (batch_size + 1) * num_steps = "
-            f"{needed}); expected num_steps <= {corpus_len // 2}")
+            f"data.batch_size={batch_size} is larger than the {corpus_len // num_steps} "
+            f"sequences of num_steps={num_steps} in a training text of {corpus_len} tokens "
+            f"(it needs (batch_size + 1) * num_steps = {needed}); expected batch_size <= "
+            f"{max_batch_size}")
+    expected = (f"num_steps <= {max_num_steps} at batch_size={batch_size}" if max_num_steps
+                else f"num_steps <= {corpus_len // 2} and batch_size=1")
     raise RnnlabError(
-        f"data.batch_size={batch_size} is larger than the {corpus_len // num_steps} sequences "
-        f"of num_steps={num_steps} in a training text of {corpus_len} tokens (it needs "
-        f"(batch_size + 1) * num_steps = {needed}); expected batch_size <= "
-        f"{corpus_len // num_steps - 1}")
+        f"data.num_steps={num_steps} is too long for a training text of {corpus_len} tokens "
+        f"(it needs (batch_size + 1) * num_steps = {needed}); expected {expected}")
