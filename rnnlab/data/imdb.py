@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 PAD = "<pad>"
 TRUNCATE_MODES = ("head", "tail", "both")
-TOKENIZER_VERSION = 1  # bump when `tokenize` changes, so old caches are not reused
+TOKENIZER_VERSION = 2  # bump when `tokenize` changes, so old caches are not reused
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
 _MEMBER = re.compile(r"aclImdb/(train|test)/(pos|neg)/\d+_\d+\.txt$")
@@ -93,11 +93,19 @@ def build_vocab(token_list: list[str], counts: torch.Tensor, vocab_size: int | N
 def load_imdb(root: str | None, cache_dir: str | None, vocab_size: int | None, min_freq: int,
               max_len: int, truncate_mode: str, val_fraction: float, split_seed: int,
               download: bool = True) -> SentimentData:
-    """The three splits with the vocabulary of the training split (validation excluded);
-    `val_fraction` of the 25,000 training reviews, drawn with `split_seed`, validate."""
+    """The three splits of the archive in the data directory (see `split_reviews`)."""
     check_options(vocab_size, min_freq, max_len, truncate_mode, val_fraction)
-    archive = fetch("aclImdb", root, download)
-    cache = load_token_cache(archive, cache_dir)
+    cache = load_token_cache(fetch("aclImdb", root, download), cache_dir)
+    return split_reviews(cache, vocab_size, min_freq, max_len, truncate_mode, val_fraction,
+                         split_seed)
+
+
+def split_reviews(cache: dict, vocab_size: int | None, min_freq: int, max_len: int,
+                  truncate_mode: str, val_fraction: float, split_seed: int) -> SentimentData:
+    """Train, validation and test reviews as run ids, with the vocabulary of the training
+    reviews (validation excluded); `val_fraction` of the training reviews, drawn with
+    `split_seed`, validate. `cache` is what `build_cache` returns."""
+    check_options(vocab_size, min_freq, max_len, truncate_mode, val_fraction)
     token_list = cache["tokens"]
     train_all = _split(cache, "train")
     order = torch.randperm(len(train_all), generator=torch.Generator().manual_seed(split_seed))
@@ -129,7 +137,7 @@ def check_options(vocab_size, min_freq, max_len, truncate_mode, val_fraction) ->
 
 def _split(cache: dict, split: str) -> Reviews:
     flat, offsets = cache[f"{split}_ids"], cache[f"{split}_offsets"]
-    ids = list(torch.split(flat, torch.diff(offsets).tolist()))
+    ids = list(torch.split(flat.long(), torch.diff(offsets).tolist()))
     return Reviews(ids, cache[f"{split}_labels"].float())
 
 
@@ -167,9 +175,7 @@ def load_token_cache(archive: Path, cache_dir: str | None) -> dict:
 
 
 def tokenize_archive(archive: Path) -> dict:
-    """Read every labelled review from the tar.gz → a dict of plain tensors and the token
-    list (ids in first-seen order), each split as flat ids + offsets + labels."""
-    token_to_id: dict[str, int] = {}
+    """Every labelled review of the tar.gz, tokenised (see `build_cache`)."""
     splits = {"train": ([], []), "test": ([], [])}
     try:
         with tarfile.open(archive, "r:gz") as tar:
@@ -177,20 +183,30 @@ def tokenize_archive(archive: Path) -> dict:
                 match = _MEMBER.search(member.name)
                 if not member.isfile() or not match:
                     continue
-                text = io.TextIOWrapper(tar.extractfile(member), encoding="utf-8").read()
-                ids = [token_to_id.setdefault(t, len(token_to_id)) for t in tokenize(text)]
-                reviews, labels = splits[match[1]]
-                reviews.append(torch.tensor(ids, dtype=torch.int64))
+                texts, labels = splits[match[1]]
+                texts.append(io.TextIOWrapper(tar.extractfile(member), encoding="utf-8").read())
                 labels.append(int(match[2] == "pos"))
     except (OSError, tarfile.TarError, EOFError) as error:
         raise RnnlabError(f"cannot read the IMDB reviews from {archive} ({error}); delete it "
                           "to download it again") from None
-    cache = {"tokens": list(token_to_id)}
-    for split, (reviews, labels) in splits.items():
-        if not reviews:
+    for split, (texts, _) in splits.items():
+        if not texts:
             raise RnnlabError(f"{archive} holds no aclImdb/{split}/(pos|neg)/*.txt reviews")
+    return build_cache(splits)
+
+
+def build_cache(splits: dict[str, tuple[list[str], list[int]]]) -> dict:
+    """{"train": (texts, labels), "test": (texts, labels)} → plain tensors and the token
+    list (ids in first-seen order): per split flat int32 ids + offsets + int labels."""
+    token_to_id: dict[str, int] = {}
+    cache = {}
+    for split, (texts, labels) in splits.items():
+        reviews = [[token_to_id.setdefault(t, len(token_to_id)) for t in tokenize(text)]
+                   for text in texts]
         lengths = torch.tensor([0] + [len(r) for r in reviews])
-        cache[f"{split}_ids"] = torch.cat(reviews)
+        cache[f"{split}_ids"] = torch.tensor([i for r in reviews for i in r],
+                                             dtype=torch.int32)  # half the bytes of int64
         cache[f"{split}_offsets"] = torch.cumsum(lengths, 0)
         cache[f"{split}_labels"] = torch.tensor(labels, dtype=torch.int64)
+    cache["tokens"] = list(token_to_id)
     return cache

@@ -1,16 +1,17 @@
 """The sentiment classifier: token ids → embedding → recurrent stack → pooling over time
 → dropout → one logit (positive review).
 
-Padding never reaches the result: the nn cells read packed sequences (each sequence stops
-at its length, the reverse direction starts at its last real token), the scratch cells a
-mask that holds their state at padded steps, and max/mean pooling skip padded steps.
+Padding never reaches the result: the nn cells run as a `PaddedRecurrent` stack (each
+direction reads only real steps; see rnnlab/models/padded.py for why not packed
+sequences), the scratch cells take a mask that holds their state at padded steps, and
+max/mean pooling skip padded steps.
 """
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnlab.errors import RnnlabError
+from rnnlab.models.padded import PaddedRecurrent
 from rnnlab.models.recurrent import build_recurrent
 from rnnlab.models.scratch import ScratchRecurrent
 
@@ -47,9 +48,7 @@ class SentimentClassifier(nn.Module):
         if isinstance(self.recurrent, ScratchRecurrent):
             outputs, state = self.recurrent(inputs, mask=mask)
         else:
-            packed = pack_padded_sequence(inputs, lengths.cpu(), enforce_sorted=False)
-            outputs, state = self.recurrent(packed)
-            outputs, _ = pad_packed_sequence(outputs, total_length=X.shape[1])
+            outputs, state = self.recurrent(inputs, lengths)
         pooled = [self._pool(kind, outputs, state, mask, lengths) for kind in self.pooling]
         return self.head(self.dropout(torch.cat(pooled, dim=-1))).squeeze(-1)
 
@@ -70,10 +69,12 @@ def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentCl
     if not model_cfg.embed_size:
         raise RnnlabError(f"model.embed_size={model_cfg.embed_size} must be a positive size "
                           "for sentiment (one-hot input over a word vocabulary is too wide)")
-    recurrent = build_recurrent(
-        model_cfg.cell, model_cfg.impl, model_cfg.embed_size, model_cfg.num_hiddens,
-        model_cfg.num_layers, model_cfg.bidirectional, model_cfg.dropout,
-        model_cfg.get("recurrent_dropout", 0.0),
-    )
+    args = (model_cfg.embed_size, model_cfg.num_hiddens, model_cfg.num_layers,
+            model_cfg.bidirectional, model_cfg.dropout)
+    # build_recurrent checks cell, impl and recurrent_dropout (refused for nn cells).
+    recurrent = build_recurrent(model_cfg.cell, model_cfg.impl, *args,
+                                model_cfg.get("recurrent_dropout", 0.0))
+    if model_cfg.impl == "nn":
+        recurrent = PaddedRecurrent(model_cfg.cell, *args)
     return SentimentClassifier(vocab_size, model_cfg.embed_size, recurrent,
                                model_cfg.get("pooling", "last"), model_cfg.dropout, pad_id)
