@@ -45,15 +45,16 @@ def synthetic_imdb(monkeypatch):
 
 @pytest.mark.parametrize("model", ["gru", "lstm_scratch"])
 def test_a_synthetic_sentiment_task_is_learned(tmp_path, synthetic_imdb, model):
+    # The 40 validation reviews are all right from epoch 1 on, so the best epoch would be
+    # the first; score the last epoch's weights instead.
     metrics = train(compose_config(SMALL + [f"model={model}", "model.pooling=max+mean",
-                                            "trainer.max_epochs=8"]),
-                    tmp_path, model)
+                                            "trainer.keep_best=false"]), tmp_path, model)
     saved = json.loads((tmp_path / "metrics.json").read_text())
     for key in ("test_accuracy", "val_accuracy", "test_loss", "tokens_per_sec", "epochs",
                 "wall_seconds", "num_params", "best_val_accuracy", "best_epoch"):
         assert key in saved
     assert saved["test_accuracy"] >= 0.97 and saved["best_val_accuracy"] >= 0.97
-    assert metrics["epochs"] == 8 and (tmp_path / "best.pt").is_file()
+    assert metrics["epochs"] == 4
     events = EventAccumulator(str(tmp_path))
     events.Reload()
     for tag in ("train/loss", "train/accuracy", "val/accuracy", "test/accuracy",
