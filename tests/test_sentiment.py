@@ -102,3 +102,13 @@ def test_predict_prints_the_probability_of_a_positive_review(tmp_path, synthetic
     result = subprocess.run([sys.executable, "-m", "rnnlab.predict", "this film"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and result.stderr.startswith("error: bad arguments")
+
+
+def test_bad_model_values_fail_before_the_data_loads(tmp_path):
+    """No synthetic data here: the error must come before the archive is looked for."""
+    result = subprocess.run(
+        [sys.executable, "-m", "rnnlab.train", "task=sentiment", "model.recurrent_dropout=0.2",
+         f"data.root={tmp_path}", "data.download=false", f"hydra.run.dir={tmp_path / 'run'}"],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: model.recurrent_dropout=0.2 needs a scratch cell")

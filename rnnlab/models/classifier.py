@@ -71,10 +71,10 @@ def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentCl
                           "for sentiment (one-hot input over a word vocabulary is too wide)")
     args = (model_cfg.embed_size, model_cfg.num_hiddens, model_cfg.num_layers,
             model_cfg.bidirectional, model_cfg.dropout)
-    # build_recurrent checks cell, impl and recurrent_dropout (refused for nn cells).
-    recurrent = build_recurrent(model_cfg.cell, model_cfg.impl, *args,
-                                model_cfg.get("recurrent_dropout", 0.0))
-    if model_cfg.impl == "nn":
+    recurrent_dropout = model_cfg.get("recurrent_dropout", 0.0)
+    if model_cfg.impl == "nn" and recurrent_dropout == 0:
         recurrent = PaddedRecurrent(model_cfg.cell, *args)
+    else:  # scratch cells; or the one-line error for a bad impl, or nn + recurrent dropout
+        recurrent = build_recurrent(model_cfg.cell, model_cfg.impl, *args, recurrent_dropout)
     return SentimentClassifier(vocab_size, model_cfg.embed_size, recurrent,
                                model_cfg.get("pooling", "last"), model_cfg.dropout, pad_id)

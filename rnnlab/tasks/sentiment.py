@@ -12,7 +12,7 @@ from rnnlab.data.bucketing import bucket_batches, pad_batch, sorted_batches
 from rnnlab.data.imdb import PAD, Reviews, SentimentData, load_imdb
 from rnnlab.engine import move_to
 from rnnlab.errors import RnnlabError
-from rnnlab.models.classifier import SentimentClassifier, build_classifier, parse_pooling
+from rnnlab.models.classifier import SentimentClassifier, build_classifier
 from rnnlab.models.embeddings import load_pretrained
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,9 @@ class SentimentTask:
         d = cfg.data
         if d.batch_size < 1:
             raise RnnlabError(f"data.batch_size={d.batch_size} must be >= 1")
-        parse_pooling(cfg.model.get("pooling", "last"))  # fail before the data loads
+        # A bad model value (pooling, cell, nn + recurrent dropout) fails before the data
+        # loads: building the model over a 3-word vocabulary checks them all, in no time.
+        build_classifier(3, cfg.model)
         self.data = data or load_imdb(d.root, d.cache_dir, d.vocab_size, d.min_freq,
                                       d.max_len, d.truncate, d.val_fraction, d.split_seed,
                                       d.download)
