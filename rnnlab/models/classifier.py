@@ -75,6 +75,8 @@ def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentCl
     if model_cfg.impl == "nn" and recurrent_dropout == 0:
         recurrent = PaddedRecurrent(model_cfg.cell, *args)
     else:  # scratch cells; or the one-line error for a bad impl, or nn + recurrent dropout
-        recurrent = build_recurrent(model_cfg.cell, model_cfg.impl, *args, recurrent_dropout)
+        recurrent = build_recurrent(model_cfg.cell, model_cfg.impl, *args,
+                                    bptt=model_cfg.get("bptt", "fused"),
+                                    recurrent_dropout=recurrent_dropout)
     return SentimentClassifier(vocab_size, model_cfg.embed_size, recurrent,
                                model_cfg.get("pooling", "last"), model_cfg.dropout, pad_id)
