@@ -36,6 +36,12 @@ class SentimentClassifier(nn.Module):
         self.pad_id = pad_id
         self.pooling = parse_pooling(pooling)
         self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=pad_id)
+        # Keras' uniform(±0.05) rather than nn's N(0, 1): Adam moves each weight by about
+        # lr per step, so rows that start 20x larger barely move in the few epochs IMDB
+        # allows (the tutorial LSTM: 64.5% test accuracy after one epoch with N(0, 1)).
+        with torch.no_grad():
+            self.embedding.weight.uniform_(-0.05, 0.05)
+            self.embedding.weight[pad_id] = 0
         self.recurrent = recurrent
         self.dropout = nn.Dropout(dropout)  # on the embeddings (Keras' `dropout`) and the pool
         width = (2 if recurrent.bidirectional else 1) * recurrent.hidden_size
