@@ -44,5 +44,6 @@ def build_lm(vocab_size: int, model_cfg) -> RNNLM:
         model_cfg.cell, model_cfg.impl, input_size, model_cfg.num_hiddens,
         model_cfg.num_layers, model_cfg.bidirectional, model_cfg.dropout,
         model_cfg.get("bptt", "fused"),
+        recurrent_dropout=model_cfg.get("recurrent_dropout", 0.0),  # absent from old configs
     )
     return RNNLM(vocab_size, recurrent, model_cfg.embed_size)

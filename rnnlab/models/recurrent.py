@@ -57,18 +57,28 @@ def build_recurrent(
     bidirectional: bool = False,
     dropout: float = 0.0,
     bptt: str = "fused",
+    recurrent_dropout: float = 0.0,
 ) -> nn.Module:
     """A stack of `num_layers` recurrent layers of kind `cell` ("rnn", "lstm", "gru").
-    `bptt` ("fused" or "autograd") picks the scratch cells' backward; nn cells ignore it."""
+    `bptt` ("fused" or "autograd") picks the scratch cells' backward; nn cells ignore it.
+    `recurrent_dropout` (Keras': one mask per sequence on the H fed back into the
+    recurrence) exists for the scratch cells only: PyTorch's fused kernels cannot do it."""
     if impl not in IMPLEMENTATIONS:
         raise RnnlabError(f"model.impl={impl!r} is not one of: {', '.join(IMPLEMENTATIONS)}")
     cells = IMPLEMENTATIONS[impl]
     if cell not in cells:
         raise RnnlabError(f"model.cell={cell!r} is not one of: {', '.join(cells)}")
+    if not 0.0 <= recurrent_dropout < 1.0:
+        raise RnnlabError(f"model.recurrent_dropout={recurrent_dropout} must be in [0, 1)")
     if impl == "scratch":
         if bptt not in ("fused", "autograd"):
             raise RnnlabError(f"model.bptt={bptt!r} is not one of: fused, autograd")
-        return cells[cell](input_size, num_hiddens, num_layers, bidirectional, dropout, bptt)
+        return cells[cell](input_size, num_hiddens, num_layers, bidirectional, dropout, bptt,
+                           recurrent_dropout)
+    if recurrent_dropout > 0:
+        raise RnnlabError(f"model.recurrent_dropout={recurrent_dropout} needs a scratch cell "
+                          f"(e.g. model={cell}_scratch): PyTorch's fused nn.{cell.upper()} "
+                          "cannot drop out its recurrent state; or set model.recurrent_dropout=0")
     # nn.RNN warns when dropout is set on a single layer; it has no effect there anyway.
     dropout = dropout if num_layers > 1 else 0.0
     return cells[cell](input_size, num_hiddens, num_layers, dropout=dropout,

@@ -90,6 +90,7 @@ class ScratchRecurrent(nn.Module):
         bidirectional: bool = False,
         dropout: float = 0.0,
         bptt: str = "fused",
+        recurrent_dropout: float = 0.0,
     ):
         super().__init__()
         if bptt not in ("fused", "autograd"):
@@ -100,6 +101,8 @@ class ScratchRecurrent(nn.Module):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"dropout must be in [0, 1], got {dropout!r}")
+        if not 0.0 <= recurrent_dropout < 1.0:
+            raise ValueError(f"recurrent_dropout must be in [0, 1), got {recurrent_dropout!r}")
         self.input_size = input_size
         self.num_hiddens = num_hiddens
         self.hidden_size = num_hiddens  # nn's name, so code written for nn modules works
@@ -108,6 +111,9 @@ class ScratchRecurrent(nn.Module):
         self.num_directions = 2 if bidirectional else 1
         self.dropout = dropout
         self.bptt = bptt
+        # Keras' recurrent_dropout: in training, the H that feeds the recurrent matmul is
+        # multiplied by one dropout mask per sequence (and layer/direction), fixed over time.
+        self.recurrent_dropout = recurrent_dropout
         # Layer l > 0 reads both directions of layer l - 1, concatenated.
         self.weights = nn.ModuleList(
             GateWeights(input_size if layer == 0 else self.num_directions * num_hiddens,
@@ -121,8 +127,9 @@ class ScratchRecurrent(nn.Module):
         return self.weights[layer * self.num_directions + direction]
 
     def cell_step(self, XW: Tensor, state: tuple[Tensor, ...], W_h: Tensor,
-                  b_h: Tensor) -> tuple[Tensor, ...]:
+                  b_h: Tensor, H_rec: Tensor | None = None) -> tuple[Tensor, ...]:
         """One time step. XW: (batch, G * num_hiddens) = x_t @ W_x + b_x, precomputed.
+        H_rec: the H that enters `H @ W_h` (H with recurrent dropout), None for state[0].
         Returns the new state, hidden state H first."""
         raise NotImplementedError
 
@@ -131,12 +138,22 @@ class ScratchRecurrent(nn.Module):
         """`_run_direction` through the hand-written BPTT of `rnnlab.models.bptt`."""
         raise NotImplementedError
 
-    def forward(self, X: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+    def forward(self, X: Tensor, state: State | None = None,
+                mask: Tensor | None = None) -> tuple[Tensor, State]:
         """X: (num_steps, batch, input_size); state in nn's format, None for zeros.
+        mask: (num_steps, batch) bool, True at real steps; right padding (False after a
+        sequence's end) is what nn's packed sequences express. A masked step keeps the
+        previous state and outputs zeros (as pad_packed_sequence), so padding changes
+        nothing: the final state is the one after each sequence's last real step, and the
+        reverse direction, which reads the flipped sequence, meets the padding first and
+        starts from the initial state at each sequence's last real token.
         Returns (outputs, state) exactly as the matching nn module does."""
         if X.dim() != 3 or X.shape[-1] != self.input_size:
             raise ValueError(f"X must be (num_steps, batch, {self.input_size}), "
                              f"got {tuple(X.shape)}")
+        if mask is not None and mask.shape != X.shape[:2]:
+            raise ValueError(f"mask must be (num_steps, batch) = {tuple(X.shape[:2])}, "
+                             f"got {tuple(mask.shape)}")
         states = self._unpack_state(state, X)
         final_states = []
         for layer in range(self.num_layers):
@@ -146,7 +163,9 @@ class ScratchRecurrent(nn.Module):
                 # The reverse direction is the forward recurrence on the reversed sequence;
                 # flipping its outputs back lines step t up with the forward half's step t.
                 inputs = X.flip(0) if direction else X
-                Y, final_state = self._run_direction(inputs, states[k], self.weights[k])
+                steps_mask = None if mask is None else (mask.flip(0) if direction else mask)
+                Y, final_state = self._run_direction(inputs, states[k], self.weights[k],
+                                                     steps_mask)
                 outputs.append(Y.flip(0) if direction else Y)
                 final_states.append(final_state)
             X = torch.cat(outputs, dim=-1)  # (num_steps, batch, D * num_hiddens)
@@ -154,17 +173,37 @@ class ScratchRecurrent(nn.Module):
                 X = nn.functional.dropout(X, self.dropout, self.training)
         return X, self._pack_state(final_states)
 
-    def _run_direction(self, X: Tensor, state: tuple[Tensor, ...],
-                       w: GateWeights) -> tuple[Tensor, tuple[Tensor, ...]]:
+    def _run_direction(self, X: Tensor, state: tuple[Tensor, ...], w: GateWeights,
+                       mask: Tensor | None = None) -> tuple[Tensor, tuple[Tensor, ...]]:
         """X: (num_steps, batch, in) -> (H for every step: (num_steps, batch, num_hiddens),
-        final state)."""
-        if self.bptt == "fused" and not torch.is_autocast_enabled(X.device.type):
+        final state). mask: (num_steps, batch) bool or None, see `forward`.
+        The fused BPTT knows neither masks nor recurrent dropout; with either, the step
+        loop below runs under autograd."""
+        if mask is not None and bool(mask.all()):
+            mask = None  # a batch without padding (common when bucketed)
+        drop_active = self.training and self.recurrent_dropout > 0
+        if (self.bptt == "fused" and mask is None and not drop_active
+                and not torch.is_autocast_enabled(X.device.type)):
             return self.fused_direction(X, state, w)
         XW = X @ w.W_x + w.b_x  # (num_steps, batch, G * num_hiddens), one matmul
+        drop = None
+        if drop_active:
+            keep = 1 - self.recurrent_dropout  # one mask per sequence: (batch, num_hiddens)
+            drop = torch.bernoulli(X.new_full(state[0].shape, keep)) / keep
+        # Steps where every sequence is real need no select (most steps, when bucketed).
+        all_real = [True] * len(XW) if mask is None else mask.all(dim=1).tolist()
         Hs = []
-        for XW_t in XW.unbind(0):
-            state = self.cell_step(XW_t, state, w.W_h, w.b_h)
-            Hs.append(state[0])
+        for t, XW_t in enumerate(XW.unbind(0)):
+            H_rec = None if drop is None else state[0] * drop
+            new_state = self.cell_step(XW_t, state, w.W_h, w.b_h, H_rec)
+            if all_real[t]:
+                state = new_state
+                Hs.append(state[0])
+            else:
+                real = mask[t].unsqueeze(-1)  # (batch, 1)
+                state = tuple(torch.where(real, new, old)
+                              for new, old in zip(new_state, state, strict=True))
+                Hs.append(state[0] * real)
         return torch.stack(Hs), state
 
     def _unpack_state(self, state: State | None, X: Tensor) -> list[tuple[Tensor, ...]]:
@@ -220,9 +259,9 @@ class ScratchRNN(ScratchRecurrent):
     num_gates = 1
     nn_mode = "RNN_TANH"
 
-    def cell_step(self, XW, state, W_h, b_h):
+    def cell_step(self, XW, state, W_h, b_h, H_rec=None):
         (H,) = state
-        H = torch.tanh(XW + H @ W_h + b_h)
+        H = torch.tanh(XW + (H if H_rec is None else H_rec) @ W_h + b_h)
         return (H,)
 
     def fused_direction(self, X, state, w):
@@ -243,8 +282,9 @@ class ScratchLSTM(ScratchRecurrent):
     num_state_tensors = 2
     nn_mode = "LSTM"
 
-    def cell_step(self, XW, state, W_h, b_h):
+    def cell_step(self, XW, state, W_h, b_h, H_rec=None):
         H, C = state
+        H = H if H_rec is None else H_rec  # H only enters through H @ W_h
         # I and O mirror the equations (E741 fears they read as 1 and 0).
         I, F, C_tilde, O = (XW + H @ W_h + b_h).chunk(4, dim=-1)  # noqa: E741  pre-activations
         I, F, O = torch.sigmoid(I), torch.sigmoid(F), torch.sigmoid(O)  # noqa: E741
@@ -274,10 +314,11 @@ class ScratchGRU(ScratchRecurrent):
     num_gates = 3
     nn_mode = "GRU"
 
-    def cell_step(self, XW, state, W_h, b_h):
+    def cell_step(self, XW, state, W_h, b_h, H_rec=None):
         (H,) = state
         XW_r, XW_z, XW_n = XW.chunk(3, dim=-1)  # x W_x + b_x, per gate
-        HW_r, HW_z, HW_n = (H @ W_h + b_h).chunk(3, dim=-1)  # H W_h + b_h, per gate
+        H_in = H if H_rec is None else H_rec  # Keras drops out the matmul's H, not Z ⊙ H's
+        HW_r, HW_z, HW_n = (H_in @ W_h + b_h).chunk(3, dim=-1)  # H W_h + b_h, per gate
         R = torch.sigmoid(XW_r + HW_r)
         Z = torch.sigmoid(XW_z + HW_z)
         N = torch.tanh(XW_n + R * HW_n)

@@ -15,8 +15,9 @@ loop (`rnnlab.engine.fit`) is shared. The interface a task provides:
 
 from rnnlab.errors import RnnlabError
 from rnnlab.tasks.lm import LanguageModelTask
+from rnnlab.tasks.sentiment import SentimentTask
 
-TASKS = {"lm": LanguageModelTask}
+TASKS = {"lm": LanguageModelTask, "sentiment": SentimentTask}
 
 
 def build_task(cfg):

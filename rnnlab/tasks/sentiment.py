@@ -1,0 +1,120 @@
+"""Sentiment classification of IMDB movie reviews: one logit per review, binary
+cross-entropy, accuracy. The model is chosen by validation accuracy (a seeded slice of
+the training reviews) and reported on all 25,000 test reviews.
+"""
+
+import logging
+
+import torch
+from torch.nn import functional as F
+
+from rnnlab.data.bucketing import bucket_batches, pad_batch, sorted_batches
+from rnnlab.data.imdb import PAD, Reviews, SentimentData, load_imdb
+from rnnlab.engine import move_to
+from rnnlab.errors import RnnlabError
+from rnnlab.models.classifier import SentimentClassifier, build_classifier
+from rnnlab.models.embeddings import load_pretrained
+
+log = logging.getLogger(__name__)
+
+
+def review_batches(reviews: Reviews, batches: list[torch.Tensor], pad_id: int):
+    """(X (batch, longest) right-padded ids, lengths (batch,), labels (batch,)) per batch."""
+    for index in batches:
+        X, lengths = pad_batch([reviews.ids[i] for i in index.tolist()], pad_id)
+        yield X, lengths, reviews.labels[index]
+
+
+class SentimentTask:
+    """Positive or negative: IMDB reviews through a recurrent classifier."""
+
+    objective = "val/accuracy"
+    objective_direction = "maximize"
+    metric_tags = ["train/accuracy", "val/accuracy", "test/accuracy", "train/tokens_per_sec"]
+
+    def __init__(self, cfg, data: SentimentData | None = None):
+        """`data` replaces IMDB (tests: a synthetic set of reviews)."""
+        self.cfg = cfg
+        d = cfg.data
+        if d.batch_size < 1:
+            raise RnnlabError(f"data.batch_size={d.batch_size} must be >= 1")
+        # A bad model value (pooling, cell, nn + recurrent dropout) fails before the data
+        # loads: building the model over a 3-word vocabulary checks them all, in no time.
+        with torch.random.fork_rng():  # and leaves the seeded initialisation as it was
+            build_classifier(3, cfg.model)
+        self.data = data or load_imdb(d.root, d.cache_dir, d.vocab_size, d.min_freq,
+                                      d.max_len, d.truncate, d.val_fraction, d.split_seed,
+                                      d.download)
+        self.vocab = self.data.vocab
+        self.pad_id = self.vocab[PAD]
+        self._correct = self._seen = None  # training accuracy, accumulated on the device
+        log.info("IMDB: %d train, %d val, %d test reviews; vocabulary %d", len(self.data.train),
+                 len(self.data.val), len(self.data.test), len(self.vocab))
+
+    def build_model(self) -> SentimentClassifier:
+        model_cfg = self.cfg.model
+        model = build_classifier(len(self.vocab), model_cfg, self.pad_id)
+        path = model_cfg.get("pretrained_embeddings")
+        if path:
+            found = load_pretrained(path, self.vocab, model.embedding.weight)
+            log.info("pretrained embeddings: %d of %d words found in %s", found,
+                     len(self.vocab), path)
+        if model_cfg.get("freeze_embeddings", False):
+            model.embedding.weight.requires_grad_(False)
+        return model
+
+    def train_batches(self, epoch: int):
+        # Seeded from (seed, epoch): a resumed run sees the same batches.
+        generator = torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
+        self._correct = self._seen = None
+        train = self.data.train
+        batches = bucket_batches(train.lengths(), self.cfg.data.batch_size, generator)
+        return review_batches(train, batches, self.pad_id)
+
+    def num_train_batches(self) -> int:
+        return -(-len(self.data.train) // self.cfg.data.batch_size)
+
+    def training_loss(self, model, batch, carry):
+        """batch: X (batch, num_steps), lengths (batch,), labels (batch,). Reviews are
+        independent, so nothing carries over. The token count is the real tokens read."""
+        X, lengths, y = batch
+        logits = model(X, lengths)
+        correct = ((logits > 0) == (y > 0.5)).sum()
+        self._correct = correct if self._correct is None else self._correct + correct
+        self._seen = (self._seen or 0) + len(y)
+        return F.binary_cross_entropy_with_logits(logits, y), int(lengths.sum()), None
+
+    def train_metrics(self, mean_loss: float) -> dict:
+        accuracy = self._correct.item() / self._seen if self._seen else float("nan")
+        return {"train/accuracy": accuracy}
+
+    def evaluate(self, model) -> dict:
+        loss, accuracy = self.score(model, self.data.val)
+        return {"val/loss": loss, "val/accuracy": accuracy}
+
+    def test(self, model) -> dict:
+        loss, accuracy = self.score(model, self.data.test)
+        return {"test_loss": loss, "test_accuracy": accuracy}
+
+    @torch.no_grad()
+    def score(self, model, reviews: Reviews) -> tuple[float, float]:
+        """(mean binary cross-entropy, accuracy) of `model` on `reviews`."""
+        was_training = model.training
+        model.eval()
+        device = next(model.parameters()).device
+        loss = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.int64)
+        batches = sorted_batches(reviews.lengths(), self.cfg.task.eval_batch_size)
+        for X, lengths, y in review_batches(reviews, batches, self.pad_id):
+            X, y = move_to((X, y), device)
+            logits = model(X, lengths)
+            loss += F.binary_cross_entropy_with_logits(logits, y, reduction="sum")
+            correct += ((logits > 0) == (y > 0.5)).sum()
+        model.train(was_training)
+        return loss.item() / len(reviews), correct.item() / len(reviews)
+
+    def log_samples(self, model, logger, epoch: int) -> None:
+        pass  # nothing to show beyond the scalars
+
+    def checkpoint_extras(self) -> dict:
+        return {"vocab": self.vocab.to_list()}

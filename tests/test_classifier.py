@@ -1,0 +1,78 @@
+"""The sentiment classifier: padding never changes a review's logit (every cell, both
+implementations, bidirectional, every pooling), and the padded nn stack computes what
+PyTorch computes on packed sequences."""
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from rnnlab.errors import RnnlabError
+from rnnlab.models.classifier import build_classifier, parse_pooling
+from rnnlab.models.padded import PaddedRecurrent, reverse_padded
+
+VOCAB, PAD = 30, 1
+
+
+def model_cfg(**overrides):
+    return OmegaConf.create({"cell": "gru", "impl": "nn", "embed_size": 8, "num_hiddens": 6,
+                             "num_layers": 2, "bidirectional": True, "dropout": 0.0,
+                             "recurrent_dropout": 0.0, "pooling": "last", **overrides})
+
+
+@pytest.mark.parametrize("impl", ["nn", "scratch"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padding_does_not_change_the_logit(impl, cell, bidirectional):
+    torch.manual_seed(0)
+    model = build_classifier(VOCAB, model_cfg(impl=impl, cell=cell, bidirectional=bidirectional,
+                                              pooling="last+max+mean"), PAD).eval()
+    review = torch.randint(2, VOCAB, (1, 5))
+    alone = model(review, torch.tensor([5]))
+    # The same review in a batch padded to 9 steps, beside a longer review.
+    batch = torch.full((2, 9), PAD)
+    batch[0, :5], batch[1] = review[0], torch.randint(2, VOCAB, (9,))
+    torch.testing.assert_close(model(batch, torch.tensor([5, 9]))[0], alone[0])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_padded_stack_equals_packed_sequences(cell):
+    """Same weights as a 2-layer bidirectional nn module: same outputs and final H."""
+    torch.manual_seed(0)
+    nn_class = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
+    reference = nn_class(4, 5, 2, bidirectional=True).double()
+    padded = PaddedRecurrent(cell, 4, 5, 2, True).double()
+    with torch.no_grad():
+        for layer in range(2):
+            for direction, suffix in enumerate(["", "_reverse"]):
+                module = padded.layers[layer * 2 + direction]
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(module, f"{name}_l0").copy_(
+                        getattr(reference, f"{name}_l{layer}{suffix}"))
+    lengths = torch.tensor([6, 2, 4])
+    X = torch.randn(6, 3, 4, dtype=torch.float64)
+    expected, state = reference(pack_padded_sequence(X, lengths, enforce_sorted=False))
+    expected, _ = pad_packed_sequence(expected, total_length=6)
+    outputs, H = padded(X, lengths)
+    torch.testing.assert_close(outputs, expected)
+    torch.testing.assert_close(H, state[0] if isinstance(state, tuple) else state)
+
+
+def test_reverse_padded_reverses_within_each_length():
+    X = torch.arange(8).view(4, 2)  # (num_steps, batch)
+    assert reverse_padded(X, torch.tensor([4, 2])).T.tolist() == [[6, 4, 2, 0], [3, 1, 5, 7]]
+
+
+def test_pooling_names_are_checked():
+    assert parse_pooling("max+mean") == ["max", "mean"]
+    for bad in ["avg", "max+max", ""]:
+        with pytest.raises(RnnlabError, match="model.pooling"):
+            parse_pooling(bad)
+
+
+def test_nn_cells_refuse_recurrent_dropout():
+    with pytest.raises(RnnlabError, match="needs a scratch cell"):
+        build_classifier(VOCAB, model_cfg(recurrent_dropout=0.2))
+    model = build_classifier(VOCAB, model_cfg(impl="scratch", recurrent_dropout=0.2))
+    assert model.recurrent.recurrent_dropout == 0.2
