@@ -15,8 +15,9 @@ loop (`rnnlab.engine.fit`) is shared. The interface a task provides:
 
 from rnnlab.errors import RnnlabError
 from rnnlab.tasks.lm import LanguageModelTask
+from rnnlab.tasks.seq2seq import Seq2SeqTask
 
-TASKS = {"lm": LanguageModelTask}
+TASKS = {"lm": LanguageModelTask, "seq2seq": Seq2SeqTask}
 
 
 def build_task(cfg):
