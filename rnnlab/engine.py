@@ -2,7 +2,8 @@
 
 A task brings its batches, its loss and its evaluation (see `rnnlab.tasks`); the loop
 brings what every experiment needs: clipping, tokens/sec, progress bars, TensorBoard
-scalars, per-epoch atomic checkpoints and divergence detection. The hot loop makes no
+scalars, per-epoch checkpoint hooks, best-epoch tracking, early stopping and divergence
+detection. The hot loop makes no
 host-device sync except every `log_every_n_steps` steps, so it costs little beyond the
 model's own forward and backward.
 """
@@ -19,6 +20,17 @@ from tqdm import tqdm
 log = logging.getLogger(__name__)
 
 
+def improves(value: float, best: float | None, direction: str) -> bool:
+    """Whether `value` beats `best` for an objective to "minimize" or "maximize"."""
+    if direction not in ("minimize", "maximize"):
+        raise ValueError(f"objective_direction must be minimize or maximize, got {direction!r}")
+    if not math.isfinite(value):
+        return False
+    if best is None:
+        return True
+    return value < best if direction == "minimize" else value > best
+
+
 @dataclass
 class FitResult:
     """How training ended: `status` is "finished" or "diverged" (a non-finite loss)."""
@@ -28,6 +40,8 @@ class FitResult:
     train_tokens: int = 0
     train_seconds: float = 0.0
     last_metrics: dict = field(default_factory=dict)
+    best_epoch: int | None = None  # the epoch whose task objective was best so far
+    best_value: float | None = None
 
     @property
     def tokens_per_sec(self) -> float:
@@ -81,13 +95,20 @@ def train_epoch(task, model, optimizer, trainer_cfg, device, progress) -> tuple:
 
 
 def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 0,
-        on_epoch_end: Callable[[int], None] | None = None) -> FitResult:
+        on_epoch_end: Callable[[int, "FitResult"], None] | None = None,
+        best: tuple[int | None, float | None] = (None, None)) -> FitResult:
     """Train from `start_epoch` to `trainer_cfg.max_epochs`, logging each epoch at x = epoch.
 
-    `on_epoch_end(epoch)` runs after the epoch's metrics are logged (the checkpoint hook);
-    it is skipped for a diverged epoch, so the last checkpoint stays the last finite one.
+    After each epoch the task's `objective` tag is compared with the best so far (`best`:
+    (epoch, value), carried over by a resumed run), then `on_epoch_end(epoch, result)`
+    runs: the checkpoint hook, which sees `result.best_epoch == epoch` when this epoch
+    improved. It is skipped for a diverged epoch, so the last checkpoint stays the last
+    finite one. With `trainer_cfg.early_stopping_patience = n`, training stops once n
+    epochs in a row have not improved the objective.
     """
-    result = FitResult(epochs=start_epoch)
+    direction = getattr(task, "objective_direction", "minimize")
+    patience = trainer_cfg.get("early_stopping_patience")
+    result = FitResult(epochs=start_epoch, best_epoch=best[0], best_value=best[1])
     for epoch in range(start_epoch + 1, trainer_cfg.max_epochs + 1):
         batches = task.train_batches(epoch)
         progress = tqdm(batches, total=task.num_train_batches(), leave=False, dynamic_ncols=True,
@@ -111,6 +132,13 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
         log.info("epoch %d/%d  %s", epoch, trainer_cfg.max_epochs,
                  "  ".join(f"{tag} {value:.4g}" for tag, value in metrics.items()))
         result.epochs, result.last_metrics = epoch, metrics
+        if improves(metrics.get(task.objective, math.nan), result.best_value, direction):
+            result.best_epoch, result.best_value = epoch, metrics[task.objective]
         if on_epoch_end is not None:
-            on_epoch_end(epoch)
+            on_epoch_end(epoch, result)
+        if patience is not None and result.best_epoch is not None \
+                and epoch - result.best_epoch >= patience:
+            log.info("early stopping: %s has not improved for %d epochs (best %.4g at epoch %d)",
+                     task.objective, patience, result.best_value, result.best_epoch)
+            break
     return result

@@ -17,7 +17,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from rnnlab.checkpoint import load_checkpoint, save_checkpoint
-from rnnlab.engine import fit
+from rnnlab.engine import FitResult, fit
 from rnnlab.errors import RnnlabError
 from rnnlab.logging import RunLogger
 from rnnlab.tasks import build_task
@@ -47,41 +47,62 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
     optimizer = instantiate(cfg.optim, params=model.parameters())
     config = OmegaConf.to_container(cfg, resolve=True)
 
-    checkpoint_path = run_dir / "checkpoint.pt"
-    start_epoch = 0
+    checkpoint_path, best_path = run_dir / "checkpoint.pt", run_dir / "best.pt"
+    start_epoch, best = 0, (None, None)
     if cfg.trainer.resume and checkpoint_path.exists():
         saved = load_checkpoint(checkpoint_path, map_location=device)
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         torch.set_rng_state(saved["rng_state"])
         start_epoch = saved["epoch"]
+        best = (saved.get("best_epoch"), saved.get("best_value"))
         log.info("resuming from %s after epoch %d", checkpoint_path, start_epoch)
 
-    def save(epoch: int) -> None:
-        save_checkpoint(checkpoint_path, {
+    def save(epoch: int, progress: FitResult) -> None:
+        state = {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
             "epoch": epoch, "rng_state": torch.get_rng_state(), "config": config,
+            "best_epoch": progress.best_epoch, "best_value": progress.best_value,
             **task.checkpoint_extras(),
-        })
+        }
+        if cfg.trainer.keep_best and progress.best_epoch == epoch:
+            save_checkpoint(best_path, state)
+        save_checkpoint(checkpoint_path, state)
 
     logger = RunLogger(run_dir, purge_step=start_epoch + 1 if start_epoch else None)
     start = time.perf_counter()
     try:
-        result = fit(task, model, optimizer, cfg.trainer, device, logger, start_epoch, save)
+        result = fit(task, model, optimizer, cfg.trainer, device, logger, start_epoch, save, best)
         metrics = {
             "task": cfg.task.name, "model": model_name, "status": result.status,
             "objective": task.objective.replace("/", "_"),
             **{tag.replace("/", "_"): value for tag, value in result.last_metrics.items()},
+            "best_epoch": result.best_epoch,
+            f"best_{task.objective.replace('/', '_')}": result.best_value,
             "tokens_per_sec": result.tokens_per_sec, "epochs": result.epochs,
-            "wall_seconds": time.perf_counter() - start,
             "num_params": sum(p.numel() for p in model.parameters()),
         }
+        if hasattr(task, "test") and result.epochs > 0:
+            metrics.update(run_test(task, model, cfg, best_path, device, logger, result.epochs))
+        metrics["wall_seconds"] = time.perf_counter() - start
         logger.finish(config, metrics, task.metric_tags)
     finally:
         logger.close()
     log.info("%s: %s", run_dir, {k: v for k, v in metrics.items() if k in (
         "status", "train_perplexity", "val_perplexity", "tokens_per_sec", "wall_seconds")})
     return metrics
+
+
+def run_test(task, model, cfg, best_path: Path, device, logger, step: int) -> dict:
+    """The task's held-out test metrics, on the best epoch's weights when they were kept
+    (model selection by the validation objective, never by the test set)."""
+    if cfg.trainer.keep_best and best_path.exists():
+        model.load_state_dict(load_checkpoint(best_path, map_location=device)["model"])
+    test_metrics = task.test(model)
+    logger.scalars({"test/" + key.removeprefix("test_"): value
+                    for key, value in test_metrics.items()}, step)
+    log.info("test  %s", "  ".join(f"{key} {value:.4g}" for key, value in test_metrics.items()))
+    return test_metrics
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")

@@ -127,3 +127,44 @@ def test_begin_state_is_the_zero_state(model):
     state = lm.begin_state(batch_size=3)
     shapes = [s.shape for s in (state if isinstance(state, tuple) else (state,))]
     assert shapes == [(2, 3, 4)] * (2 if "lstm" in model else 1)  # 2 layers by default
+
+
+def test_test_hook_runs_on_the_best_epochs_weights(tmp_path, synthetic_book, monkeypatch):
+    """A task with `test()` is scored once, on best.pt's weights, into metrics.json and
+    TensorBoard (`test_` keys become `test/` tags)."""
+    import torch
+
+    import rnnlab.tasks
+    from rnnlab.checkpoint import load_checkpoint
+
+    tested = {}
+
+    class LMWithTest(rnnlab.tasks.lm.LanguageModelTask):
+        def evaluate(self, model):  # epoch 2 is the best by the (scripted) objective
+            self.epoch = getattr(self, "epoch", 0) + 1
+            return {"val/perplexity": {1: 5.0, 2: 3.0, 3: 4.0}[self.epoch]}
+
+        def test(self, model):
+            tested["weights"] = {k: v.clone() for k, v in model.state_dict().items()}
+            return {"test_perplexity": 3.5, "bleu": 0.25}
+
+    monkeypatch.setitem(rnnlab.tasks.TASKS, "lm", LMWithTest)
+    metrics = train(compose_config(TINY), tmp_path, "lstm")
+
+    best = load_checkpoint(tmp_path / "best.pt")
+    last = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert (best["epoch"], last["epoch"], last["best_epoch"]) == (2, 3, 2)
+    assert all(torch.equal(tested["weights"][k], v) for k, v in best["model"].items())
+    assert not all(torch.equal(tested["weights"][k], v) for k, v in last["model"].items())
+    assert (metrics["best_epoch"], metrics["best_val_perplexity"]) == (2, 3.0)
+    assert (metrics["test_perplexity"], metrics["bleu"], metrics["val_perplexity"]) == (
+        3.5, 0.25, 4.0)
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    assert [(e.step, e.value) for e in events.Scalars("test/perplexity")] == [(3, 3.5)]
+    assert [(e.step, e.value) for e in events.Scalars("test/bleu")] == [(3, 0.25)]
+
+
+def test_keep_best_false_writes_no_best_checkpoint(tmp_path, synthetic_book):
+    train(compose_config(TINY + ["trainer.keep_best=false"]), tmp_path, "lstm")
+    assert (tmp_path / "checkpoint.pt").is_file() and not (tmp_path / "best.pt").exists()

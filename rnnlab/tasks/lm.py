@@ -25,6 +25,7 @@ class LanguageModelTask:
     """Next-token prediction on The Time Machine, character or word level."""
 
     objective = "val/perplexity"
+    objective_direction = "minimize"
     metric_tags = ["train/perplexity", "val/perplexity", "train/tokens_per_sec"]
 
     def __init__(self, cfg, corpus: LMCorpus | None = None):
