@@ -14,6 +14,7 @@ Vocabularies are built on the training split only.
 """
 
 import hashlib
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -70,9 +71,10 @@ def tokenize(sentence: str) -> list[str]:
 
 
 def detokenize(tokens: list[str]) -> str:
-    """Tokens joined by spaces: the text sacreBLEU scores (its 13a tokenizer splits the
-    punctuation off again, so joining is all the detokenizing needed)."""
-    return " ".join(tokens)
+    """Tokens back into text, the form sacreBLEU expects: joined by spaces, without the
+    space that `preprocess` put before `.` and `,` (French keeps one before `!` and `?`).
+    sacreBLEU's 13a tokenizer splits the punctuation off again when it scores."""
+    return re.sub(r" ([.,])", r"\1", " ".join(tokens))
 
 
 def parse_pairs(text: str, num_examples: int | None = None) -> tuple[list, list, int]:
