@@ -8,6 +8,7 @@ answer is the most probable sentence it found; beam size 1 is greedy search.
 """
 
 import logging
+from functools import partial
 
 import torch
 from torch.nn import functional as F
@@ -85,7 +86,7 @@ def beam_search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, ma
         scores, index = candidates.topk(K, dim=1)  # (B, K), sorted best first
         parent = index // V + torch.arange(B, device=device)[:, None] * K  # rows in B * K
         parent, token = parent.view(-1), (index % V).view(-1, 1)
-        state = map_state(lambda s: s[:, parent], state)
+        state = map_state(partial(torch.index_select, dim=1, index=parent), state)
         tokens = torch.cat([tokens[parent], token], dim=1)
         finished = finished.view(-1)[parent].view(B, K) | (token.view(B, K) == eos)
         if finished.all():

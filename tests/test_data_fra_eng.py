@@ -6,8 +6,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnlab.data.fra_eng import (BOS, EOS, PAD, RESERVED_TOKENS, corpus_from_text,
-                                 detokenize, load_fra_eng, parse_pairs, preprocess, split_of)
+from rnnlab.data.fra_eng import (
+    BOS,
+    EOS,
+    PAD,
+    RESERVED_TOKENS,
+    corpus_from_text,
+    detokenize,
+    load_fra_eng,
+    parse_pairs,
+    preprocess,
+    split_of,
+)
 from rnnlab.data.vocab import UNK
 from rnnlab.errors import RnnlabError
 

@@ -17,9 +17,18 @@ import logging
 import torch
 from torch.nn import functional as F
 
-from rnnlab.data.fra_eng import (BOS, EOS, PAD, TranslationCorpus, TranslationSplit,
-                                 detokenize, encode_sentences, load_fra_eng, preprocess,
-                                 tokenize)
+from rnnlab.data.fra_eng import (
+    BOS,
+    EOS,
+    PAD,
+    TranslationCorpus,
+    TranslationSplit,
+    detokenize,
+    encode_sentences,
+    load_fra_eng,
+    preprocess,
+    tokenize,
+)
 from rnnlab.decoding import translate_ids
 from rnnlab.engine import move_to
 from rnnlab.errors import RnnlabError
@@ -175,7 +184,7 @@ class Seq2SeqTask:
         src = encode_sentences(sources, self.src_vocab, self.cfg.data.num_steps)
         ids = translate_ids(model, src, self.tgt_vocab[BOS], self.tgt_vocab[EOS],
                             self.cfg.data.num_steps)
-        rows = [f"| {detokenize(s)} | {detokenize(self.tgt_vocab.to_tokens(o))} | "
+        rows = [f"| {' '.join(s)} | {detokenize(self.tgt_vocab.to_tokens(o))} | "
                 f"{detokenize(r)} |" for s, o, r in zip(sources, ids, references, strict=True)]
         logger.text("translations", "\n".join(["| English | model | reference |",
                                                "| --- | --- | --- |", *rows]), epoch)
