@@ -2,6 +2,7 @@
 learned, search behaves, runs are reproducible, checkpoints translate from the command line."""
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -183,3 +184,24 @@ def test_translate_arguments(argv, fragment, capsys):
         translate_main(argv)
     assert exit_info.value.code == 2
     assert fragment in capsys.readouterr().err
+
+
+def test_multirun_on_the_real_pairs(tmp_path):
+    root = Path(os.environ.get("RNNLAB_DATA") or "/nonexistent").expanduser()
+    if not (root / "fra-eng.zip").is_file():
+        pytest.skip("RNNLAB_DATA does not point at a folder holding fra-eng.zip")
+    sweep = tmp_path / "sweep"
+    result = subprocess.run(
+        [sys.executable, "-m", "rnnlab.train", "-m", "task=seq2seq", "model=gru,lstm",
+         "model.num_hiddens=8", "trainer.max_epochs=1", "data.num_examples=600",
+         "trainer.progress_bar=false", f"hydra.sweep.dir={sweep}"],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    runs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    assert ["model=gru" in runs[0].name, "model=lstm" in runs[1].name] == [True, True]
+    for run_dir in runs:
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        assert metrics["status"] == "finished" and metrics["task"] == "seq2seq"
+        for key in ("sacrebleu", "bleu_d2l", "test_loss", "tokens_per_sec", "val_sacrebleu"):
+            assert metrics[key] >= 0
+        assert (run_dir / "best.pt").is_file()
