@@ -8,6 +8,7 @@ host-device sync except every `log_every_n_steps` steps, so it costs little beyo
 model's own forward and backward.
 """
 
+import contextlib
 import logging
 import math
 import time
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 
 import torch
 from tqdm import tqdm
+
+from rnnlab.errors import RnnlabError
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,20 @@ def clip_gradients(parameters: list[torch.Tensor], max_norm: float) -> None:
         torch.nn.utils.clip_grad_norm_(parameters, max_norm, foreach=True)
 
 
+PRECISIONS = {"32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def autocast(device: torch.device, precision) -> contextlib.AbstractContextManager:
+    """Mixed precision for the forward pass: "bf16" or "fp16" run matmuls in half width
+    (weights and optimizer stay float32); 32 changes nothing."""
+    if str(precision) not in PRECISIONS:
+        raise RnnlabError(f"trainer.precision={precision!r} is not one of: 32, bf16, fp16")
+    dtype = PRECISIONS[str(precision)]
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
+
+
 def move_to(batch, device: torch.device):
     """A batch (tensor or tuple of tensors) on `device`, copied without blocking the host."""
     if isinstance(batch, torch.Tensor):
@@ -71,16 +88,22 @@ def train_epoch(task, model, optimizer, trainer_cfg, device, progress) -> tuple:
     """One pass over the task's training batches → (mean loss, tokens, seconds)."""
     model.train()
     parameters = [p for p in model.parameters() if p.requires_grad]
+    precision = trainer_cfg.get("precision", 32)
+    # fp16 gradients underflow without loss scaling; for 32 and bf16 the scaler is a no-op.
+    scaler = torch.amp.GradScaler(device.type, enabled=str(precision) == "fp16")
     loss_sum = torch.zeros((), device=device)
     tokens, carry = 0, None
     start = time.perf_counter()
     for step, batch in enumerate(progress, start=1):
-        loss, num_tokens, carry = task.training_loss(model, move_to(batch, device), carry)
+        with autocast(device, precision):
+            loss, num_tokens, carry = task.training_loss(model, move_to(batch, device), carry)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
         clip_gradients(parameters, trainer_cfg.grad_clip)
-        optimizer.step()
-        loss_sum += loss.detach() * num_tokens
+        scaler.step(optimizer)
+        scaler.update()
+        loss_sum += loss.detach().float() * num_tokens
         tokens += num_tokens
         if step % trainer_cfg.log_every_n_steps == 0:
             mean_loss = loss_sum.item() / tokens  # the only sync inside the epoch

@@ -17,7 +17,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from rnnlab.checkpoint import load_checkpoint, save_checkpoint
-from rnnlab.engine import FitResult, fit
+from rnnlab.engine import FitResult, autocast, fit
 from rnnlab.errors import RnnlabError
 from rnnlab.logging import RunLogger
 from rnnlab.tasks import build_task
@@ -42,6 +42,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
     if cfg.trainer.num_threads:
         torch.set_num_threads(cfg.trainer.num_threads)
     device = resolve_device(cfg.trainer.device)
+    autocast(device, cfg.trainer.precision)  # refuse a bad precision before any work
     task = build_task(cfg)
     model = task.build_model().to(device)
     optimizer = instantiate(cfg.optim, params=model.parameters())

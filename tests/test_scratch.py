@@ -25,13 +25,13 @@ NUM_STEPS, BATCH, INPUT_SIZE, NUM_HIDDENS = 5, 3, 4, 6
 ATOL = 1e-10
 
 
-def build_pair(cell, num_layers, bidirectional, dropout=0.0):
+def build_pair(cell, num_layers, bidirectional, dropout=0.0, bptt="fused"):
     """An nn module and a scratch layer holding the same float64 weights."""
     nn_class, scratch_class = PAIRS[cell]
     reference = nn_class(INPUT_SIZE, NUM_HIDDENS, num_layers, dropout=dropout,
                          bidirectional=bidirectional).double()
     scratch = scratch_class(INPUT_SIZE, NUM_HIDDENS, num_layers, bidirectional,
-                            dropout).double()
+                            dropout, bptt).double()
     scratch.copy_weights_from(reference)
     return reference, scratch
 
@@ -61,15 +61,16 @@ def run(module, X, state, probes):
     return results, X.grad, state_grads
 
 
+@pytest.mark.parametrize("bptt", ["fused", "autograd"])
 @pytest.mark.parametrize("initial_state", ["zeros", "random"])
 @pytest.mark.parametrize(
     "cell, num_layers, bidirectional",
     list(itertools.product(PAIRS, [1, 2], [False, True])),
 )
-def test_equals_nn_forward_and_backward(cell, num_layers, bidirectional, initial_state):
+def test_equals_nn_forward_and_backward(cell, num_layers, bidirectional, initial_state, bptt):
     generator = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
-    reference, scratch = build_pair(cell, num_layers, bidirectional)
+    reference, scratch = build_pair(cell, num_layers, bidirectional, bptt=bptt)
     num_directions = 2 if bidirectional else 1
     X = torch.randn(NUM_STEPS, BATCH, INPUT_SIZE, dtype=torch.float64, generator=generator)
     state = (None if initial_state == "zeros"

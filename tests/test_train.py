@@ -168,3 +168,19 @@ def test_test_hook_runs_on_the_best_epochs_weights(tmp_path, synthetic_book, mon
 def test_keep_best_false_writes_no_best_checkpoint(tmp_path, synthetic_book):
     train(compose_config(TINY + ["trainer.keep_best=false"]), tmp_path, "lstm")
     assert (tmp_path / "checkpoint.pt").is_file() and not (tmp_path / "best.pt").exists()
+
+
+@pytest.mark.parametrize("model", ["lstm", "gru_scratch"])
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_trains_on_cpu(tmp_path, synthetic_book, model, precision):
+    metrics = train(compose_config(TINY + [f"model={model}", f"trainer.precision={precision}",
+                                           "trainer.max_epochs=2"]), tmp_path, model)
+    assert metrics["status"] == "finished"
+    assert 1.0 < metrics["val_perplexity"] < len(synthetic_book.vocab)
+
+
+def test_unknown_precision_is_refused(tmp_path, synthetic_book):
+    from rnnlab.errors import RnnlabError
+
+    with pytest.raises(RnnlabError, match="trainer.precision='fp8'"):
+        train(compose_config(TINY + ["trainer.precision=fp8"]), tmp_path, "lstm")

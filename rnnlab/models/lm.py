@@ -43,5 +43,6 @@ def build_lm(vocab_size: int, model_cfg) -> RNNLM:
     recurrent = build_recurrent(
         model_cfg.cell, model_cfg.impl, input_size, model_cfg.num_hiddens,
         model_cfg.num_layers, model_cfg.bidirectional, model_cfg.dropout,
+        model_cfg.get("bptt", "fused"),
     )
     return RNNLM(vocab_size, recurrent, model_cfg.embed_size)
