@@ -77,16 +77,28 @@ def test_step_by_step_decoding_equals_teacher_forcing(model, bidirectional):
     assert H.shape == (2, 3, 8)  # the decoder's layout whatever the encoder's directions
 
 
-def test_scratch_and_nn_cells_give_the_same_model():
-    nn_model, scratch_model = seq2seq("lstm"), seq2seq("lstm_scratch")
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_scratch_and_nn_cells_give_the_same_model_and_gradients(cell, bidirectional):
+    """Gradients included: the decoder's initial state is the encoder's final state, so
+    the scratch cells' backward must carry gradients into their initial state."""
+    bi = f"model.bidirectional={bidirectional}"
+    nn_model, scratch_model = seq2seq(cell, bi), seq2seq(f"{cell}_scratch", bi)
     for name in ("encoder", "decoder"):
         nn_part, scratch_part = getattr(nn_model, name), getattr(scratch_model, name)
         scratch_part.recurrent.copy_weights_from(nn_part.recurrent)
         scratch_part.embedding.load_state_dict(nn_part.embedding.state_dict())
     scratch_model.decoder.head.load_state_dict(nn_model.decoder.head.state_dict())
-    src, tgt_in = torch.randint(11, (2, 4)), torch.randint(13, (2, 4))
-    with torch.no_grad():
-        assert torch.allclose(nn_model(src, tgt_in), scratch_model(src, tgt_in), atol=1e-5)
+    src, tgt_in = torch.randint(11, (2, 4)), torch.randint(13, (2, 5))
+    labels = torch.randint(13, (2, 5))
+    for model in (nn_model, scratch_model):
+        masked_cross_entropy(model(src, tgt_in), labels, PAD).backward()
+    assert torch.allclose(nn_model(src, tgt_in), scratch_model(src, tgt_in), atol=1e-5)
+    for part in ("encoder", "decoder"):
+        nn_grad = getattr(nn_model, part).embedding.weight.grad
+        scratch_grad = getattr(scratch_model, part).embedding.weight.grad
+        assert nn_grad.abs().sum() > 0
+        assert torch.allclose(nn_grad, scratch_grad, atol=1e-5)
 
 
 def test_the_context_is_the_encoders_last_layer():

@@ -106,9 +106,9 @@ def build_seq2seq(src_vocab_size: int, tgt_vocab_size: int, model_cfg) -> Encode
         raise RnnlabError(f"model.embed_size={embed_size!r}: seq2seq embeds words, expected a "
                           "positive int (e.g. 32)")
     cell, impl, hidden = model_cfg.cell, model_cfg.impl, model_cfg.num_hiddens
-    layers, dropout = model_cfg.num_layers, model_cfg.dropout
+    layers, dropout, bptt = model_cfg.num_layers, model_cfg.dropout, model_cfg.get("bptt", "fused")
     encoder = Seq2SeqEncoder(src_vocab_size, embed_size, build_recurrent(
-        cell, impl, embed_size, hidden, layers, model_cfg.bidirectional, dropout))
+        cell, impl, embed_size, hidden, layers, model_cfg.bidirectional, dropout, bptt))
     decoder = Seq2SeqDecoder(tgt_vocab_size, embed_size, build_recurrent(
-        cell, impl, embed_size + hidden, hidden, layers, False, dropout))
+        cell, impl, embed_size + hidden, hidden, layers, False, dropout, bptt))
     return EncoderDecoder(encoder, decoder)
