@@ -14,7 +14,7 @@ import torch
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from rnnlab.checkpoint import load_checkpoint
+from rnnlab.checkpoint import load_checkpoint, load_weights
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.generation import generate_text
@@ -46,12 +46,17 @@ def parse_args(argv: list[str]) -> GenerateConfig:
 
 def generate(cfg: GenerateConfig) -> str:
     saved = load_checkpoint(cfg.checkpoint)
-    if saved["config"]["task"]["name"] != "lm":
-        raise RnnlabError(f"checkpoint {cfg.checkpoint!r} is a {saved['config']['task']['name']} "
-                          "model, not a language model (task=lm)")
+    missing = [key for key in ("config", "model", "vocab", "token") if key not in saved]
+    if missing:
+        raise RnnlabError(f"checkpoint {cfg.checkpoint!r} has no {', '.join(missing)}; expected "
+                          "the checkpoint.pt of an rnnlab language model (task=lm)")
+    task_name = saved["config"].get("task", {}).get("name")
+    if task_name != "lm":
+        raise RnnlabError(f"checkpoint {cfg.checkpoint!r} is a {task_name} model, not a "
+                          "language model (task=lm)")
     vocab = Vocab.from_list(saved["vocab"])
     model = build_lm(len(vocab), OmegaConf.create(saved["config"]["model"]))
-    model.load_state_dict(saved["model"])
+    load_weights(model, saved["model"], cfg.checkpoint)
     generator = torch.Generator().manual_seed(cfg.seed)
     return generate_text(model, vocab, saved["token"], cfg.prefix, cfg.num_preds,
                          cfg.temperature, generator)

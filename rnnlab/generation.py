@@ -1,6 +1,7 @@
 """Continue a text prefix with a trained language model (d2l's `predict_ch8`, plus sampling)."""
 
 import logging
+import re
 
 import torch
 
@@ -47,7 +48,17 @@ def continue_text(
 def generate_text(model: RNNLM, vocab: Vocab, token: str, prefix: str, num_preds: int,
                   temperature: float = 0.0, generator: torch.Generator | None = None) -> str:
     """`prefix` and its continuation as text; `token` ("char" or "word") says how to split
-    the prefix (cleaned as the corpus was) and join the result; unknown tokens read as `<unk>`."""
+    the prefix and join the result.
+
+    The prefix is cleaned as the corpus was (`preprocess`: a character other than a letter
+    reads as a space, which is what the model saw in its place during training); a token
+    still not in the vocabulary reads as `<unk>`. Both are warned about, naming the
+    characters or tokens, since the continuation then starts from a different text.
+    """
+    cleaned = sorted(set(re.findall(r"[^A-Za-z\s]", prefix)))
+    if cleaned:
+        log.warning("prefix characters outside the corpus alphabet, read as spaces as in "
+                    "training: %s", cleaned)
     prefix_tokens = tokenize(preprocess(prefix), token)
     unknown = sorted({t for t in prefix_tokens if vocab[t] == vocab.unk})
     if unknown:

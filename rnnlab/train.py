@@ -13,14 +13,19 @@ from pathlib import Path
 import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from rnnlab.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.engine import FitResult, autocast, fit
 from rnnlab.errors import RnnlabError
+from rnnlab.interrupt import Interrupted, signals_raise_interrupted
 from rnnlab.logging import RunLogger
+from rnnlab.resume import resume, rng_states
+from rnnlab.run_info import record_launch
 from rnnlab.tasks import build_task
+from rnnlab.validation import check_group_choices, validate
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,11 @@ def resolve_device(name: str) -> torch.device:
 
 def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
     """Run one experiment in `run_dir` and return its metrics.json content."""
+    validate(cfg)
+    checkpoint_path, best_path = run_dir / "checkpoint.pt", run_dir / "best.pt"
+    if checkpoint_path.exists() and not cfg.trainer.resume:
+        raise RnnlabError(f"{checkpoint_path} exists; pass trainer.resume=true to continue that "
+                          "run, or choose a new run directory (nothing was overwritten)")
     torch.manual_seed(cfg.seed)
     if cfg.trainer.num_threads:
         torch.set_num_threads(cfg.trainer.num_threads)
@@ -48,21 +58,18 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
     optimizer = instantiate(cfg.optim, params=model.parameters())
     config = OmegaConf.to_container(cfg, resolve=True)
 
-    checkpoint_path, best_path = run_dir / "checkpoint.pt", run_dir / "best.pt"
-    start_epoch, best = 0, (None, None)
+    start_epoch, best, resumed_metrics = 0, (None, None), {}
     if cfg.trainer.resume and checkpoint_path.exists():
-        saved = load_checkpoint(checkpoint_path, map_location=device)
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        torch.set_rng_state(saved["rng_state"])
-        start_epoch = saved["epoch"]
-        best = (saved.get("best_epoch"), saved.get("best_value"))
-        log.info("resuming from %s after epoch %d", checkpoint_path, start_epoch)
+        saved = resume(checkpoint_path, model, optimizer, config, task.checkpoint_extras(),
+                       device)
+        start_epoch, best, resumed_metrics = saved["epoch"], saved["best"], saved["metrics"]
+    record_launch(run_dir, cfg.seed, device, start_epoch)
 
     def save(epoch: int, progress: FitResult) -> None:
         state = {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "epoch": epoch, "rng_state": torch.get_rng_state(), "config": config,
+            "epoch": epoch, "rng": rng_states(), "config": config,
+            "metrics": progress.last_metrics,
             "best_epoch": progress.best_epoch, "best_value": progress.best_value,
             **task.checkpoint_extras(),
         }
@@ -74,6 +81,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
     start = time.perf_counter()
     try:
         result = fit(task, model, optimizer, cfg.trainer, device, logger, start_epoch, save, best)
+        result.last_metrics = result.last_metrics or resumed_metrics  # resumed a finished run
         metrics = {
             "task": cfg.task.name, "model": model_name, "status": result.status,
             "objective": task.objective.replace("/", "_"),
@@ -110,14 +118,43 @@ def run_test(task, model, cfg, best_path: Path, device, logger, step: int) -> di
 def main(cfg: DictConfig) -> float | None:
     """Returns the task's objective (e.g. validation perplexity) for sweepers to minimise."""
     hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
     try:
-        metrics = train(cfg, Path(hydra_cfg.runtime.output_dir),
-                        hydra_cfg.runtime.choices.get("model", "custom"))
+        with signals_raise_interrupted():
+            metrics = train(cfg, run_dir, hydra_cfg.runtime.choices.get("model", "custom"))
     except RnnlabError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    except Interrupted as interrupt:
+        again = (f"hydra.sweep.dir={hydra_cfg.sweep.dir}" if hydra_cfg.mode == RunMode.MULTIRUN
+                 else f"hydra.run.dir={run_dir}")
+        print(f"error: {interrupted_message(interrupt, run_dir, again)}", file=sys.stderr)
+        sys.exit(interrupt.exit_code)
     return metrics.get(metrics["objective"])  # None when the run diverged before any epoch
 
 
-if __name__ == "__main__":
+def interrupted_message(interrupt: Interrupted, run_dir: Path, again: str) -> str:
+    """Where the interrupted run stands: the checkpoint on disk, and how to continue it
+    (`again`: the override that points a rerun at the same directory)."""
+    path = run_dir / "checkpoint.pt"
+    try:
+        epoch = load_checkpoint(path)["epoch"]
+    except (RnnlabError, KeyError):
+        return f"interrupted by {interrupt} before any epoch was saved in {run_dir}"
+    log.warning("interrupted by %s; %s holds epoch %d", interrupt, path, epoch)
+    return (f"interrupted by {interrupt}; {path} holds epoch {epoch}, the last completed one; "
+            f"to continue, rerun the command with {again} trainer.resume=true")
+
+
+def cli() -> None:
+    """`python -m rnnlab.train`: Hydra's main, after a one-line check of group choices."""
+    try:
+        check_group_choices(sys.argv[1:])
+    except RnnlabError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
     main()
+
+
+if __name__ == "__main__":
+    cli()

@@ -166,32 +166,33 @@ def main() -> None:
         for cell in args.cells.split(","):
             for h in map(int, args.hiddens.split(",")):
                 shapes = matmul_shapes(cell, h, vocab, batch, args.num_steps)
-                mm_seconds = sum(count * measure_mm(m, k, n, device, dtype, seconds=0.1)
+                mm_seconds = sum(count * measure_mm(m, k, n, device, dtype, seconds=0.5)
                                  for m, k, n, count in shapes)
                 bound = tokens_per_batch / mm_seconds
-                nn_bare = None
-                for impl in args.impl.split(","):
-                    bare, loop = [], []
-                    for repeat in range(args.repeats + 1):  # the first one warms up
+                impls = args.impl.split(",")
+                bare = {impl: [] for impl in impls}
+                loop = {impl: [] for impl in impls}
+                for repeat in range(args.repeats + 1):  # the first round warms up
+                    for impl in impls:  # interleaved, so drift hits every impl alike
                         torch.manual_seed(repeat)
                         model = build_model(cell, impl, h, vocab, device)
-                        b = bare_tokens_per_sec(model, batches, device, args.precision)
+                        bare_rate = bare_tokens_per_sec(model, batches, device, args.precision)
                         torch.manual_seed(repeat)
                         model = build_model(cell, impl, h, vocab, device)
                         loop_rate = loop_tokens_per_sec(model, corpus, cfg, device)
                         if repeat:
-                            bare.append(b)
-                            loop.append(loop_rate)
-                    bare_rate, loop_rate = statistics.median(bare), statistics.median(loop)
-                    if impl == "nn":
-                        nn_bare = bare_rate
+                            bare[impl].append(bare_rate)
+                            loop[impl].append(loop_rate)
+                nn_bare = statistics.median(bare["nn"]) if "nn" in bare else None
+                for impl in impls:
+                    bare_rate = statistics.median(bare[impl])
+                    loop_rate = statistics.median(loop[impl])
                     ratio = f"{bare_rate / nn_bare:.2f}×" if nn_bare and impl != "nn" else ""
                     gflops = flops_per_token(cell, h, vocab) * bare_rate / 1e9
                     print(f"| {cell} | {impl} | {h} | {batch} | {bare_rate:,.0f} | "
                           f"{loop_rate:,.0f} | {100 * (1 - loop_rate / bare_rate):+.1f}% | "
                           f"{ratio} | {gflops:.0f} | {bound:,.0f} | "
                           f"{100 * bare_rate / bound:.0f}% |", flush=True)
-
 
 if __name__ == "__main__":
     main()

@@ -35,6 +35,7 @@ def test_interrupted_write_leaves_previous_checkpoint(tmp_path, monkeypatch):
         save_checkpoint(path, {"epoch": 2})
     monkeypatch.undo()
     assert load_checkpoint(path)["epoch"] == 1
+    assert not (tmp_path / "checkpoint.pt.tmp").exists()  # Ctrl-C cleans up after itself
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
@@ -67,6 +68,46 @@ def test_pickle_with_code_payload_is_refused_and_not_run(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"
     torch.save({"format": FORMAT, "model": CodePayload(marker)}, path, pickle_module=pickle)
-    with pytest.raises(RnnlabError, match="not a loadable rnnlab checkpoint"):
+    with pytest.raises(RnnlabError, match="not a loadable rnnlab checkpoint") as error:
         load_checkpoint(path)
     assert not marker.exists()
+    message = str(error.value)
+    assert "system) that could run code" in message  # posix.system or nt.system
+    assert "weights_only" not in message and "\n" not in message  # no advice to unlock it
+
+
+def test_truncated_checkpoint_is_one_line(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"model": {"w": torch.zeros(1000)}})
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(RnnlabError, match="not a loadable rnnlab checkpoint") as error:
+        load_checkpoint(path)
+    assert "\n" not in str(error.value)
+
+
+def test_failed_write_removes_its_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"epoch": 1})
+
+    def crash_midway(obj, f, *args, **kwargs):
+        with open(f, "wb") as handle:
+            handle.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash_midway)
+    with pytest.raises(OSError):
+        save_checkpoint(path, {"epoch": 2})
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt"]
+
+
+def test_temporary_file_left_by_a_killed_write_is_harmless(tmp_path):
+    """SIGKILL during torch.save leaves checkpoint.pt.tmp half-written (no `finally` runs):
+    the previous checkpoint still loads, and the next save replaces the leftover."""
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"epoch": 1})
+    (tmp_path / "checkpoint.pt.tmp").write_bytes(b"PK\x03\x04 half a checkpoint")
+    assert load_checkpoint(path)["epoch"] == 1
+    save_checkpoint(path, {"epoch": 2})
+    assert load_checkpoint(path)["epoch"] == 2
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt"]

@@ -15,11 +15,11 @@ Vocabularies are built on the training split only.
 
 import hashlib
 import re
-import zipfile
 from dataclasses import dataclass
 
 import torch
 
+from rnnlab.data.archive import open_archive
 from rnnlab.data.download import fetch
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
@@ -162,10 +162,13 @@ def load_fra_eng(root: str | None = None, num_examples: int | None = 600, num_st
                  split_seed: int = 0, download: bool = True) -> TranslationCorpus:
     """The d2l English-French pairs from the data directory (see `download.fetch`)."""
     path = fetch("fra-eng", root, download)
+    with open_archive(path) as archive:
+        if MEMBER not in archive.namelist():
+            raise RnnlabError(f"{path} has no {MEMBER}; expected the d2l fra-eng.zip")
+        data = archive.read(MEMBER)
     try:
-        with zipfile.ZipFile(path) as archive:
-            text = archive.read(MEMBER).decode("utf-8")
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as error:
-        raise RnnlabError(f"{path} is not a zip holding UTF-8 {MEMBER} ({error})") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RnnlabError(f"{path}:{MEMBER} is not UTF-8 (byte {error.start})") from None
     return corpus_from_text(text, num_examples, num_steps, min_freq, val_fraction,
                             test_fraction, split_seed, source=f"{path}:{MEMBER}")

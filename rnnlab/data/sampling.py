@@ -25,7 +25,7 @@ def random_batches(
 ) -> Iterator[Batch]:
     """Non-overlapping subsequences after a random offset, shuffled, `batch_size` at a time
     (the incomplete last batch is dropped). corpus: (num_tokens,) int64 ids."""
-    _check_fits(len(corpus), batch_size, num_steps)
+    check_fits(len(corpus), batch_size, num_steps)
     offset = _random_offset(num_steps, generator)
     num_subseqs = (len(corpus) - offset - 1) // num_steps  # each needs its +1 label token
     num_batches = num_subseqs // batch_size
@@ -42,7 +42,7 @@ def sequential_batches(
 ) -> Iterator[Batch]:
     """`batch_size` contiguous streams after a random offset, walked `num_steps` at a time:
     X_{k+1}[i, 0] is the token after X_k[i, -1]. corpus: (num_tokens,) int64 ids."""
-    _check_fits(len(corpus), batch_size, num_steps)
+    check_fits(len(corpus), batch_size, num_steps)
     Xs, Ys = _streams(corpus, batch_size, offset=_random_offset(num_steps, generator))
     for start in range(0, Xs.shape[1] // num_steps * num_steps, num_steps):
         yield (
@@ -81,7 +81,7 @@ def batches(
     """One epoch of (X, Y) batches with the sampler named by `sampling`; bad arguments
     raise here rather than at the first batch."""
     _check_sampling(sampling)
-    _check_fits(len(corpus), batch_size, num_steps)
+    check_fits(len(corpus), batch_size, num_steps)
     sampler = random_batches if sampling == "random" else sequential_batches
     return sampler(corpus, batch_size, num_steps, generator)
 
@@ -104,15 +104,25 @@ def _check_sampling(sampling: str) -> None:
         raise RnnlabError(f"data.sampling={sampling!r} is not one of: {', '.join(SAMPLINGS)}")
 
 
-def _check_fits(corpus_len: int, batch_size: int, num_steps: int) -> None:
+def check_fits(corpus_len: int, batch_size: int, num_steps: int) -> None:
     """Every offset must leave at least one batch, so an epoch is never empty: that needs
-    (batch_size + 1) * num_steps tokens (the offset and the label token eat the extra)."""
+    (batch_size + 1) * num_steps tokens (the offset and the label token eat the extra).
+    The message blames num_steps when not even batch_size=1 could fit, else batch_size."""
     for name, value in (("batch_size", batch_size), ("num_steps", num_steps)):
         if not isinstance(value, int) or value < 1:
-            raise RnnlabError(f"{name}={value!r} is not a positive integer")
+            raise RnnlabError(f"data.{name}={value!r} is not a positive integer")
     needed = (batch_size + 1) * num_steps
-    if corpus_len < needed:
+    if corpus_len >= needed:
+        return
+    max_batch_size, max_num_steps = corpus_len // num_steps - 1, corpus_len // (batch_size + 1)
+    if max_batch_size >= 1:
         raise RnnlabError(
-            f"a corpus of {corpus_len} tokens is too short for batch_size={batch_size}, "
-            f"num_steps={num_steps}; expected at least (batch_size + 1) * num_steps = {needed}"
-        )
+            f"data.batch_size={batch_size} is larger than the {corpus_len // num_steps} "
+            f"sequences of num_steps={num_steps} in a training text of {corpus_len} tokens "
+            f"(it needs (batch_size + 1) * num_steps = {needed}); expected batch_size <= "
+            f"{max_batch_size}")
+    expected = (f"num_steps <= {max_num_steps} at batch_size={batch_size}" if max_num_steps
+                else f"num_steps <= {corpus_len // 2} and batch_size=1")
+    raise RnnlabError(
+        f"data.num_steps={num_steps} is too long for a training text of {corpus_len} tokens "
+        f"(it needs (batch_size + 1) * num_steps = {needed}); expected {expected}")

@@ -9,7 +9,7 @@ import logging
 import torch
 from torch.nn import functional as F
 
-from rnnlab.data.sampling import batches, evaluation_batches, num_batches
+from rnnlab.data.sampling import batches, check_fits, evaluation_batches, num_batches
 from rnnlab.data.timemachine import LMCorpus, load_timemachine
 from rnnlab.engine import move_to
 from rnnlab.generation import generate_text
@@ -35,6 +35,7 @@ class LanguageModelTask:
         self.corpus = corpus or load_timemachine(data.root, data.token, data.min_freq,
                                                  data.val_fraction, data.download)
         self.vocab = self.corpus.vocab
+        check_fits(len(self.corpus.train), data.batch_size, data.num_steps)  # before any work
 
     def build_model(self) -> RNNLM:
         if self.cfg.model.bidirectional:

@@ -1,0 +1,92 @@
+"""Continuing a run from its checkpoint as if it had never stopped.
+
+A checkpoint holds the weights, the optimizer, the epoch, the random states and the last
+epoch's metrics. The data order needs no saved state: each task seeds its batches from
+(seed, epoch). Before anything is loaded the checkpoint is checked against the run that
+wants it, so a different model or vocabulary gets one line naming the difference instead
+of PyTorch's size-mismatch report.
+"""
+
+import logging
+import random
+from pathlib import Path
+
+import torch
+
+from rnnlab.checkpoint import load_checkpoint, load_weights
+from rnnlab.errors import RnnlabError
+from rnnlab.logging import flatten_config
+
+log = logging.getLogger(__name__)
+
+# Settings that decide the shape of the weights and the optimizer state: a checkpoint
+# trained with other values cannot continue this run.
+MUST_MATCH = ("task.name", "data.name", "data.token", "data.min_freq", "data.vocab_size",
+              "model.", "optim._target_")
+# Settings a resumed run may change without comment (how it runs, not what it learns).
+FREE = ("trainer.resume", "trainer.max_epochs", "trainer.device", "trainer.num_threads",
+        "trainer.progress_bar", "trainer.log_every_n_steps", "data.root", "data.download",
+        "data.cache_dir")
+
+
+def rng_states() -> dict:
+    """Every random state training draws from (dropout, sampling): torch's CPU and CUDA
+    generators and Python's `random`; as tensors and tuples of ints, so it loads with
+    `weights_only=True`. NumPy's generator is not used by rnnlab, so it is not saved."""
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "python": random.getstate(),
+    }
+
+
+def restore_rng_states(states: dict) -> None:
+    torch.set_rng_state(states["torch"])
+    if states.get("cuda") and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+    if states.get("python") is not None:
+        random.setstate(states["python"])
+
+
+def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
+    """Raise if the checkpoint's model, optimizer or vocabulary differ from this run's;
+    warn about other changed settings (a resumed run then differs from an uninterrupted one)."""
+    before, now = flatten_config(saved.get("config") or {}), flatten_config(config)
+    changed = sorted(key for key in before.keys() | now.keys()
+                     if before.get(key) != now.get(key) and not key.startswith(FREE))
+    differences = [f"{key}={before.get(key)!r} (this run: {now.get(key)!r})"
+                   for key in changed if key.startswith(MUST_MATCH)]
+    differences += [f"a different {key}" for key, value in extras.items()
+                    if key in saved and not _same(saved[key], value)]
+    if differences:
+        raise RnnlabError(
+            f"checkpoint {str(path)!r} does not fit this run: it has {'; '.join(differences)}; "
+            "resume with the same settings, or use a new run directory")
+    if changed:
+        log.warning("resuming with changed settings (the result will differ from an "
+                    "uninterrupted run): %s",
+                    ", ".join(f"{key} {before.get(key)!r} -> {now.get(key)!r}" for key in changed))
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) \
+            and torch.equal(a.cpu(), b.cpu())
+    return a == b
+
+
+def resume(path: Path, model, optimizer, config: dict, extras: dict, device) -> dict:
+    """Load the checkpoint at `path` into `model` and `optimizer`, restore the random
+    states, and return what the loop needs: {"epoch", "best": (epoch, value), "metrics"}."""
+    saved = load_checkpoint(path, map_location=device)
+    missing = [key for key in ("model", "optimizer", "epoch") if key not in saved]
+    if missing:
+        raise RnnlabError(f"checkpoint {str(path)!r} has no {', '.join(missing)}; expected "
+                          "the checkpoint.pt of an rnnlab training run")
+    check_fits_run(saved, config, extras, path)
+    load_weights(model, saved["model"], path)
+    load_weights(optimizer, saved["optimizer"], path, what="optimizer state")
+    restore_rng_states(saved.get("rng") or {"torch": saved["rng_state"]})
+    log.info("resuming from %s after epoch %d", path, saved["epoch"])
+    return {"epoch": saved["epoch"], "best": (saved.get("best_epoch"), saved.get("best_value")),
+            "metrics": saved.get("metrics", {})}

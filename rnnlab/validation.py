@@ -1,0 +1,155 @@
+"""Config checks that run before any work, so a bad value costs a second, not a sweep.
+
+`validate(cfg)` checks the generic keys every task shares (sizes, rates, names, trainer
+settings) and reports every problem it finds in one line. A key is checked only when the
+config has it: tasks differ in their data and model groups, and each task checks its own
+keys (and anything that needs the data, such as a `num_steps` longer than the corpus) in
+its constructor. `check_group_choices(argv)` catches `model=nope` before Hydra composes,
+with one line instead of Hydra's multi-line report.
+"""
+
+import math
+from pathlib import Path
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from hydra.utils import get_class
+from omegaconf import DictConfig
+
+from rnnlab.errors import RnnlabError
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+DEVICES = ("auto", "cpu", "cuda", "cuda:N")
+
+# (key, whether null is allowed): integers >= 1
+POSITIVE_INTS = [
+    ("model.num_hiddens", False), ("model.num_layers", False), ("model.embed_size", True),
+    ("data.batch_size", False), ("data.num_steps", False), ("trainer.max_epochs", False),
+    ("trainer.log_every_n_steps", False), ("trainer.num_threads", True),
+    ("trainer.early_stopping_patience", True),
+]
+
+
+def validate(cfg: DictConfig) -> None:
+    """Raise one RnnlabError naming every bad generic value in `cfg`, or return."""
+    problems = []
+    for key, nullable in POSITIVE_INTS:
+        problems += _check_int(cfg, key, nullable, lowest=1)
+    problems += _check_int(cfg, "data.min_freq", False, lowest=0)
+    problems += _check_int(cfg, "seed", False, lowest=None)
+    problems += _check_number(cfg, "optim.lr", lambda x: x > 0, "a number > 0")
+    problems += _check_number(cfg, "model.dropout", lambda x: 0 <= x < 1, "a number in [0, 1)")
+    problems += _check_number(cfg, "data.val_fraction", lambda x: 0 < x < 1,
+                              "a number in (0, 1)")
+    problems += _check_number(cfg, "trainer.grad_clip", lambda x: x >= 0,
+                              "a number >= 0 (0 disables clipping)")
+    problems += _check_names(cfg)
+    problems += _check_optimizer(cfg)
+    device = _get(cfg, "trainer.device")
+    if device is not _ABSENT and not _is_device(device):
+        problems.append(f"trainer.device={device!r} is not one of: {', '.join(DEVICES)}")
+    if problems:
+        raise RnnlabError("; ".join(problems))
+
+
+def check_group_choices(argv: list[str], conf_dir: Path = CONF_DIR) -> None:
+    """Refuse `group=option` overrides (sweeps included) naming an option that `conf/group/`
+    does not have, listing the ones it has. Anything this cannot judge (Hydra's own groups,
+    extra config dirs, syntax errors) is left to Hydra."""
+    if any(arg.split("=")[0] in ("--config-dir", "-cd", "--config-path", "-cp")
+           for arg in argv):
+        return
+    try:
+        overrides = OverridesParser.create().parse_overrides(
+            [arg for arg in argv if not arg.startswith("-")])
+    except HydraException:
+        return
+    for override in overrides:
+        group = conf_dir / override.key_or_group
+        if override.is_delete() or override.package or not group.is_dir():
+            continue
+        valid = sorted(path.stem for path in group.glob("*.yaml"))
+        try:
+            options = list(override.sweep_string_iterator()) if override.is_sweep_override() \
+                else [override.value()]
+        except HydraException:  # glob(...) sweeps need Hydra's config loader
+            continue
+        for option in options:
+            if isinstance(option, str) and option not in valid:
+                name = override.key_or_group
+                raise RnnlabError(f"{name}={option!r} is not one of: {', '.join(valid)} "
+                                  f"(the files in conf/{name}/)")
+
+
+_ABSENT = object()
+
+
+def _get(cfg: DictConfig, key: str):
+    """The value at dotted `key`, or _ABSENT when the config does not have it."""
+    node = cfg
+    for part in key.split("."):
+        if not isinstance(node, DictConfig) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return node
+
+
+def _check_int(cfg, key: str, nullable: bool, lowest: int | None) -> list[str]:
+    value = _get(cfg, key)
+    if value is _ABSENT or (nullable and value is None):
+        return []
+    if isinstance(value, int) and not isinstance(value, bool) \
+            and (lowest is None or value >= lowest):
+        return []
+    expected = "an integer" if lowest is None else f"an integer >= {lowest}"
+    return [f"{key}={value!r} is not {expected}" + (" or null" if nullable else "")]
+
+
+def _check_number(cfg, key: str, ok, expected: str) -> list[str]:
+    value = _get(cfg, key)
+    if value is _ABSENT:
+        return []
+    if isinstance(value, int | float) and not isinstance(value, bool) \
+            and math.isfinite(value) and ok(value):
+        return []
+    return [f"{key}={value!r} is not {expected}"]
+
+
+def _check_names(cfg) -> list[str]:
+    from rnnlab.models.recurrent import IMPLEMENTATIONS, NN_CELLS
+    from rnnlab.tasks import TASKS  # here, not at the top: tasks import most of rnnlab
+
+    problems = []
+    for key, valid in (("task.name", TASKS), ("model.cell", NN_CELLS),
+                       ("model.impl", IMPLEMENTATIONS)):
+        value = _get(cfg, key)
+        if value is not _ABSENT and value not in valid:
+            problems.append(f"{key}={value!r} is not one of: {', '.join(valid)}")
+    return problems
+
+
+def _check_optimizer(cfg) -> list[str]:
+    import torch
+
+    target = _get(cfg, "optim._target_")
+    if target is _ABSENT:
+        return []
+    try:
+        optimizer_class = get_class(str(target))
+    except Exception:  # Hydra raises ImportError or ValueError, depending on what is missing
+        optimizer_class = None
+    if isinstance(optimizer_class, type) and issubclass(optimizer_class, torch.optim.Optimizer):
+        return []
+    names = sorted(name for name, value in vars(torch.optim).items()
+                   if isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
+                   and value is not torch.optim.Optimizer)
+    return [f"optim._target_={target!r} is not a torch.optim.Optimizer; expected one of: "
+            + ", ".join(f"torch.optim.{name}" for name in names)]
+
+
+def _is_device(name) -> bool:
+    if not isinstance(name, str):
+        return False
+    if name.startswith("cuda:"):
+        return name.removeprefix("cuda:").isdigit()
+    return name in ("auto", "cpu", "cuda")

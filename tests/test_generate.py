@@ -1,0 +1,87 @@
+"""Generation from a checkpoint: unusual prefixes are read as in training with a warning,
+and a checkpoint that cannot serve is refused in one line."""
+
+import logging
+
+import pytest
+import torch
+from conftest import compose_config
+from omegaconf import OmegaConf
+
+from rnnlab.checkpoint import FORMAT, load_checkpoint, save_checkpoint
+from rnnlab.data.timemachine import corpus_from_text
+from rnnlab.errors import RnnlabError
+from rnnlab.generate import GenerateConfig, generate, main
+from rnnlab.generation import generate_text
+from rnnlab.models.lm import build_lm
+
+
+def lm_for(vocab):
+    torch.manual_seed(0)
+    return build_lm(len(vocab), compose_config(["model.num_hiddens=8"]).model)
+
+
+def test_prefix_characters_outside_the_alphabet_read_as_spaces(tiny_corpus, caplog):
+    model = lm_for(tiny_corpus.vocab)
+    with caplog.at_level(logging.WARNING):
+        text = generate_text(model, tiny_corpus.vocab, "char", "The 2 times!", 5)
+    assert text.startswith("the times ")  # as preprocess cleaned the corpus
+    assert "read as spaces as in training: ['!', '2']" in caplog.text
+
+
+def test_prefix_tokens_outside_the_vocabulary_read_as_unk(caplog):
+    corpus = corpus_from_text("the time machine is here " * 20, token="word")
+    model = lm_for(corpus.vocab)
+    with caplog.at_level(logging.WARNING):
+        text = generate_text(model, corpus.vocab, "word", "the traveller is", 3)
+    assert text.startswith("the traveller is ")  # the prefix as given, then the continuation
+    assert "not in the vocabulary, read as <unk>: ['traveller']" in caplog.text
+
+
+def test_known_prefix_warns_nothing(tiny_corpus, caplog):
+    with caplog.at_level(logging.WARNING):
+        generate_text(lm_for(tiny_corpus.vocab), tiny_corpus.vocab, "char", "time machine", 3)
+    assert caplog.text == ""
+
+
+@pytest.fixture
+def checkpoint(tmp_path, tiny_corpus):
+    """A language-model checkpoint as rnnlab.train writes it."""
+    cfg = compose_config(["model.num_hiddens=8"])
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"model": lm_for(tiny_corpus.vocab).state_dict(), "epoch": 1,
+                           "config": OmegaConf.to_container(cfg, resolve=True),
+                           "vocab": tiny_corpus.vocab.to_list(), "token": "char"})
+    return path
+
+
+def test_checkpoint_generates(checkpoint):
+    text = generate(GenerateConfig(checkpoint=str(checkpoint), prefix="time", num_preds=4))
+    assert text.startswith("time") and len(text) == 8
+
+
+def test_weights_that_do_not_match_the_saved_config_are_one_line(checkpoint):
+    saved = load_checkpoint(checkpoint)
+    saved["config"]["model"]["num_hiddens"] = 16
+    save_checkpoint(checkpoint, saved)
+    with pytest.raises(RnnlabError, match="does not fit the model built from the config") as error:
+        generate(GenerateConfig(checkpoint=str(checkpoint)))
+    assert "\n" not in str(error.value)
+
+
+def test_checkpoint_without_vocabulary_is_refused(checkpoint):
+    saved = load_checkpoint(checkpoint)
+    del saved["vocab"]
+    save_checkpoint(checkpoint, saved)
+    with pytest.raises(RnnlabError, match="has no vocab"):
+        generate(GenerateConfig(checkpoint=str(checkpoint)))
+
+
+def test_foreign_file_at_the_command_line_is_one_line(tmp_path, capsys):
+    torch.save({"format": FORMAT + "-other", "weights": torch.ones(1)}, tmp_path / "x.pt")
+    with pytest.raises(SystemExit) as exit_info:
+        main([f"checkpoint={tmp_path / 'x.pt'}"])
+    assert exit_info.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [f"error: {str(tmp_path / 'x.pt')!r} is not an rnnlab checkpoint "
+                     f"(expected format {FORMAT})"]

@@ -1,0 +1,217 @@
+"""Nothing is lost: a killed run resumes to the same result, Ctrl-C/SIGTERM say where the
+last checkpoint is, a checkpoint that does not fit the run is refused in one line, and a
+diverged run keeps its last finite checkpoint."""
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import TINY, compose_config
+from synthetic_train import write_book
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from test_cli import assert_one_line_error
+
+import rnnlab.tasks.lm
+from rnnlab.checkpoint import load_checkpoint
+from rnnlab.errors import RnnlabError
+from rnnlab.train import train
+
+REPO = Path(__file__).resolve().parents[1]
+# 56 random batches per epoch; dropout draws from the RNG, so its state must be restored.
+RUN = ["model.num_hiddens=16", "model.num_layers=2", "model.dropout=0.3",
+       "data.batch_size=4", "data.num_steps=8", "data.sampling=random", "data.download=false",
+       "trainer.max_epochs=4", "trainer.num_threads=1", "trainer.progress_bar=false",
+       "task.sample_length=10"]
+
+
+def synthetic_run(data_root: Path, run_dir: Path, *overrides: str, pause_epoch=None,
+                  wait=True):
+    """tests/synthetic_train.py in a subprocess; with `pause_epoch`, it stops inside that
+    epoch after one batch and creates run_dir/paused (returns the Popen)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if pause_epoch is not None:
+        env.update(RNNLAB_TEST_PAUSE_EPOCH=str(pause_epoch),
+                   RNNLAB_TEST_PAUSED=str(run_dir / "paused"))
+    command = [sys.executable, str(REPO / "tests" / "synthetic_train.py"),
+               f"data.root={data_root}", f"hydra.run.dir={run_dir}", *RUN, *overrides]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    if not wait:
+        return process
+    stdout, stderr = process.communicate(timeout=300)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def wait_until_paused(process, run_dir: Path) -> None:
+    deadline = time.monotonic() + 240
+    while not (run_dir / "paused").exists():
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, "the run never reached its pause"
+        time.sleep(0.05)
+
+
+def without_timing(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if "tokens_per_sec" not in k and "seconds" not in k}
+
+
+def scalars(run_dir: Path) -> dict:
+    events = EventAccumulator(str(run_dir))
+    events.Reload()
+    found = {tag: [(e.step, e.value) for e in events.Scalars(tag)]
+             for tag in events.Tags()["scalars"] if "tokens_per_sec" not in tag}
+    found["sample"] = [e.step for e in events.Tensors("sample/text_summary")]
+    return found
+
+
+def test_run_killed_mid_epoch_3_resumes_to_the_uninterrupted_result(tmp_path):
+    data = write_book(tmp_path / "data")
+    whole = synthetic_run(data, tmp_path / "whole", wait=False)  # alongside, to save time
+    killed = synthetic_run(data, tmp_path / "split", pause_epoch=3, wait=False)
+    wait_until_paused(killed, tmp_path / "split")  # one batch of epoch 3 trained, in memory
+    assert load_checkpoint(tmp_path / "split" / "checkpoint.pt")["epoch"] == 2
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    assert not (tmp_path / "split" / "metrics.json").exists()
+
+    resumed = synthetic_run(data, tmp_path / "split", "trainer.resume=true")
+    assert resumed.returncode == 0, resumed.stderr
+    whole_stderr = whole.communicate(timeout=300)[1]
+    assert whole.returncode == 0, whole_stderr
+    expected = json.loads((tmp_path / "whole" / "metrics.json").read_text())
+    actual = json.loads((tmp_path / "split" / "metrics.json").read_text())
+    assert actual["epochs"] == 4 and actual["status"] == "finished"
+    assert without_timing(actual) == without_timing(expected)
+    # TensorBoard: every epoch once, with the uninterrupted run's values
+    assert scalars(tmp_path / "split") == scalars(tmp_path / "whole")
+    assert scalars(tmp_path / "split")["val/perplexity"][-1][0] == 4
+    info = json.loads((tmp_path / "split" / "run_info.json").read_text())
+    assert info["start_epoch"] == 0 and [r["start_epoch"] for r in info["resumes"]] == [2]
+
+
+def test_sigterm_mid_epoch_keeps_the_last_epoch_and_says_where(tmp_path):
+    data = write_book(tmp_path / "data")
+    run_dir = tmp_path / "run"
+    process = synthetic_run(data, run_dir, pause_epoch=2, wait=False)
+    wait_until_paused(process, run_dir)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    result = subprocess.CompletedProcess([], process.returncode, stdout, stderr)
+    assert process.returncode == 128 + signal.SIGTERM
+    result.returncode = 2  # assert_one_line_error checks the code of a bad input
+    assert_one_line_error(result, "interrupted by SIGTERM", "holds epoch 1",
+                          str(run_dir / "checkpoint.pt"), f"hydra.run.dir={run_dir}",
+                          "trainer.resume=true")
+    assert load_checkpoint(run_dir / "checkpoint.pt")["epoch"] == 1
+    assert not list(run_dir.glob("*.tmp"))
+
+
+@pytest.fixture
+def synthetic_book(monkeypatch, tiny_corpus):
+    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args: tiny_corpus)
+    return tiny_corpus
+
+
+def test_existing_checkpoint_is_not_overwritten_without_resume(tmp_path, synthetic_book):
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    before = (tmp_path / "checkpoint.pt").read_bytes()
+    with pytest.raises(RnnlabError, match="trainer.resume=true"):
+        train(compose_config(TINY), tmp_path, "lstm")
+    assert (tmp_path / "checkpoint.pt").read_bytes() == before
+
+
+@pytest.mark.parametrize(("override", "named"), [
+    ("model.num_hiddens=32", "model.num_hiddens=16 (this run: 32)"),
+    ("model=gru", "model.cell='lstm' (this run: 'gru')"),
+    ("optim=sgd", "optim._target_='torch.optim.Adam' (this run: 'torch.optim.SGD')"),
+])
+def test_resuming_into_another_model_is_one_line(tmp_path, synthetic_book, override, named):
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    with pytest.raises(RnnlabError) as error:
+        train(compose_config(TINY + [override, "trainer.resume=true"]), tmp_path, "x")
+    message = str(error.value)
+    assert "\n" not in message and named in message and "checkpoint.pt" in message
+
+
+def test_resuming_with_another_vocabulary_is_refused(tmp_path, synthetic_book, monkeypatch):
+    from rnnlab.data.timemachine import corpus_from_text
+
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    other = corpus_from_text("a quick brown fox jumps over the lazy dog " * 60)
+    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args: other)
+    with pytest.raises(RnnlabError, match="a different vocab"):
+        train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")
+
+
+def test_weights_that_do_not_fit_are_one_line(tmp_path, synthetic_book):
+    from rnnlab.checkpoint import save_checkpoint
+
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    saved = load_checkpoint(tmp_path / "checkpoint.pt")
+    saved["model"]["head.weight"] = torch.zeros(3, 3)  # config says one thing, weights another
+    save_checkpoint(tmp_path / "checkpoint.pt", saved)
+    with pytest.raises(RnnlabError, match=r"does not fit .*head\.weight") as error:
+        train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")
+    assert "\n" not in str(error.value)
+
+
+def test_changed_training_settings_resume_with_a_warning(tmp_path, synthetic_book, caplog):
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    with caplog.at_level(logging.WARNING):
+        metrics = train(compose_config(TINY + ["trainer.resume=true", "optim.lr=0.001"]),
+                        tmp_path, "lstm")
+    assert metrics["epochs"] == 3
+    assert "optim.lr 0.005 -> 0.001" in caplog.text
+
+
+def test_resuming_a_finished_run_reports_its_metrics(tmp_path, synthetic_book):
+    first = train(compose_config(TINY), tmp_path, "lstm")
+    again = train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")
+    assert without_timing(again) == without_timing(first)
+
+
+def test_same_seed_gives_identical_metrics_json(tmp_path, synthetic_book):
+    overrides = TINY + ["model.dropout=0.2", "model.num_layers=2", "data.sampling=random"]
+    for name in ("a", "b"):
+        train(compose_config(overrides), tmp_path / name, "lstm")
+    a, b = (json.loads((tmp_path / name / "metrics.json").read_text()) for name in "ab")
+    assert without_timing(a) == without_timing(b)
+    assert set(a) - set(without_timing(a)) == {"tokens_per_sec", "train_tokens_per_sec",
+                                               "wall_seconds"}
+
+
+def test_diverged_run_keeps_the_last_finite_checkpoint(tmp_path, synthetic_book, monkeypatch):
+    reference = tmp_path / "one_epoch"
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), reference, "lstm")
+
+    task_class = rnnlab.tasks.lm.LanguageModelTask
+    finite_loss = task_class.training_loss
+
+    def nan_from_epoch_2(self, model, batch, state):
+        loss, tokens, state = finite_loss(self, model, batch, state)
+        return (loss * float("nan") if self.epoch >= 2 else loss), tokens, state
+
+    train_batches = task_class.train_batches
+
+    def remember_epoch(self, epoch):
+        self.epoch = epoch
+        return train_batches(self, epoch)
+
+    monkeypatch.setattr(task_class, "training_loss", nan_from_epoch_2)
+    monkeypatch.setattr(task_class, "train_batches", remember_epoch)
+    metrics = train(compose_config(TINY), tmp_path / "run", "lstm")
+
+    assert metrics["status"] == "diverged" and metrics["epochs"] == 1
+    saved = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    expected = load_checkpoint(reference / "checkpoint.pt")
+    assert saved["epoch"] == 1
+    for name, weight in saved["model"].items():
+        assert torch.isfinite(weight).all()
+        assert torch.equal(weight, expected["model"][name])

@@ -1,0 +1,136 @@
+"""Bad config values are refused before any work, in one line naming the value; the
+command line shows them with exit code 2 and no traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CONF_DIR, compose_config
+from omegaconf import OmegaConf
+from synthetic_train import write_book
+from test_cli import assert_one_line_error, run
+
+from rnnlab.errors import RnnlabError
+from rnnlab.validation import check_group_choices, validate
+
+REPO = Path(__file__).resolve().parents[1]
+
+BAD_VALUES = [
+    ("model.num_hiddens=0", "model.num_hiddens=0 is not an integer >= 1"),
+    ("model.num_hiddens=abc", "model.num_hiddens='abc' is not an integer >= 1"),
+    ("model.num_layers=-1", "model.num_layers=-1 is not an integer >= 1"),
+    ("model.embed_size=0", "model.embed_size=0 is not an integer >= 1 or null"),
+    ("data.batch_size=0", "data.batch_size=0 is not an integer >= 1"),
+    ("data.num_steps=0", "data.num_steps=0 is not an integer >= 1"),
+    ("data.num_steps=3.5", "data.num_steps=3.5 is not an integer >= 1"),
+    ("data.min_freq=-1", "data.min_freq=-1 is not an integer >= 0"),
+    ("optim.lr=0", "optim.lr=0 is not a number > 0"),
+    ("optim.lr=-0.1", "optim.lr=-0.1 is not a number > 0"),
+    ("optim.lr=nan", "optim.lr=nan is not a number > 0"),
+    ("model.dropout=1", "model.dropout=1 is not a number in [0, 1)"),
+    ("model.dropout=-0.2", "model.dropout=-0.2 is not a number in [0, 1)"),
+    ("data.val_fraction=0", "data.val_fraction=0 is not a number in (0, 1)"),
+    ("data.val_fraction=1.5", "data.val_fraction=1.5 is not a number in (0, 1)"),
+    ("model.cell=transformer", "model.cell='transformer' is not one of: rnn, lstm, gru"),
+    ("model.impl=cudnn", "model.impl='cudnn' is not one of: nn, scratch"),
+    ("task.name=vision", "task.name='vision' is not one of: lm"),
+    ("optim._target_=torch.optim.Adamm", "optim._target_='torch.optim.Adamm' is not a "
+     "torch.optim.Optimizer; expected one of: torch.optim.ASGD, torch.optim.Adadelta"),
+    ("optim._target_=collections.OrderedDict", "'collections.OrderedDict' is not a "
+     "torch.optim.Optimizer"),
+    ("trainer.max_epochs=0", "trainer.max_epochs=0 is not an integer >= 1"),
+    ("trainer.grad_clip=-1", "trainer.grad_clip=-1 is not a number >= 0"),
+    ("trainer.device=tpu", "trainer.device='tpu' is not one of: auto, cpu, cuda, cuda:N"),
+    ("trainer.log_every_n_steps=0", "trainer.log_every_n_steps=0 is not an integer >= 1"),
+    ("trainer.early_stopping_patience=0",
+     "trainer.early_stopping_patience=0 is not an integer >= 1 or null"),
+    ("seed=one", "seed='one' is not an integer"),
+]
+
+
+@pytest.mark.parametrize(("override", "message"), BAD_VALUES)
+def test_bad_value_is_named_in_one_line(override, message):
+    with pytest.raises(RnnlabError) as error:
+        validate(compose_config([override]))
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(RnnlabError) as error:
+        validate(compose_config(["model.num_hiddens=0", "optim.lr=-1", "model.dropout=2"]))
+    assert str(error.value).count(" is not ") == 3
+
+
+@pytest.mark.parametrize("path", sorted(CONF_DIR.glob("*/*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_option_is_valid(path):
+    validate(compose_config([f"{path.parent.name}={path.stem}"]))
+
+
+def test_keys_a_task_does_not_have_are_skipped():
+    validate(OmegaConf.create({"seed": 0, "task": {"name": "lm"}, "data": {"batch_size": 8},
+                               "model": {"num_hiddens": 4}, "optim": {"lr": 0.1}}))
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["model=transformer"], "model='transformer' is not one of: gru, gru_scratch, lstm"),
+    (["-m", "optim=adam,adamw"], "optim='adamw' is not one of: adam, sgd"),
+    (["task=choice(lm,vision)"], "task='vision' is not one of: lm"),
+])
+def test_unknown_group_option_lists_the_options(argv, message):
+    with pytest.raises(RnnlabError, match=message):
+        check_group_choices(argv)
+
+
+@pytest.mark.parametrize("argv", [
+    ["model=gru", "optim=sgd", "model.num_hiddens=3"], ["-m", "model=lstm,gru_scratch"],
+    ["model=glob(*)"], ["hydra/launcher=basic"], ["~model"], ["--config-dir=x", "model=mine"],
+    ["model=="],  # Hydra's own error, not ours
+])
+def test_valid_or_foreign_overrides_pass_group_check(argv):
+    check_group_choices(argv)
+
+
+# The command line, end to end: exit code 2, one `error:` line, no traceback.
+
+@pytest.mark.parametrize(("args", "fragments"), [
+    (["model.num_hiddens=0", "optim.lr=-1"], ["model.num_hiddens=0", "optim.lr=-1"]),
+    (["model=transformer"], ["model='transformer'", "lstm_scratch"]),
+])
+def test_cli_bad_config_is_one_line(tmp_path, args, fragments):
+    result = run("rnnlab.train", *args, f"hydra.run.dir={tmp_path / 'run'}")
+    assert_one_line_error(result, *fragments)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def synthetic_cli(tmp_path, *args, text="the time machine is here " * 80):
+    """The training command line on a book of our own (tests/synthetic_train.py)."""
+    write_book(tmp_path / "data", text)
+    return subprocess.run(
+        [sys.executable, str(REPO / "tests" / "synthetic_train.py"),
+         f"data.root={tmp_path / 'data'}", "data.download=false",
+         f"hydra.run.dir={tmp_path / 'run'}", "model.num_hiddens=8", "trainer.max_epochs=1",
+         *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_cli_num_steps_longer_than_the_corpus_is_one_line(tmp_path):
+    result = synthetic_cli(tmp_path, "data.num_steps=1500")  # the book has 1800 training tokens
+    assert_one_line_error(result, "data.num_steps=1500 is too long", "1800 tokens",
+                          "expected num_steps <= 54 at batch_size=32")
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("data.batch_size=300", "data.batch_size=300 is larger than the 225 sequences of "
+     "num_steps=8 in a training text of 1800 tokens (it needs (batch_size + 1) * num_steps = "
+     "2408); expected batch_size <= 224"),
+    ("data.num_steps=901", "data.num_steps=901 is too long for a training text of 1800 tokens"),
+])
+def test_corpus_too_small_for_the_batches_is_refused_by_the_task(tiny_corpus, override,
+                                                                 message):
+    from rnnlab.tasks.lm import LanguageModelTask
+
+    cfg = compose_config(["data.batch_size=4", "data.num_steps=8", override])
+    with pytest.raises(RnnlabError) as error:
+        LanguageModelTask(cfg, corpus=tiny_corpus)
+    assert message in str(error.value)
