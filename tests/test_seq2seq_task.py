@@ -205,3 +205,12 @@ def test_multirun_on_the_real_pairs(tmp_path):
         for key in ("sacrebleu", "bleu_d2l", "test_loss", "tokens_per_sec", "val_sacrebleu"):
             assert metrics[key] >= 0
         assert (run_dir / "best.pt").is_file()
+
+
+def test_the_best_preset_is_the_reported_command():
+    """conf/experiment/seq2seq_best.yaml must compose to the command line whose test
+    sacreBLEU the README reports."""
+    command = ["task=seq2seq", "model=gru", "model.num_hiddens=256", "model.embed_size=128",
+               "model.num_layers=2", "model.dropout=0.2", "model.bidirectional=true",
+               "optim.lr=0.003", "trainer.max_epochs=10"]
+    assert compose_config(["experiment=seq2seq_best"]) == compose_config(command)
