@@ -16,8 +16,9 @@ loop (`rnnlab.engine.fit`) is shared. The interface a task provides:
 from rnnlab.errors import RnnlabError
 from rnnlab.tasks.lm import LanguageModelTask
 from rnnlab.tasks.sentiment import SentimentTask
+from rnnlab.tasks.seq2seq import Seq2SeqTask
 
-TASKS = {"lm": LanguageModelTask, "sentiment": SentimentTask}
+TASKS = {"lm": LanguageModelTask, "seq2seq": Seq2SeqTask, "sentiment": SentimentTask}
 
 
 def build_task(cfg):

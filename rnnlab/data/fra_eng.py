@@ -1,0 +1,174 @@
+"""English→French sentence pairs (Tatoeba, the d2l book's `fra-eng.zip`) for seq2seq.
+
+Prepared as in the d2l book (section 10.5): non-breaking spaces become spaces, text is
+lower-cased, a space goes before `, . ! ?` where missing, words split on spaces; the first
+`num_examples` pairs of the file are used (the file is sorted by English length, so a small
+`num_examples` means short sentences). Each sentence gets `<eos>` and is cut or padded with
+`<pad>` to `num_steps` tokens; the decoder input is `<bos>` + the target shifted right.
+
+The held-out splits go by *source sentence*: every translation of one English sentence
+lands in the same split, so no test sentence is ever trained on, even with another
+translation. A pair's split depends only on its English sentence and `split_seed` (a hash),
+not on `num_examples`: a sentence held out at 20,000 pairs is held out at 50,000 too.
+Vocabularies are built on the training split only.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import torch
+
+from rnnlab.data.archive import open_archive
+from rnnlab.data.download import fetch
+from rnnlab.data.vocab import Vocab
+from rnnlab.errors import RnnlabError
+
+PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
+RESERVED_TOKENS = (PAD, BOS, EOS)  # after <unk>, which Vocab always puts at id 0
+SPLITS = ("train", "val", "test")
+MEMBER = "fra-eng/fra.txt"
+
+
+@dataclass
+class TranslationSplit:
+    """One split as model-ready arrays, all (num_pairs, num_steps) int64 ids:
+    `src` (English + <eos>, padded), `tgt_in` (<bos> + French, the decoder's input) and
+    `tgt_out` (French + <eos>, the labels; <pad> marks what the loss ignores). The
+    unpadded, untruncated token lists are kept as the references BLEU is scored against
+    (words outside the vocabulary stay themselves rather than <unk>)."""
+
+    src: torch.Tensor
+    tgt_in: torch.Tensor
+    tgt_out: torch.Tensor
+    src_tokens: list[list[str]]
+    tgt_tokens: list[list[str]]
+
+    def __len__(self) -> int:
+        return len(self.src_tokens)
+
+
+@dataclass
+class TranslationCorpus:
+    src_vocab: Vocab
+    tgt_vocab: Vocab
+    train: TranslationSplit
+    val: TranslationSplit
+    test: TranslationSplit
+    num_skipped: int = 0  # lines without a tab
+
+
+def preprocess(text: str) -> str:
+    """d2l's cleaning: non-breaking spaces → spaces, lower case, a space before , . ! ?"""
+    text = text.replace("\u202f", " ").replace("\xa0", " ").lower()
+    return "".join(" " + char if i > 0 and char in ",.!?" and text[i - 1] != " " else char
+                   for i, char in enumerate(text))
+
+
+def tokenize(sentence: str) -> list[str]:
+    """Words of a preprocessed sentence (empty tokens dropped)."""
+    return sentence.split()
+
+
+def detokenize(tokens: list[str]) -> str:
+    """Tokens back into text, the form sacreBLEU expects: joined by spaces, without the
+    space that `preprocess` put before `.` and `,` (French keeps one before `!` and `?`).
+    sacreBLEU's 13a tokenizer splits the punctuation off again when it scores."""
+    return re.sub(r" ([.,])", r"\1", " ".join(tokens))
+
+
+def parse_pairs(text: str, num_examples: int | None = None) -> tuple[list, list, int]:
+    """(English token lists, French token lists, number of lines skipped) from the first
+    `num_examples` tab-separated pairs of `text` (None: all). Columns after the second are
+    ignored; a line without a tab, or with an empty side, is skipped and counted."""
+    src, tgt, skipped = [], [], 0
+    for line in text.split("\n"):
+        if num_examples is not None and len(src) == num_examples:
+            break
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        english, french = (tokenize(preprocess(p)) for p in (parts + [""])[:2])
+        if not english or not french:
+            skipped += 1
+            continue
+        src.append(english)
+        tgt.append(french)
+    return src, tgt, skipped
+
+
+def split_of(sentence: list[str], val_fraction: float, test_fraction: float,
+             seed: int) -> str:
+    """"train", "val" or "test" for a source sentence, from a seeded hash of its words:
+    deterministic, the same for every translation of it, and independent of the others."""
+    digest = hashlib.sha1(f"{seed}\t{' '.join(sentence)}".encode()).digest()
+    u = int.from_bytes(digest[:8], "big") / 2**64  # uniform in [0, 1)
+    return "test" if u < test_fraction else "val" if u < test_fraction + val_fraction \
+        else "train"
+
+
+def pad_or_truncate(ids: list[int], num_steps: int, pad: int) -> list[int]:
+    return ids[:num_steps] + [pad] * (num_steps - len(ids))
+
+
+def encode_sentences(sentences: list[list[str]], vocab: Vocab, num_steps: int,
+                     bos: bool = False) -> torch.Tensor:
+    """(len(sentences), num_steps) ids: each sentence + <eos> (after <bos> if `bos`, with
+    its <eos> then usually cut), padded or cut to num_steps."""
+    prefix = [BOS] if bos else []
+    rows = [pad_or_truncate(vocab[prefix + s + [EOS]], num_steps, vocab[PAD]) for s in sentences]
+    return torch.tensor(rows, dtype=torch.long).reshape(len(sentences), num_steps)
+
+
+def build_split(src: list, tgt: list, src_vocab: Vocab, tgt_vocab: Vocab,
+                num_steps: int) -> TranslationSplit:
+    return TranslationSplit(
+        src=encode_sentences(src, src_vocab, num_steps),
+        tgt_in=encode_sentences(tgt, tgt_vocab, num_steps, bos=True),
+        tgt_out=encode_sentences(tgt, tgt_vocab, num_steps),
+        src_tokens=src, tgt_tokens=tgt)
+
+
+def corpus_from_text(text: str, num_examples: int | None = 600, num_steps: int = 10,
+                     min_freq: int = 2, val_fraction: float = 0.05, test_fraction: float = 0.05,
+                     split_seed: int = 0, *, source: str = "text") -> TranslationCorpus:
+    """Tab-separated pairs → vocabularies (training split only) and the three splits.
+    `source` names the text in error messages."""
+    src, tgt, skipped = parse_pairs(text, num_examples)
+    if not src:
+        raise RnnlabError(f"{source} has no valid pairs ({skipped} lines skipped); expected "
+                          "lines of 'English<TAB>French'")
+    chosen = {name: ([], []) for name in SPLITS}
+    for english, french in zip(src, tgt, strict=True):
+        pair_lists = chosen[split_of(english, val_fraction, test_fraction, split_seed)]
+        pair_lists[0].append(english)
+        pair_lists[1].append(french)
+    empty = [name for name in SPLITS if not chosen[name][0]]
+    if empty:
+        raise RnnlabError(
+            f"{source}: {len(src)} pairs leave the {'/'.join(empty)} split empty with "
+            f"val_fraction={val_fraction}, test_fraction={test_fraction}; use more pairs "
+            "(data.num_examples) or larger fractions")
+    train_src, train_tgt = chosen["train"]
+    src_vocab = Vocab(train_src, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS)
+    tgt_vocab = Vocab(train_tgt, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS)
+    splits = {name: build_split(*chosen[name], src_vocab, tgt_vocab, num_steps)
+              for name in SPLITS}
+    return TranslationCorpus(src_vocab, tgt_vocab, **splits, num_skipped=skipped)
+
+
+def load_fra_eng(root: str | None = None, num_examples: int | None = 600, num_steps: int = 10,
+                 min_freq: int = 2, val_fraction: float = 0.05, test_fraction: float = 0.05,
+                 split_seed: int = 0, download: bool = True) -> TranslationCorpus:
+    """The d2l English-French pairs from the data directory (see `download.fetch`)."""
+    path = fetch("fra-eng", root, download)
+    with open_archive(path) as archive:
+        if MEMBER not in archive.namelist():
+            raise RnnlabError(f"{path} has no {MEMBER}; expected the d2l fra-eng.zip")
+        data = archive.read(MEMBER)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RnnlabError(f"{path}:{MEMBER} is not UTF-8 (byte {error.start})") from None
+    return corpus_from_text(text, num_examples, num_steps, min_freq, val_fraction,
+                            test_fraction, split_seed, source=f"{path}:{MEMBER}")

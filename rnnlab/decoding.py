@@ -1,0 +1,142 @@
+"""Turning a trained encoder-decoder into translations: greedy and beam search, batched.
+
+Both start the decoder at `<bos>`, feed back what they chose, and stop a sentence at
+`<eos>` or after `max_len` tokens. A hypothesis' score is its model log-probability, the
+sum of log p(token | earlier tokens, source) over its tokens, `<eos>` included when it
+was produced. Beam search ranks by that score alone (no length normalisation), so its
+answer is the most probable sentence it found; beam size 1 is greedy search.
+"""
+
+import logging
+from functools import partial
+
+import torch
+from torch.nn import functional as F
+
+from rnnlab.data.fra_eng import BOS, EOS, detokenize, encode_sentences, preprocess, tokenize
+from rnnlab.data.vocab import Vocab
+from rnnlab.models.seq2seq import EncoderDecoder, map_state
+
+log = logging.getLogger(__name__)
+
+
+def _strip(rows: torch.Tensor, eos: int) -> list[list[int]]:
+    """(B, T) ids → per row the ids before the first `eos` (all of them without one)."""
+    out = []
+    for row in rows.tolist():
+        out.append(row[: row.index(eos)] if eos in row else row)
+    return out
+
+
+@torch.no_grad()
+def greedy_search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int,
+                  max_len: int) -> tuple[list[list[int]], torch.Tensor]:
+    """src: (B, T) ids → (B hypotheses as id lists without <eos>, scores (B,)).
+
+    Every step picks the most probable next token for all B sentences at once; a finished
+    sentence keeps stepping (its tokens are dropped) until all have ended.
+    """
+    state, context = model.encode(src)
+    B = src.shape[0]
+    token = torch.full((B, 1), bos, dtype=torch.long, device=src.device)
+    finished = torch.zeros(B, dtype=torch.bool, device=src.device)
+    scores = torch.zeros(B, device=src.device)
+    chosen = []
+    for _ in range(max_len):
+        logits, state = model.decode(token, state, context)
+        log_probs = F.log_softmax(logits[:, -1].float(), dim=-1)  # (B, V)
+        token = log_probs.argmax(dim=-1, keepdim=True)  # (B, 1)
+        scores += torch.where(finished, 0.0, log_probs.gather(1, token).squeeze(1))
+        finished |= token.squeeze(1) == eos
+        chosen.append(token)
+        if finished.all():
+            break
+    return _strip(torch.cat(chosen, dim=1), eos), scores
+
+
+@torch.no_grad()
+def beam_search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len: int,
+                beam_size: int) -> tuple[list[list[int]], torch.Tensor]:
+    """src: (B, T) ids → (the best of `beam_size` hypotheses per sentence, its score (B,)).
+
+    The B * K hypotheses run as one batch. At each step every live hypothesis is extended
+    by every token, and each sentence keeps its K best candidates. A hypothesis that has
+    produced `<eos>` stays in the beam with its score frozen (its only extension costs
+    nothing), competing with the live ones until the end.
+    """
+    if beam_size < 1:
+        raise ValueError(f"beam_size must be >= 1, got {beam_size}")
+    B, K, device = src.shape[0], beam_size, src.device
+    state, context = model.encode(src)
+    state = map_state(lambda s: s.repeat_interleave(K, dim=1), state)  # rows b * K + k
+    context = context.repeat_interleave(K, dim=0)
+    scores = torch.full((B, K), -torch.inf, device=device)
+    scores[:, 0] = 0.0  # K copies of one start: only the first may grow, or all K would tie
+    finished = torch.zeros(B, K, dtype=torch.bool, device=device)
+    tokens = torch.full((B * K, 0), bos, dtype=torch.long, device=device)
+    token = torch.full((B * K, 1), bos, dtype=torch.long, device=device)
+    for _ in range(max_len):
+        logits, state = model.decode(token, state, context)
+        log_probs = F.log_softmax(logits[:, -1].float(), dim=-1).view(B, K, -1)  # (B, K, V)
+        V = log_probs.shape[-1]
+        frozen = torch.full((V,), -torch.inf, device=device)
+        frozen[eos] = 0.0  # a finished hypothesis extends only by <eos>, at no cost
+        log_probs = torch.where(finished[..., None], frozen, log_probs)
+        candidates = (scores[..., None] + log_probs).view(B, K * V)
+        scores, index = candidates.topk(K, dim=1)  # (B, K), sorted best first
+        parent = index // V + torch.arange(B, device=device)[:, None] * K  # rows in B * K
+        parent, token = parent.view(-1), (index % V).view(-1, 1)
+        state = map_state(partial(torch.index_select, dim=1, index=parent), state)
+        tokens = torch.cat([tokens[parent], token], dim=1)
+        finished = finished.view(-1)[parent].view(B, K) | (token.view(B, K) == eos)
+        if finished.all():
+            break
+    best = tokens.view(B, K, -1)[:, 0]  # topk sorts, so beam 0 is the best
+    return _strip(best, eos), scores[:, 0]
+
+
+def search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len: int,
+           beam_size: int = 1) -> tuple[list[list[int]], torch.Tensor]:
+    """Greedy search for `beam_size` 1, beam search above."""
+    if beam_size == 1:
+        return greedy_search(model, src, bos, eos, max_len)
+    return beam_search(model, src, bos, eos, max_len, beam_size)
+
+
+@torch.no_grad()
+def sequence_log_prob(model: EncoderDecoder, src: torch.Tensor, tgt_in: torch.Tensor,
+                      tgt_out: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The model's log-probability of each target (teacher-forced), summed over the
+    positions where `mask` is true: (B,). Checks a search's scores independently."""
+    log_probs = F.log_softmax(model(src, tgt_in).float(), dim=-1)
+    picked = log_probs.gather(2, tgt_out.unsqueeze(2)).squeeze(2)
+    return (picked * mask).sum(dim=1)
+
+
+@torch.no_grad()
+def translate_ids(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len: int,
+                  beam_size: int = 1, batch_size: int = 512) -> list[list[int]]:
+    """Translate many sources (N, T) in batches of `batch_size`, in eval mode (no
+    dropout); the model's train/eval mode is restored afterwards."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    for start in range(0, src.shape[0], batch_size):
+        batch = src[start : start + batch_size].to(device)
+        out += search(model, batch, bos, eos, max_len, beam_size)[0]
+    model.train(was_training)
+    return out
+
+
+def translate(model: EncoderDecoder, src_vocab: Vocab, tgt_vocab: Vocab, sentences: list[str],
+              num_steps: int, beam_size: int = 1) -> list[str]:
+    """English sentences → French ones: cleaned and cut as the training data was (see
+    `rnnlab.data.fra_eng`), searched with `beam_size`, joined back into text."""
+    tokens = [tokenize(preprocess(sentence)) for sentence in sentences]
+    unknown = sorted({t for sentence in tokens for t in sentence if src_vocab[t] == src_vocab.unk})
+    if unknown:
+        log.warning("source words not in the vocabulary, read as <unk>: %s", unknown)
+    src = encode_sentences(tokens, src_vocab, num_steps)
+    ids = translate_ids(model, src, tgt_vocab[BOS], tgt_vocab[EOS], num_steps, beam_size)
+    return [detokenize(tgt_vocab.to_tokens(row)) for row in ids]

@@ -1,0 +1,114 @@
+"""The RNN encoder-decoder of the d2l book (section 10.7; Sutskever et al., 2014; Cho et al.,
+2014): the encoder reads the source into its final state, which both initialises the
+decoder's state and, as the *context*, is fed to the decoder at every step.
+
+Shapes (B = batch, T = num_steps, L = num_layers, h = num_hiddens, V = vocabulary):
+    src, tgt_in:  (B, T) token ids
+    state:        (L, B, h), or an (H, C) pair of them for LSTMs (the decoder's layout)
+    context:      (B, h)   the encoder's last layer's final hidden state
+    logits:       (B, T, V_tgt)
+
+The encoder reads the padded source as is (padding included, as in the book): scratch
+cells take no packed sequences, and padding after `<eos>` is a consistent signal the model
+learns to carry.
+
+A bidirectional encoder's final state has a row per (layer, direction). `bridge` sums the
+two directions of each layer into one row, so the decoder keeps the encoder's width h and
+its layer count: its cost and size do not change with `model.bidirectional` (concatenating
+would double the decoder's width, and so confound the ablation), while both directions'
+summaries still reach it, the backward one ending at the *first* source word.
+"""
+
+import torch
+from torch import nn
+
+from rnnlab.errors import RnnlabError
+from rnnlab.models.recurrent import build_recurrent
+
+State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+
+def map_state(fn, state: State) -> State:
+    """Apply `fn` to the state tensor, or to both of an LSTM's (H, C)."""
+    return tuple(fn(s) for s in state) if isinstance(state, tuple) else fn(state)
+
+
+def bridge(state: State, num_layers: int, bidirectional: bool) -> State:
+    """An encoder's final state in the decoder's layout (L, B, h): a bidirectional
+    encoder's rows (layer * 2 + direction) are summed over the direction."""
+    if not bidirectional:
+        return state
+    return map_state(lambda s: s.view(num_layers, 2, *s.shape[1:]).sum(dim=1), state)
+
+
+class Seq2SeqEncoder(nn.Module):
+    """Embedding → recurrent stack (any cell, any implementation, optionally bidirectional)."""
+
+    def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.recurrent = recurrent
+
+    def forward(self, src: torch.Tensor) -> tuple[State, torch.Tensor]:
+        """src: (B, T) → (state in the decoder's layout, context (B, h))."""
+        _, state = self.recurrent(self.embedding(src.T))  # time-major (T, B, embed)
+        state = bridge(state, self.recurrent.num_layers, self.recurrent.bidirectional)
+        H = state[0] if isinstance(state, tuple) else state
+        return state, H[-1]
+
+
+class Seq2SeqDecoder(nn.Module):
+    """At each step: [embedding of the previous target token; context] → recurrent stack →
+    linear head over the target vocabulary."""
+
+    def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module):
+        super().__init__()
+        if recurrent.bidirectional:
+            raise ValueError("a decoder generates left to right; it cannot be bidirectional")
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.recurrent = recurrent
+        self.head = nn.Linear(recurrent.hidden_size, vocab_size)
+
+    def forward(self, tgt_in: torch.Tensor, state: State, context: torch.Tensor):
+        """tgt_in: (B, T) → logits (B, T, V), the state after the last step."""
+        X = self.embedding(tgt_in.T)  # (T, B, embed)
+        X = torch.cat([X, context.expand(X.shape[0], -1, -1)], dim=-1)
+        outputs, state = self.recurrent(X, state)
+        return self.head(outputs).transpose(0, 1), state
+
+
+class EncoderDecoder(nn.Module):
+    """`forward` is teacher-forced training; `encode` and `decode` serve step-by-step search."""
+
+    def __init__(self, encoder: Seq2SeqEncoder, decoder: Seq2SeqDecoder):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def encode(self, src: torch.Tensor) -> tuple[State, torch.Tensor]:
+        return self.encoder(src)
+
+    def decode(self, tgt_in: torch.Tensor, state: State, context: torch.Tensor):
+        return self.decoder(tgt_in, state, context)
+
+    def forward(self, src: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
+        """src, tgt_in: (B, T) → logits (B, T, V_tgt) for the tokens that follow tgt_in."""
+        state, context = self.encode(src)
+        logits, _ = self.decode(tgt_in, state, context)
+        return logits
+
+
+def build_seq2seq(src_vocab_size: int, tgt_vocab_size: int, model_cfg) -> EncoderDecoder:
+    """An `EncoderDecoder` from the `model` config group; `model.bidirectional` applies to
+    the encoder only."""
+    embed_size = model_cfg.embed_size
+    if not isinstance(embed_size, int) or isinstance(embed_size, bool) or embed_size < 1:
+        raise RnnlabError(f"model.embed_size={embed_size!r}: seq2seq embeds words, expected a "
+                          "positive int (e.g. 32)")
+    cell, impl, hidden = model_cfg.cell, model_cfg.impl, model_cfg.num_hiddens
+    layers, dropout, bptt = model_cfg.num_layers, model_cfg.dropout, model_cfg.get("bptt", "fused")
+    encoder = Seq2SeqEncoder(src_vocab_size, embed_size, build_recurrent(
+        cell, impl, embed_size, hidden, layers, model_cfg.bidirectional, dropout, bptt))
+    decoder = Seq2SeqDecoder(tgt_vocab_size, embed_size, build_recurrent(
+        cell, impl, embed_size + hidden, hidden, layers, False, dropout, bptt))
+    return EncoderDecoder(encoder, decoder)

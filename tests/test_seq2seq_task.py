@@ -1,0 +1,216 @@
+"""task=seq2seq end to end on a synthetic reverse-the-words task (no real data): it is
+learned, search behaves, runs are reproducible, checkpoints translate from the command line."""
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import compose_config
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import rnnlab.tasks.seq2seq
+from rnnlab.checkpoint import load_checkpoint
+from rnnlab.data.fra_eng import BOS, EOS, PAD, corpus_from_text
+from rnnlab.data.vocab import Vocab
+from rnnlab.decoding import beam_search, greedy_search, sequence_log_prob
+from rnnlab.errors import RnnlabError
+from rnnlab.models.seq2seq import build_seq2seq
+from rnnlab.tasks.seq2seq import Seq2SeqTask
+from rnnlab.train import train
+from rnnlab.translate import main as translate_main
+
+REPO = Path(__file__).resolve().parents[1]
+# A small GRU learns to reverse 2-5 words in a few seconds.
+TINY = ["task=seq2seq", "model=gru", "model.num_hiddens=64", "model.embed_size=16",
+        "model.num_layers=1", "data.batch_size=16", "data.num_steps=7", "optim.lr=0.01",
+        "trainer.max_epochs=7", "trainer.progress_bar=false", "eval.beam_size=3"]
+TIMINGS = {"wall_seconds", "tokens_per_sec", "train_tokens_per_sec"}
+
+
+def reverse_corpus(num_pairs=2000):
+    """Distinct sentences of 2-5 words over 8 words; the "French" is the reverse."""
+    rng = random.Random(0)
+    lines = set()
+    while len(lines) < num_pairs:
+        words = [rng.choice("abcdefgh") for _ in range(rng.randint(2, 5))]
+        lines.add(" ".join(words) + "\t" + " ".join(reversed(words)))
+    return corpus_from_text("\n".join(sorted(lines)), num_examples=None, num_steps=7,
+                            min_freq=1, val_fraction=0.1, test_fraction=0.1)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return reverse_corpus()
+
+
+def run(tmp_path, corpus, overrides, name="run"):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rnnlab.tasks.seq2seq, "load_fra_eng", lambda *args: corpus)
+        metrics = train(compose_config(overrides), tmp_path / name, "gru")
+    return metrics, tmp_path / name
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, corpus):
+    """(metrics, run directory) of one tiny run, shared by the tests below."""
+    return run(tmp_path_factory.mktemp("seq2seq"), corpus, TINY)
+
+
+def load_model(path):
+    saved = load_checkpoint(path)
+    model = build_seq2seq(len(saved["src_vocab"]), len(saved["tgt_vocab"]),
+                          compose_config(TINY).model)
+    model.load_state_dict(saved["model"])
+    return model.eval(), Vocab.from_list(saved["tgt_vocab"])
+
+
+def test_the_reverse_task_is_learned(trained):
+    metrics, run_dir = trained
+    assert metrics["status"] == "finished" and metrics["task"] == "seq2seq"
+    assert metrics["bleu_d2l"] > 0.9 and metrics["sacrebleu"] > 70  # d2l BLEU near 1
+    assert metrics["test_loss"] < 0.3
+    assert metrics["objective"] == "val_sacrebleu"
+    assert metrics["best_val_sacrebleu"] == pytest.approx(max(
+        e.value for e in events(run_dir).Scalars("val/sacrebleu")))
+    assert (run_dir / "best.pt").is_file()
+
+
+def events(run_dir):
+    accumulator = EventAccumulator(str(run_dir))
+    accumulator.Reload()
+    return accumulator
+
+
+def test_tensorboard_has_the_issue_tags_and_a_translation_panel(trained):
+    metrics, run_dir = trained
+    logged = events(run_dir)
+    for tag in ("train/loss", "train/tokens_per_sec", "val/loss", "val/bleu", "val/sacrebleu"):
+        assert len(logged.Scalars(tag)) == 7
+    assert logged.Scalars("test/sacrebleu")[0].value == pytest.approx(metrics["sacrebleu"])
+    panel = logged.Tensors("translations/text_summary")[-1].tensor_proto.string_val[0].decode()
+    for sentence in ("go .", "i lost .", "he's calm .", "i'm home ."):
+        assert f"| {sentence} |" in panel
+    assert len(panel.splitlines()) == 2 + 4 + 4  # header, the book's four, four test ones
+
+
+def test_tokens_per_sec_counts_real_target_tokens(corpus):
+    task = Seq2SeqTask(compose_config(TINY), corpus)
+    model = task.build_model()
+    batch = next(iter(task.train_batches(1)))
+    _, num_tokens, carry = task.training_loss(model, batch, None)
+    assert num_tokens == int((batch[2] != task.tgt_vocab[PAD]).sum()) < batch[2].numel()
+    assert carry is None
+
+
+def test_beam_1_is_greedy_and_wider_beams_score_at_least_as_well(trained, corpus):
+    model, tgt_vocab = load_model(trained[1] / "checkpoint.pt")
+    bos, eos = tgt_vocab[BOS], tgt_vocab[EOS]
+    src = torch.cat([corpus.val.src, corpus.test.src])
+    greedy, greedy_scores = greedy_search(model, src, bos, eos, max_len=7)
+    beam1, beam1_scores = beam_search(model, src, bos, eos, max_len=7, beam_size=1)
+    assert beam1 == greedy
+    assert torch.allclose(beam1_scores, greedy_scores, atol=1e-5)
+    # Scores are the model's log-probabilities of the hypotheses (with <eos>).
+    assert torch.allclose(greedy_scores, log_prob(model, src, greedy, tgt_vocab), atol=1e-4)
+    changed = 0
+    for beam_size in (2, 4):
+        hypotheses, scores = beam_search(model, src, bos, eos, max_len=7, beam_size=beam_size)
+        assert torch.allclose(scores, log_prob(model, src, hypotheses, tgt_vocab), atol=1e-4)
+        assert (scores >= greedy_scores - 1e-5).all()
+        changed += sum(h != g for h, g in zip(hypotheses, greedy, strict=True))
+    assert changed > 0  # the beam found other, more probable translations for some
+
+
+def log_prob(model, src, hypotheses, vocab):
+    """The model's log-probability of each hypothesis followed by <eos> (if it fits)."""
+    T = 7
+    rows = [h + [vocab[EOS]] for h in hypotheses]
+    tgt_out = torch.tensor([(r + [vocab[PAD]] * T)[:T] for r in rows])
+    tgt_in = torch.cat([torch.full((len(rows), 1), vocab[BOS]), tgt_out[:, :-1]], dim=1)
+    return sequence_log_prob(model, src, tgt_in, tgt_out, tgt_out != vocab[PAD])
+
+
+def test_same_seed_same_metrics_other_seed_differs(tmp_path):
+    corpus = reverse_corpus(400)
+    overrides = TINY + ["trainer.max_epochs=2", "model.num_layers=2", "model.dropout=0.2"]
+    a = run(tmp_path, corpus, overrides, "a")[0]
+    b = run(tmp_path, corpus, overrides, "b")[0]
+    c = run(tmp_path, corpus, overrides + ["seed=1"], "c")[0]
+    drop = lambda metrics: {k: v for k, v in metrics.items() if k not in TIMINGS}  # noqa: E731
+    assert drop(a) == drop(b)
+    saved = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    assert drop(saved) == drop(json.loads((tmp_path / "b" / "metrics.json").read_text()))
+    assert a["train_loss"] != c["train_loss"]
+
+
+@pytest.mark.parametrize(("override", "fragment"), [
+    ("eval.beam_size=0", "eval.beam_size=0"),
+    ("data.test_fraction=0.95", "data.val_fraction + data.test_fraction"),
+    ("data.num_examples=0", "data.num_examples=0"),
+    ("model.embed_size=null", "model.embed_size=None"),
+])
+def test_bad_task_config_is_one_line_before_loading_data(override, fragment):
+    cfg = compose_config(["task=seq2seq", "data.root=/nonexistent", "data.download=false",
+                          override])
+    with pytest.raises(RnnlabError) as error:
+        Seq2SeqTask(cfg)
+    assert fragment in str(error.value) and "\n" not in str(error.value)
+
+
+def translate_cli(*args):
+    return subprocess.run([sys.executable, "-m", "rnnlab.translate", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_translate_command_line(trained):
+    checkpoint = trained[1] / "best.pt"
+    result = translate_cli(f"checkpoint={checkpoint}", "a b c", "H G F E", "beam_size=2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["c b a", "e f g h"]  # cleaned as the data was
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["checkpoint=x.pt"], "no sentence to translate"),
+    (["checkpoint=x.pt", "go .", "beam_size=0"], "beam_size=0 must be >= 1"),
+    (["go ."], "Missing mandatory value: checkpoint"),
+])
+def test_translate_arguments(argv, fragment, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        translate_main(argv)
+    assert exit_info.value.code == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_multirun_on_the_real_pairs(tmp_path):
+    root = Path(os.environ.get("RNNLAB_DATA") or "/nonexistent").expanduser()
+    if not (root / "fra-eng.zip").is_file():
+        pytest.skip("RNNLAB_DATA does not point at a folder holding fra-eng.zip")
+    sweep = tmp_path / "sweep"
+    result = subprocess.run(
+        [sys.executable, "-m", "rnnlab.train", "-m", "task=seq2seq", "model=gru,lstm",
+         "model.num_hiddens=8", "trainer.max_epochs=1", "data.num_examples=600",
+         "trainer.progress_bar=false", f"hydra.sweep.dir={sweep}"],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    runs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    assert ["model=gru" in runs[0].name, "model=lstm" in runs[1].name] == [True, True]
+    for run_dir in runs:
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        assert metrics["status"] == "finished" and metrics["task"] == "seq2seq"
+        for key in ("sacrebleu", "bleu_d2l", "test_loss", "tokens_per_sec", "val_sacrebleu"):
+            assert metrics[key] >= 0
+        assert (run_dir / "best.pt").is_file()
+
+
+def test_the_best_preset_is_the_reported_command():
+    """conf/experiment/seq2seq_best.yaml must compose to the command line whose test
+    sacreBLEU the README reports."""
+    command = ["task=seq2seq", "model=gru", "model.num_hiddens=256", "model.embed_size=128",
+               "model.num_layers=2", "model.dropout=0.2", "model.bidirectional=true",
+               "optim.lr=0.003", "trainer.max_epochs=10"]
+    assert compose_config(["experiment=seq2seq_best"]) == compose_config(command)
