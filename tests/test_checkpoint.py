@@ -21,21 +21,26 @@ def test_round_trip_keeps_tensors_and_plain_values(tmp_path):
     assert os.listdir(tmp_path) == ["checkpoint.pt"]
 
 
-def test_interrupted_write_leaves_previous_checkpoint(tmp_path, monkeypatch):
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError("disk full")],
+                         ids=["ctrl-c", "disk-full"])
+def test_interrupted_write_leaves_previous_checkpoint(tmp_path, monkeypatch, failure):
+    """A write that fails midway (Ctrl-C, a full disk) leaves the previous checkpoint
+    loadable and removes its own temporary file."""
     path = tmp_path / "checkpoint.pt"
     save_checkpoint(path, {"epoch": 1})
 
     def crash_midway(obj, f, *args, **kwargs):
         with open(f, "wb") as handle:
             handle.write(b"half a checkpoint")
-        raise KeyboardInterrupt
+        raise failure
 
     monkeypatch.setattr(torch, "save", crash_midway)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises((KeyboardInterrupt, OSError)):
         save_checkpoint(path, {"epoch": 2})
     monkeypatch.undo()
     assert load_checkpoint(path)["epoch"] == 1
-    assert not (tmp_path / "checkpoint.pt.tmp").exists()  # Ctrl-C cleans up after itself
+    assert not (tmp_path / "checkpoint.pt.tmp").exists()
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt"]
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
@@ -83,22 +88,6 @@ def test_truncated_checkpoint_is_one_line(tmp_path):
     with pytest.raises(RnnlabError, match="not a loadable rnnlab checkpoint") as error:
         load_checkpoint(path)
     assert "\n" not in str(error.value)
-
-
-def test_failed_write_removes_its_temporary_file(tmp_path, monkeypatch):
-    path = tmp_path / "checkpoint.pt"
-    save_checkpoint(path, {"epoch": 1})
-
-    def crash_midway(obj, f, *args, **kwargs):
-        with open(f, "wb") as handle:
-            handle.write(b"half a checkpoint")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(torch, "save", crash_midway)
-    with pytest.raises(OSError):
-        save_checkpoint(path, {"epoch": 2})
-    monkeypatch.undo()
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt"]
 
 
 def test_temporary_file_left_by_a_killed_write_is_harmless(tmp_path):
