@@ -21,17 +21,7 @@ Outputs: Hs (T, B, n) the hidden state of every step, and the final state.
 import torch
 from torch import Tensor
 
-
-def _tanh_(x: Tensor) -> Tensor:
-    """tanh in place, as 2σ(2x) - 1. Why: on CPU `torch.tanh` costs 3-4× `torch.sigmoid`
-    and starts threads even for one step's few thousand elements, which stalls for
-    milliseconds when another process holds the cores; sigmoid does neither."""
-    return x.mul_(2).sigmoid_().mul_(2).sub_(1)
-
-
-def _tanh(x: Tensor, out: Tensor) -> Tensor:
-    """tanh(x) into `out`, as `_tanh_`."""
-    return torch.mul(x, 2, out=out).sigmoid_().mul_(2).sub_(1)
+from rnnlab.models.step_matmul import StepWeight
 
 
 def _or_zeros(grad: Tensor | None, like: Tensor) -> Tensor:
@@ -54,10 +44,12 @@ class RNNLayer(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, XW: Tensor, H0: Tensor, W_h: Tensor):
+        T, B = XW.shape[:2]
         Hs = torch.empty_like(XW)
+        W = StepWeight(W_h, B, T)
         H = H0
-        for t in range(XW.shape[0]):
-            H = _tanh_(torch.addmm(XW[t], H, W_h, out=Hs[t]))
+        for t in range(T):
+            H = torch.tanh(W.addmm(XW[t], H), out=Hs[t])
         ctx.save_for_backward(H0, W_h, Hs)
         return Hs, H.clone()
 
@@ -68,10 +60,11 @@ class RNNLayer(torch.autograd.Function):
         tanh_grad = 1 - Hs * Hs  # d tanh(a) / da for every step at once
         dA = torch.empty_like(Hs)  # gradient w.r.t. the pre-activation XW_t + H_{t-1} W_h
         dH = dHs[-1] + _or_zeros(dH_T, H0)
-        W_hT = W_h.T
-        for t in range(Hs.shape[0] - 1, -1, -1):
+        T, B = Hs.shape[:2]
+        W_T = StepWeight(W_h.T, B, T)
+        for t in range(T - 1, -1, -1):
             torch.mul(dH, tanh_grad[t], out=dA[t])
-            dH = torch.addmm(dHs[t - 1], dA[t], W_hT) if t else dA[0] @ W_hT
+            dH = W_T.addmm(dHs[t - 1], dA[t]) if t else W_T.mm(dA[0])
         return dA, dH, _weight_grad(_previous_states(H0, Hs), dA)
 
 
@@ -82,22 +75,23 @@ class LSTMLayer(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, XW: Tensor, H0: Tensor, C0: Tensor, W_h: Tensor):
-        T, n = XW.shape[0], H0.shape[-1]
+        T, (B, n) = XW.shape[0], H0.shape
         acts = torch.empty_like(XW)  # i, f, g, o after their nonlinearities
-        Cs, tanh_Cs, Hs = (XW.new_empty(T, *H0.shape) for _ in range(3))
-        # Doubling g's pre-activation lets ONE sigmoid serve all four gates, since
-        # tanh(x) = 2σ(2x) - 1: per step, g then only needs `* 2 - 1`.
+        Cs, tanh_Cs, Hs = (XW.new_empty(T, B, n) for _ in range(3))
+        # Doubling g's pre-activation lets ONE sigmoid serve all four gates: with
+        # s = σ(2x), G = tanh(x) = 2s - 1, so the cell update I G + F C_{t-1} is
+        # F C_{t-1} - I + 2 I s, and G itself is only needed after the loop.
         double_g = XW.new_ones(4, n)
         double_g[2] = 2
         double_g = double_g.view(-1)
-        XW, W_h2 = XW * double_g, W_h * double_g
+        XW, W = XW * double_g, StepWeight(W_h * double_g, B, T)
         H, C = H0, C0
         for t in range(T):
-            a = torch.addmm(XW[t], H, W_h2, out=acts[t]).sigmoid_()
-            a[:, 2 * n:3 * n].mul_(2).sub_(1)
-            i, f, g, o = a.chunk(4, dim=1)
-            C = torch.mul(f, C, out=Cs[t]).addcmul_(i, g)
-            H = torch.mul(o, _tanh(C, out=tanh_Cs[t]), out=Hs[t])
+            a = torch.sigmoid(W.addmm(XW[t], H), out=acts[t])
+            i, f, s, o = a.view(B, 4, n).unbind(1)
+            C = torch.addcmul(torch.mul(f, C).sub_(i), i, s, value=2, out=Cs[t])
+            H = torch.mul(o, torch.tanh(C, out=tanh_Cs[t]), out=Hs[t])
+        acts.view(T, B, 4, n)[:, :, 2].mul_(2).sub_(1)  # s → G, for the backward
         ctx.save_for_backward(C0, H0, W_h, acts, Cs, tanh_Cs, Hs)
         return Hs, H.clone(), C.clone()
 
@@ -118,13 +112,13 @@ class LSTMLayer(torch.autograd.Function):
         dG4 = dG.view(T, B, 4, n)
         dH = dHs[-1] + _or_zeros(dH_T, H0)
         dC = _or_zeros(dC_T, C0)
-        W_hT = W_h.T
+        W_T = StepWeight(W_h.T, B, T)
         for t in range(T - 1, -1, -1):
             dC = torch.addcmul(dC, dH, dH_factor_C[t])
             torch.mul(dC.unsqueeze(1), dC_factor[t], out=dG4[t, :, :3])
             torch.mul(dH, dH_factor_o[t], out=dG4[t, :, 3])
             dC = dC * f[t]
-            dH = torch.addmm(dHs[t - 1], dG[t], W_hT) if t else dG[0] @ W_hT
+            dH = W_T.addmm(dHs[t - 1], dG[t]) if t else W_T.mm(dG[0])
         return dG, dH, dC, _weight_grad(_previous_states(H0, Hs), dG)
 
 
@@ -136,17 +130,19 @@ class GRULayer(torch.autograd.Function):
     @staticmethod
     def forward(ctx, XW: Tensor, H0: Tensor, W_h: Tensor, b_h: Tensor):
         T, n = XW.shape[0], H0.shape[-1]
-        HW = torch.empty_like(XW)  # H_{t-1} W_h + b_h: its n-part is needed backward
+        HWs = []  # H_{t-1} W_h + b_h: its n-part is needed backward
         RZ = XW.new_empty(T, XW.shape[1], 2 * n)
         Ns, Hs = XW.new_empty(T, *H0.shape), XW.new_empty(T, *H0.shape)
+        W = StepWeight(W_h, XW.shape[1], T)
         H = H0
         for t in range(T):
-            hw = torch.addmm(b_h, H, W_h, out=HW[t])
+            hw = W.mm(H, b_h)
+            HWs.append(hw)
             rz = torch.add(XW[t, :, :2 * n], hw[:, :2 * n], out=RZ[t]).sigmoid_()
             r, z = rz.chunk(2, dim=1)
-            N = _tanh_(torch.addcmul(XW[t, :, 2 * n:], r, hw[:, 2 * n:], out=Ns[t]))
+            N = torch.addcmul(XW[t, :, 2 * n:], r, hw[:, 2 * n:], out=Ns[t]).tanh_()
             H = torch.lerp(N, H, z, out=Hs[t])
-        ctx.save_for_backward(H0, W_h, HW, RZ, Ns, Hs)
+        ctx.save_for_backward(H0, W_h, torch.stack(HWs), RZ, Ns, Hs)
         return Hs, H.clone()
 
     @staticmethod
@@ -167,11 +163,11 @@ class GRULayer(torch.autograd.Function):
         h_factor = torch.stack([dr_factor, dz_factor, dn_factor * r], 2)
         dXW, dHW = HW.new_empty(T, B, 3 * n), HW.new_empty(T, B, 3 * n)
         dH = dHs[-1] + _or_zeros(dH_T, H0)
-        W_hT = W_h.T
+        W_T = StepWeight(W_h.T, B, T)
         for t in range(T - 1, -1, -1):
             dh = dH.unsqueeze(1)
             torch.mul(dh, x_factor[t], out=dXW[t].view(B, 3, n))
             torch.mul(dh, h_factor[t], out=dHW[t].view(B, 3, n))
             carried = torch.addcmul(dHs[t - 1], dH, z[t]) if t else dH * z[0]
-            dH = carried.addmm_(dHW[t], W_hT)
+            dH = W_T.addmm(carried, dHW[t])
         return dXW, dH, _weight_grad(H_prev, dHW), dHW.sum((0, 1))
