@@ -11,7 +11,8 @@ clipping 1, batch 32 × 35 steps by default) it measures, alternating in one pro
   bar, logging and bookkeeping included; evaluation excluded, as in tokens_per_sec),
 and prints a Markdown table with the median tokens/sec of `--repeats` runs, the loop's
 overhead, the scratch/nn ratio, the achieved GFLOP/s and the bound: the tokens/sec the
-model's matmuls alone would reach at the matmul speed measured here for their shapes.
+model's matmuls alone would reach at the matmul speed measured here for their shapes (for
+the per-step recurrent products, the faster of plain `mm` and oneDNN's packed weight).
 `scratch_autograd` is the step-by-step scratch path (what scratch cells were before the
 hand-written backward), kept as the "before" column.
 """
@@ -30,6 +31,7 @@ from rnnlab.data.timemachine import LMCorpus, load_timemachine
 from rnnlab.engine import autocast, clip_gradients, fit, move_to, synchronize
 from rnnlab.models.lm import RNNLM
 from rnnlab.models.recurrent import build_recurrent, detach_state
+from rnnlab.models.step_matmul import MIN_PACKED_STEPS, StepWeight
 from rnnlab.tasks.lm import LanguageModelTask
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -55,14 +57,34 @@ def measure_mm(m: int, k: int, n: int, device, dtype=torch.float32, seconds=0.3)
         reps *= 2
 
 
+def measure_step_mm(m: int, k: int, n: int, device, dtype=torch.float32,
+                    seconds=0.3) -> float:
+    """Seconds per product of one time step, (m × k) @ (k × n) with the weight reused at
+    every step: the faster of plain `mm` and oneDNN with the weight packed once, the way
+    nn's CPU kernels and the fused scratch cells make it (`rnnlab.models.step_matmul`)."""
+    plain = measure_mm(m, k, n, device, dtype, seconds)
+    weight = StepWeight(torch.randn(k, n, device=device, dtype=dtype), m, MIN_PACKED_STEPS)
+    if weight.packed is None:
+        return plain
+    X = torch.randn(m, k, device=device, dtype=dtype)
+    for _ in range(3):
+        weight.mm(X)
+    start, reps = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        weight.mm(X)
+        reps += 1
+    return min(plain, (time.perf_counter() - start) / reps)
+
+
 def matmul_shapes(cell: str, h: int, vocab: int, batch: int, steps: int) -> list:
-    """(m, k, n, count) of every matmul one training step of the model makes."""
+    """(m, k, n, count, reused) of every matmul one training step of the model makes;
+    `reused`: the same weight at every time step."""
     gh, tb = GATES[cell] * h, batch * steps
     return [
-        (tb, vocab, gh, 1), (vocab, tb, gh, 1),        # input projection, its weight grad
-        (batch, h, gh, steps), (batch, gh, h, steps),  # recurrence, forward and backward
-        (h, tb, gh, 1),                                # recurrent weight grad, all steps
-        (tb, h, vocab, 1), (tb, vocab, h, 1), (h, tb, vocab, 1),  # head, its two grads
+        (tb, vocab, gh, 1, False), (vocab, tb, gh, 1, False),  # input projection, grad
+        (batch, h, gh, steps, True), (batch, gh, h, steps, True),  # recurrence, fwd + bwd
+        (h, tb, gh, 1, False),                                 # recurrent weight grad
+        (tb, h, vocab, 1, False), (tb, vocab, h, 1, False), (h, tb, vocab, 1, False),  # head
     ]
 
 
@@ -166,8 +188,10 @@ def main() -> None:
         for cell in args.cells.split(","):
             for h in map(int, args.hiddens.split(",")):
                 shapes = matmul_shapes(cell, h, vocab, batch, args.num_steps)
-                mm_seconds = sum(count * measure_mm(m, k, n, device, dtype, seconds=0.5)
-                                 for m, k, n, count in shapes)
+                mm_seconds = sum(
+                    count * (measure_step_mm if reused else measure_mm)(m, k, n, device,
+                                                                        dtype, seconds=0.5)
+                    for m, k, n, count, reused in shapes)
                 bound = tokens_per_batch / mm_seconds
                 impls = args.impl.split(",")
                 bare = {impl: [] for impl in impls}
