@@ -88,6 +88,11 @@ def matmul_shapes(cell: str, h: int, vocab: int, batch: int, steps: int) -> list
     ]
 
 
+def paired_ratio(numerators: list, denominators: list) -> float:
+    """Median over repeats of numerators[r] / denominators[r]."""
+    return statistics.median(a / b for a, b in zip(numerators, denominators, strict=True))
+
+
 def flops_per_token(cell: str, h: int, vocab: int) -> float:
     """Training FLOPs per token: 3 × the forward's matmul FLOPs (forward + two grads)."""
     gh = GATES[cell] * h
@@ -207,16 +212,20 @@ def main() -> None:
                         if repeat:
                             bare[impl].append(bare_rate)
                             loop[impl].append(loop_rate)
-                nn_bare = statistics.median(bare["nn"]) if "nn" in bare else None
                 for impl in impls:
                     bare_rate = statistics.median(bare[impl])
                     loop_rate = statistics.median(loop[impl])
-                    ratio = f"{bare_rate / nn_bare:.2f}×" if nn_bare and impl != "nn" else ""
+                    # Ratios pair the runs of one repeat (seconds apart), then take the
+                    # median: this machine's speed drifts more between repeats than within.
+                    overhead = 1 - paired_ratio(loop[impl], bare[impl])
+                    ratio = (f"{paired_ratio(bare[impl], bare['nn']):.2f}×"
+                             if "nn" in bare and impl != "nn" else "")
                     gflops = flops_per_token(cell, h, vocab) * bare_rate / 1e9
                     print(f"| {cell} | {impl} | {h} | {batch} | {bare_rate:,.0f} | "
-                          f"{loop_rate:,.0f} | {100 * (1 - loop_rate / bare_rate):+.1f}% | "
+                          f"{loop_rate:,.0f} | {100 * overhead:+.1f}% | "
                           f"{ratio} | {gflops:.0f} | {bound:,.0f} | "
                           f"{100 * bare_rate / bound:.0f}% |", flush=True)
+
 
 if __name__ == "__main__":
     main()
