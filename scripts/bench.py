@@ -12,7 +12,8 @@ clipping 1, batch 32 × 35 steps by default) it measures, alternating in one pro
 and prints a Markdown table with the median tokens/sec of `--repeats` runs, the loop's
 overhead, the scratch/nn ratio, the achieved GFLOP/s and the bound: the tokens/sec the
 model's matmuls alone would reach at the matmul speed measured here for their shapes (for
-the per-step recurrent products, the faster of plain `mm` and oneDNN's packed weight).
+the per-step recurrent products, the faster of plain `mm` and oneDNN's packed weight, which
+is what nn's CPU kernels use).
 `scratch_autograd` is the step-by-step scratch path (what scratch cells were before the
 hand-written backward), kept as the "before" column.
 """
@@ -31,7 +32,6 @@ from rnnlab.data.timemachine import LMCorpus, load_timemachine
 from rnnlab.engine import autocast, clip_gradients, fit, move_to, synchronize
 from rnnlab.models.lm import RNNLM
 from rnnlab.models.recurrent import build_recurrent, detach_state
-from rnnlab.models.step_matmul import MIN_PACKED_STEPS, StepWeight
 from rnnlab.tasks.lm import LanguageModelTask
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -60,18 +60,20 @@ def measure_mm(m: int, k: int, n: int, device, dtype=torch.float32, seconds=0.3)
 def measure_step_mm(m: int, k: int, n: int, device, dtype=torch.float32,
                     seconds=0.3) -> float:
     """Seconds per product of one time step, (m × k) @ (k × n) with the weight reused at
-    every step: the faster of plain `mm` and oneDNN with the weight packed once, the way
-    nn's CPU kernels and the fused scratch cells make it (`rnnlab.models.step_matmul`)."""
+    every step: the faster of plain `mm` and, on CPU, oneDNN with the weight packed once,
+    as nn's CPU kernels make it. (rnnlab's scratch cells use plain `addmm`: packing per
+    sequence measured no faster over a whole training step.)"""
     plain = measure_mm(m, k, n, device, dtype, seconds)
-    weight = StepWeight(torch.randn(k, n, device=device, dtype=dtype), m, MIN_PACKED_STEPS)
-    if weight.packed is None:
+    mkldnn = torch.ops.mkldnn
+    if device.type != "cpu" or dtype != torch.float32 or not hasattr(mkldnn, "_linear_pointwise"):
         return plain
-    X = torch.randn(m, k, device=device, dtype=dtype)
+    packed = mkldnn._reorder_linear_weight(torch.randn(n, k), m)
+    X = torch.randn(m, k)
     for _ in range(3):
-        weight.mm(X)
+        mkldnn._linear_pointwise(X, packed, None, "none", [], "")
     start, reps = time.perf_counter(), 0
     while time.perf_counter() - start < seconds:
-        weight.mm(X)
+        mkldnn._linear_pointwise(X, packed, None, "none", [], "")
         reps += 1
     return min(plain, (time.perf_counter() - start) / reps)
 

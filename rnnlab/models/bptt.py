@@ -21,8 +21,6 @@ Outputs: Hs (T, B, n) the hidden state of every step, and the final state.
 import torch
 from torch import Tensor
 
-from rnnlab.models.step_matmul import StepWeight
-
 
 def _or_zeros(grad: Tensor | None, like: Tensor) -> Tensor:
     """Autograd passes None for outputs that did not reach the loss."""
@@ -44,12 +42,10 @@ class RNNLayer(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, XW: Tensor, H0: Tensor, W_h: Tensor):
-        T, B = XW.shape[:2]
         Hs = torch.empty_like(XW)
-        W = StepWeight(W_h, B, T)
         H = H0
-        for t in range(T):
-            H = torch.tanh(W.addmm(XW[t], H), out=Hs[t])
+        for t in range(XW.shape[0]):
+            H = torch.addmm(XW[t], H, W_h, out=Hs[t]).tanh_()
         ctx.save_for_backward(H0, W_h, Hs)
         return Hs, H.clone()
 
@@ -60,11 +56,10 @@ class RNNLayer(torch.autograd.Function):
         tanh_grad = 1 - Hs * Hs  # d tanh(a) / da for every step at once
         dA = torch.empty_like(Hs)  # gradient w.r.t. the pre-activation XW_t + H_{t-1} W_h
         dH = dHs[-1] + _or_zeros(dH_T, H0)
-        T, B = Hs.shape[:2]
-        W_T = StepWeight(W_h.T, B, T)
-        for t in range(T - 1, -1, -1):
+        W_hT = W_h.T
+        for t in range(Hs.shape[0] - 1, -1, -1):
             torch.mul(dH, tanh_grad[t], out=dA[t])
-            dH = W_T.addmm(dHs[t - 1], dA[t]) if t else W_T.mm(dA[0])
+            dH = torch.addmm(dHs[t - 1], dA[t], W_hT) if t else dA[0] @ W_hT
         return dA, dH, _weight_grad(_previous_states(H0, Hs), dA)
 
 
@@ -84,10 +79,10 @@ class LSTMLayer(torch.autograd.Function):
         double_g = XW.new_ones(4, n)
         double_g[2] = 2
         double_g = double_g.view(-1)
-        XW, W = XW * double_g, StepWeight(W_h * double_g, B, T)
+        XW, W_h2 = XW * double_g, W_h * double_g
         H, C = H0, C0
         for t in range(T):
-            a = torch.sigmoid(W.addmm(XW[t], H), out=acts[t])
+            a = torch.addmm(XW[t], H, W_h2, out=acts[t]).sigmoid_()
             i, f, s, o = a.view(B, 4, n).unbind(1)
             C = torch.addcmul(torch.mul(f, C).sub_(i), i, s, value=2, out=Cs[t])
             H = torch.mul(o, torch.tanh(C, out=tanh_Cs[t]), out=Hs[t])
@@ -112,13 +107,13 @@ class LSTMLayer(torch.autograd.Function):
         dG4 = dG.view(T, B, 4, n)
         dH = dHs[-1] + _or_zeros(dH_T, H0)
         dC = _or_zeros(dC_T, C0)
-        W_T = StepWeight(W_h.T, B, T)
+        W_hT = W_h.T
         for t in range(T - 1, -1, -1):
             dC = torch.addcmul(dC, dH, dH_factor_C[t])
             torch.mul(dC.unsqueeze(1), dC_factor[t], out=dG4[t, :, :3])
             torch.mul(dH, dH_factor_o[t], out=dG4[t, :, 3])
             dC = dC * f[t]
-            dH = W_T.addmm(dHs[t - 1], dG[t]) if t else W_T.mm(dG[0])
+            dH = torch.addmm(dHs[t - 1], dG[t], W_hT) if t else dG[0] @ W_hT
         return dG, dH, dC, _weight_grad(_previous_states(H0, Hs), dG)
 
 
@@ -130,19 +125,17 @@ class GRULayer(torch.autograd.Function):
     @staticmethod
     def forward(ctx, XW: Tensor, H0: Tensor, W_h: Tensor, b_h: Tensor):
         T, n = XW.shape[0], H0.shape[-1]
-        HWs = []  # H_{t-1} W_h + b_h: its n-part is needed backward
+        HW = torch.empty_like(XW)  # H_{t-1} W_h + b_h: its n-part is needed backward
         RZ = XW.new_empty(T, XW.shape[1], 2 * n)
         Ns, Hs = XW.new_empty(T, *H0.shape), XW.new_empty(T, *H0.shape)
-        W = StepWeight(W_h, XW.shape[1], T)
         H = H0
         for t in range(T):
-            hw = W.mm(H, b_h)
-            HWs.append(hw)
+            hw = torch.addmm(b_h, H, W_h, out=HW[t])
             rz = torch.add(XW[t, :, :2 * n], hw[:, :2 * n], out=RZ[t]).sigmoid_()
             r, z = rz.chunk(2, dim=1)
             N = torch.addcmul(XW[t, :, 2 * n:], r, hw[:, 2 * n:], out=Ns[t]).tanh_()
             H = torch.lerp(N, H, z, out=Hs[t])
-        ctx.save_for_backward(H0, W_h, torch.stack(HWs), RZ, Ns, Hs)
+        ctx.save_for_backward(H0, W_h, HW, RZ, Ns, Hs)
         return Hs, H.clone()
 
     @staticmethod
@@ -163,11 +156,11 @@ class GRULayer(torch.autograd.Function):
         h_factor = torch.stack([dr_factor, dz_factor, dn_factor * r], 2)
         dXW, dHW = HW.new_empty(T, B, 3 * n), HW.new_empty(T, B, 3 * n)
         dH = dHs[-1] + _or_zeros(dH_T, H0)
-        W_T = StepWeight(W_h.T, B, T)
+        W_hT = W_h.T
         for t in range(T - 1, -1, -1):
             dh = dH.unsqueeze(1)
             torch.mul(dh, x_factor[t], out=dXW[t].view(B, 3, n))
             torch.mul(dh, h_factor[t], out=dHW[t].view(B, 3, n))
             carried = torch.addcmul(dHs[t - 1], dH, z[t]) if t else dH * z[0]
-            dH = W_T.addmm(carried, dHW[t])
+            dH = carried.addmm_(dHW[t], W_hT)
         return dXW, dH, _weight_grad(H_prev, dHW), dHW.sum((0, 1))

@@ -18,8 +18,7 @@ Two ways to run the time loop (`bptt`):
 - "autograd": `cell_step` below, step by step, differentiated by autograd. The reference:
   it reads like the equations, and works under autocast.
 - "fused" (default): the same equations in `rnnlab.models.bptt`, with the backward pass
-  through time written by hand and the per-step product made with a weight packed once
-  per sequence (`rnnlab.models.step_matmul`): 1.2-1.6× faster on CPU (scripts/bench.py).
+  through time written by hand: 1.2-1.6× faster on CPU (scripts/bench.py).
 """
 
 import math
