@@ -37,24 +37,38 @@ from rnnlab.tasks.lm import LanguageModelTask
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
-def measure_mm(m: int, k: int, n: int, device, dtype=torch.float32, seconds=0.3) -> float:
-    """Seconds per (m × k) @ (k × n) product on `device`, the best of a few timings."""
-    a, b = torch.randn(m, k, device=device, dtype=dtype), torch.randn(k, n, device=device,
-                                                                       dtype=dtype)
+def best_seconds_per_call(call, device, seconds: float) -> float:
+    """Seconds per `call()`: the best of ten windows of ~seconds/10 each. Why the best:
+    this machine (a VM) stalls for seconds at a time; the fastest window is the speed the
+    hardware has when nothing else takes it."""
     for _ in range(3):
-        a @ b
-    best, reps = float("inf"), 1
-    while True:
+        call()
+    reps = 1
+    while True:  # calibrate a window's number of calls
         synchronize(device)
         start = time.perf_counter()
         for _ in range(reps):
-            a @ b
+            call()
         synchronize(device)
-        elapsed = time.perf_counter() - start
-        best = min(best, elapsed / reps)
-        if elapsed > seconds:
-            return best
+        if time.perf_counter() - start > seconds / 10:
+            break
         reps *= 2
+    best = float("inf")
+    for _ in range(10):
+        synchronize(device)
+        start = time.perf_counter()
+        for _ in range(reps):
+            call()
+        synchronize(device)
+        best = min(best, (time.perf_counter() - start) / reps)
+    return best
+
+
+def measure_mm(m: int, k: int, n: int, device, dtype=torch.float32, seconds=0.3) -> float:
+    """Seconds per (m × k) @ (k × n) product on `device`."""
+    a = torch.randn(m, k, device=device, dtype=dtype)
+    b = torch.randn(k, n, device=device, dtype=dtype)
+    return best_seconds_per_call(lambda: a @ b, device, seconds)
 
 
 def measure_step_mm(m: int, k: int, n: int, device, dtype=torch.float32,
@@ -69,13 +83,8 @@ def measure_step_mm(m: int, k: int, n: int, device, dtype=torch.float32,
         return plain
     packed = mkldnn._reorder_linear_weight(torch.randn(n, k), m)
     X = torch.randn(m, k)
-    for _ in range(3):
-        mkldnn._linear_pointwise(X, packed, None, "none", [], "")
-    start, reps = time.perf_counter(), 0
-    while time.perf_counter() - start < seconds:
-        mkldnn._linear_pointwise(X, packed, None, "none", [], "")
-        reps += 1
-    return min(plain, (time.perf_counter() - start) / reps)
+    return min(plain, best_seconds_per_call(
+        lambda: mkldnn._linear_pointwise(X, packed, None, "none", [], ""), device, seconds))
 
 
 def matmul_shapes(cell: str, h: int, vocab: int, batch: int, steps: int) -> list:
