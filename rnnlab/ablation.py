@@ -9,7 +9,6 @@ diverged, failed and unfinished runs are counted in the cell, never averaged in.
 
 import csv
 import io
-import json
 import math
 import statistics
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from rnnlab.sweeps import read_metrics
 
 DEFAULT_METRICS = ["train_perplexity", "val_perplexity", "train_tokens_per_sec"]
 REPEAT_KEYS = {"seed"}  # what a cell averages over
@@ -49,8 +50,7 @@ def final_scalars(run_dir: Path) -> dict[str, float]:
 def load_run(run_dir: Path) -> Run:
     overrides = OmegaConf.to_container(OmegaConf.load(run_dir / ".hydra" / "overrides.yaml"))
     params = dict(item.lstrip("+~").split("=", 1) for item in overrides if "=" in item)
-    metrics_file = run_dir / "metrics.json"
-    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+    metrics = read_metrics(run_dir) or {}
     if "model" not in params:  # a preset's model, not swept: still the table's row label
         params["model"] = metrics.get("model") or model_choice(run_dir)
     return Run(run_dir, params, metrics.get("status", "incomplete"), final_scalars(run_dir))
