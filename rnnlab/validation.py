@@ -26,7 +26,8 @@ POSITIVE_INTS = [
     ("model.num_hiddens", False), ("model.num_layers", False), ("model.embed_size", True),
     ("data.batch_size", False), ("data.num_steps", False), ("trainer.max_epochs", False),
     ("trainer.log_every_n_steps", False), ("trainer.num_threads", True),
-    ("trainer.early_stopping_patience", True),
+    ("trainer.early_stopping_patience", True), ("trainer.val_every_n_epochs", False),
+    ("data.max_tokens", True),
 ]
 
 

@@ -115,7 +115,7 @@ def test_sigterm_mid_epoch_keeps_the_last_epoch_and_says_where(tmp_path):
 
 @pytest.fixture
 def synthetic_book(monkeypatch, tiny_corpus):
-    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args: tiny_corpus)
+    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
     return tiny_corpus
 
 
@@ -145,7 +145,7 @@ def test_resuming_with_another_vocabulary_is_refused(tmp_path, synthetic_book, m
 
     train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
     other = corpus_from_text("a quick brown fox jumps over the lazy dog " * 60)
-    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args: other)
+    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: other)
     with pytest.raises(RnnlabError, match="a different vocab"):
         train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")
 

@@ -21,7 +21,7 @@ GROUP_OPTIONS = sorted(
 @pytest.fixture
 def synthetic_book(monkeypatch, tiny_corpus):
     """The LM task reads the tiny corpus instead of The Time Machine."""
-    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args: tiny_corpus)
+    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
     return tiny_corpus
 
 

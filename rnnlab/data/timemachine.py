@@ -4,6 +4,15 @@ book (chapter 9): letters only, lower case, split into characters or words.
 The validation split is the *end* of the book rather than random sentences, so the model
 is scored on text it has never seen any part of, and both splits stay one continuous
 stream for the sequential sampler.
+
+Two ways to clean the text (`preprocess`):
+- "text" (the default): the whole book at once, every run of non-letters one space, so
+  words on either side of a line break stay apart.
+- "d2l": exactly `d2l.load_corpus_time_machine`: each line reduced to lower-case letters
+  and spaces and stripped, then the lines' characters concatenated with nothing between
+  them (so "machine" at a line's end runs into the next line's first word). 170,580
+  characters for the whole book; the published ablation study trained on its first
+  10,000 (`max_tokens`, d2l's default), which this module reproduces.
 """
 
 import re
@@ -17,6 +26,7 @@ from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 
 TOKEN_KINDS = ("char", "word")
+PREPROCESSINGS = ("text", "d2l")
 
 
 @dataclass
@@ -33,6 +43,14 @@ def preprocess(text: str) -> str:
     """Every run of non-letters becomes one space and letters become lower case, so the
     character vocabulary is the 26 letters and the space."""
     return re.sub("[^A-Za-z]+", " ", text).lower()
+
+
+def preprocess_d2l(text: str) -> str:
+    """d2l's `read_time_machine` + `load_corpus_time_machine`: per line, non-letter runs
+    become one space, the line is stripped and lower-cased; the lines are then joined with
+    no separator (d2l concatenates the lines' tokens)."""
+    return "".join(re.sub("[^A-Za-z]+", " ", line).strip().lower()
+                   for line in text.splitlines())
 
 
 def tokenize(text: str, token: str) -> list[str]:
@@ -55,15 +73,22 @@ def corpus_from_text(
     val_fraction: float = 0.1,
     *,
     source: str = "text",
+    preprocessing: str = "text",
+    max_tokens: int | None = None,
 ) -> LMCorpus:
     """Preprocess and tokenise `text`, build the vocabulary over all of it, and keep the
     last `val_fraction` of the tokens (rounded down) for validation.
 
-    `source` names the text in error messages (a file path, say).
+    `preprocessing` is "text" or "d2l" (see the module docstring). `max_tokens` keeps only
+    the first `max_tokens` tokens of the book for training (d2l's `max_tokens`; the study
+    trained on 10,000 characters); the validation split stays the end of the whole book,
+    so it is never trained on and every run gains a held-out perplexity. `source` names
+    the text in error messages (a file path, say).
     """
     _check_token(token)
     _check_val_fraction(val_fraction)
-    text = preprocess(text)
+    _check_preprocessing(preprocessing)
+    text = preprocess(text) if preprocessing == "text" else preprocess_d2l(text)
     if not text.strip():
         raise RnnlabError(f"{source} has no letters to tokenize; expected English text")
     tokens = tokenize(text, token)
@@ -75,7 +100,11 @@ def corpus_from_text(
         )
     vocab = Vocab(tokens, min_freq=min_freq)
     ids = torch.tensor(vocab[tokens], dtype=torch.long)
-    return LMCorpus(vocab=vocab, train=ids[:-num_val], val=ids[-num_val:])
+    train = ids[:-num_val]
+    if max_tokens is not None:
+        _check_max_tokens(max_tokens, len(train), token)
+        train = train[:max_tokens]
+    return LMCorpus(vocab=vocab, train=train, val=ids[-num_val:])
 
 
 def load_timemachine(
@@ -84,13 +113,17 @@ def load_timemachine(
     min_freq: int = 0,
     val_fraction: float = 0.1,
     download: bool = True,
+    preprocessing: str = "text",
+    max_tokens: int | None = None,
 ) -> LMCorpus:
     """The Time Machine from the data directory (see `download.fetch`), tokenised and
     split; with character tokens the vocabulary has 28 entries (letters, space, <unk>)."""
     _check_token(token)
     _check_val_fraction(val_fraction)
+    _check_preprocessing(preprocessing)
     path = fetch("timemachine", root, download)
-    return corpus_from_text(_read_utf8(path), token, min_freq, val_fraction, source=str(path))
+    return corpus_from_text(_read_utf8(path), token, min_freq, val_fraction, source=str(path),
+                            preprocessing=preprocessing, max_tokens=max_tokens)
 
 
 def _read_utf8(path: Path) -> str:
@@ -105,6 +138,19 @@ def _read_utf8(path: Path) -> str:
 def _check_token(token: str) -> None:
     if token not in TOKEN_KINDS:
         raise RnnlabError(f"data.token={token!r} is not one of: {', '.join(TOKEN_KINDS)}")
+
+
+def _check_preprocessing(preprocessing: str) -> None:
+    if preprocessing not in PREPROCESSINGS:
+        raise RnnlabError(f"data.preprocess={preprocessing!r} is not one of: "
+                          f"{', '.join(PREPROCESSINGS)}")
+
+
+def _check_max_tokens(max_tokens, num_train: int, token: str) -> None:
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) \
+            or not 1 <= max_tokens <= num_train:
+        raise RnnlabError(f"data.max_tokens={max_tokens!r} is not an integer in [1, {num_train}] "
+                          f"(the {token} tokens before the held-out end of the book) or null")
 
 
 def _check_val_fraction(val_fraction: float) -> None:

@@ -4,7 +4,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from rnnlab.errors import RnnlabError
 from rnnlab.models.recurrent import build_recurrent, zero_state
+from rnnlab.models.scratch import ScratchRecurrent
+
+INITS = ("default", "d2l")
 
 
 class RNNLM(nn.Module):
@@ -46,4 +50,26 @@ def build_lm(vocab_size: int, model_cfg) -> RNNLM:
         model_cfg.get("bptt", "fused"),
         recurrent_dropout=model_cfg.get("recurrent_dropout", 0.0),  # absent from old configs
     )
-    return RNNLM(vocab_size, recurrent, model_cfg.embed_size)
+    model = RNNLM(vocab_size, recurrent, model_cfg.embed_size)
+    init = model_cfg.get("init", "default")
+    if init not in INITS:
+        raise RnnlabError(f"model.init={init!r} is not one of: {', '.join(INITS)}")
+    if init == "d2l":
+        init_as_d2l_(model)
+    return model
+
+
+@torch.no_grad()
+def init_as_d2l_(model: RNNLM) -> None:
+    """Initialise as the d2l book does: its scratch models (`get_params`) draw every weight
+    from N(0, 0.01) and set every bias to zero, the output layer included; its nn models
+    (`d2l.RNNModel`) keep PyTorch's defaults, so an nn stack is left alone. The published
+    table 9 trained the scratch RNN this way; our scratch default is nn's uniform
+    initialisation, which makes scratch and nn comparable."""
+    if not isinstance(model.recurrent, ScratchRecurrent):
+        return
+    for name, parameter in [*model.recurrent.named_parameters(), *model.head.named_parameters()]:
+        if name.rsplit(".", 1)[-1].startswith("b"):  # b_x, b_h, bias
+            parameter.zero_()
+        else:
+            parameter.normal_(0.0, 0.01)

@@ -32,8 +32,9 @@ class LanguageModelTask:
         """`corpus` replaces the book (tests, or your own text via `corpus_from_text`)."""
         self.cfg = cfg
         data = cfg.data
-        self.corpus = corpus or load_timemachine(data.root, data.token, data.min_freq,
-                                                 data.val_fraction, data.download)
+        self.corpus = corpus or load_timemachine(
+            data.root, data.token, data.min_freq, data.val_fraction, data.download,
+            preprocessing=data.get("preprocess", "text"), max_tokens=data.get("max_tokens"))
         self.vocab = self.corpus.vocab
         check_fits(len(self.corpus.train), data.batch_size, data.num_steps)  # before any work
 
