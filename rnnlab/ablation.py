@@ -152,7 +152,25 @@ def axis_values(runs: list[Run], keys: list[str]) -> list[tuple]:
                                                                                  strict=True)])
 
 
-def markdown_table(runs: list[Run], metric: str, rows: list[str], cols: list[str]) -> str:
+# Which published figure (results/published.yaml) a metric of ours is compared with.
+PUBLISHED_FIGURE = {"train_perplexity": "perplexity", "train_tokens_per_sec": "tokens_per_sec",
+                    "tokens_per_sec": "tokens_per_sec"}
+
+
+def published_value(published: list[dict], metric: str, keys: list[str], values: tuple):
+    """The published figure of `metric` for the cell whose `keys` take `values`: the first
+    published cell that names no other value for any of those keys; None if none does."""
+    figure = PUBLISHED_FIGURE.get(metric.replace("/", "_", 1))
+    for cell in published if figure else []:
+        if all(str(cell[k]) == v for k, v in zip(keys, values, strict=True) if k in cell):
+            return cell.get(figure)
+    return None
+
+
+def markdown_table(runs: list[Run], metric: str, rows: list[str], cols: list[str],
+                   published: list[dict] | None = None) -> str:
+    """One metric as a Markdown table; with `published` (a table's cells from
+    results/published.yaml), each row is followed by the study's figures for it."""
     cells = table(runs, metric, rows, cols)
     row_values, col_values = axis_values(runs, rows), axis_values(runs, cols)
     corner = ", ".join(rows) + (" \\ " + ", ".join(cols) if cols else "")
@@ -162,6 +180,13 @@ def markdown_table(runs: list[Run], metric: str, rows: list[str], cols: list[str
     for row in row_values:
         line = [", ".join(row)] + [format_cell(cells.get((row, col))) for col in col_values]
         lines.append("| " + " | ".join(line) + " |")
+        figures = [published_value(published or [], metric, rows + cols, row + col)
+                   for col in col_values]
+        if any(figure is not None for figure in figures):
+            line = [", ".join(row) + " (published)"] + [
+                "" if figure is None else format(figure, number_format(figure))
+                for figure in figures]
+            lines.append("| " + " | ".join(line) + " |")
     return "\n".join(lines) + "\n"
 
 

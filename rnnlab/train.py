@@ -3,7 +3,7 @@
     python -m rnnlab.train                          # the default job (char-level LSTM)
     python -m rnnlab.train model=gru optim=sgd optim.lr=1
     python -m rnnlab.train -m model=lstm,gru        # a multirun, one directory per job
-    python -m rnnlab.train -m experiment=ablation_num_hiddens   # a published ablation table
+    python -m rnnlab.train -m experiment=ablation_table16   # a published ablation table
 """
 
 import logging

@@ -4,6 +4,7 @@
     python scripts/ablation_table.py <sweep-dir> --metric val_perplexity \
         --rows model --cols model.num_hiddens --plot table.png
     python scripts/ablation_table.py <sweep-dir> --csv > table.csv
+    python scripts/ablation_table.py <sweep-dir> --published table12   # + the study's figures
 
 Reads each run's TensorBoard events (final value of each scalar) and `.hydra/overrides.yaml`;
 rows and columns default to models × the swept parameter. See rnnlab/ablation.py.
@@ -13,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rnnlab import ablation
+from rnnlab import ablation, study
 
 
 def keys(text: str) -> list[str]:
@@ -31,7 +32,20 @@ def main(argv=None) -> int:
                         help="comma-separated override keys (default: the swept parameter)")
     parser.add_argument("--csv", action="store_true", help="print CSV instead of Markdown")
     parser.add_argument("--plot", type=Path, help="also write a PNG line plot per metric here")
+    parser.add_argument("--published", metavar="TABLE",
+                        help="add the study's figures of TABLE (e.g. table12; "
+                             "results/published.yaml) under each row")
     args = parser.parse_args(argv)
+
+    published = None
+    if args.published:
+        tables = study.load_published()
+        if "cells" not in tables.get(args.published, {}):
+            print(f"error: --published {args.published!r} is not one of: "
+                  + ", ".join(name for name, spec in tables.items() if "cells" in spec),
+                  file=sys.stderr)
+            return 2
+        published = tables[args.published]["cells"]
 
     if not args.sweep_dir.is_dir():
         print(f"error: {args.sweep_dir} is not a directory", file=sys.stderr)
@@ -51,7 +65,8 @@ def main(argv=None) -> int:
             counts[run.status] = counts.get(run.status, 0) + 1
         print(f"{len(runs)} runs in {args.sweep_dir}: "
               + ", ".join(f"{count} {status}" for status, count in counts.items()) + "\n")
-        print("\n".join(ablation.markdown_table(runs, m, rows, cols) for m in metrics))
+        print("\n".join(ablation.markdown_table(runs, m, rows, cols, published)
+                        for m in metrics))
     if args.plot:
         try:
             ablation.plot(runs, metrics, rows, cols, args.plot)

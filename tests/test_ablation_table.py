@@ -96,3 +96,17 @@ def test_plot_writes_a_png(sweep):
 def test_not_a_sweep_is_one_line(tmp_path):
     result = table_script(tmp_path)
     assert result.returncode == 2 and result.stderr.startswith("error: no runs")
+
+
+def test_published_figures_under_each_row(sweep):
+    """--published table12 adds the study's rnn figures (results/published.yaml) under the
+    rnn row; lstm's are table 16's, so the lstm row gets none."""
+    result = table_script(sweep, "--metric", "train_perplexity", "--metric", "val_perplexity",
+                          "--metric", "train_tokens_per_sec", "--published", "table12")
+    assert result.returncode == 0, result.stderr
+    assert "| rnn (published) | 5.21 | 1.02 |" in result.stdout
+    assert "| rnn (published) | 289,066 | 9,542 |" in result.stdout
+    assert result.stdout.count("(published)") == 2  # not for val_perplexity: none published
+    assert "lstm (published)" not in result.stdout
+    bad = table_script(sweep, "--published", "table18")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --published 'table18' is not")

@@ -106,3 +106,27 @@ def test_namespace_trainer_config_without_patience_key():
     result = fit(ScriptedTask([1.0, 2.0]), model, torch.optim.SGD(model.parameters(), lr=0.1),
                  trainer, torch.device("cpu"), NullLogger())
     assert (result.epochs, result.best_epoch) == (2, 1)
+
+
+@pytest.mark.parametrize(("every", "max_epochs", "evaluated"), [
+    (1, 3, [1, 2, 3]), (2, 5, [2, 4, 5]), (50, 120, [50, 100, 120]), (10, 10, [10]),
+])
+def test_val_every_n_epochs_scores_every_nth_and_the_last_epoch(every, max_epochs, evaluated):
+    task = ScriptedTask([3.0 - 0.01 * k for k in range(max_epochs)])
+    trainer = OmegaConf.create({"max_epochs": max_epochs, "grad_clip": 1.0,
+                                "log_every_n_steps": 1, "progress_bar": False,
+                                "val_every_n_epochs": every})
+    logged = []
+
+    class Logger(NullLogger):
+        def scalars(self, metrics, step):
+            logged.append((step, "val/score" in metrics))
+
+    model = torch.nn.Linear(1, 1)
+    result = fit(task, model, torch.optim.SGD(model.parameters(), lr=0.1), trainer,
+                 torch.device("cpu"), Logger())
+    assert [step for step, has_val in logged if has_val] == evaluated
+    assert len(logged) == max_epochs  # training metrics every epoch
+    assert task.evaluations == len(evaluated)
+    assert result.best_epoch == evaluated[-1]  # only scored epochs can be the best
+    assert "val/score" in result.last_metrics  # a run always ends scored

@@ -170,3 +170,35 @@ def test_bad_inputs_raise_value_error():
 def test_nn_parameter_name():
     assert nn_parameter_name(0, 0, "W_x") == "weight_ih_l0"
     assert nn_parameter_name(1, 1, "b_h") == "bias_hh_l1_reverse"
+
+
+def test_d2l_initialisation_of_a_scratch_language_model():
+    """model.init=d2l: d2l's get_params, N(0, 0.01) weights and zero biases, for scratch
+    cells and the output layer; an nn stack keeps PyTorch's (as d2l.RNNModel does)."""
+    from omegaconf import OmegaConf
+
+    from rnnlab.errors import RnnlabError
+    from rnnlab.models.lm import build_lm
+
+    def lm(model, init):
+        cell, _, impl = model.partition("_")
+        cfg = OmegaConf.create({"cell": cell, "impl": impl or "nn", "num_hiddens": 512,
+                                "num_layers": 1, "bidirectional": False, "dropout": 0.0,
+                                "embed_size": None, "init": init})
+        torch.manual_seed(0)
+        return build_lm(28, cfg)
+
+    scratch = dict(lm("rnn_scratch", "d2l").named_parameters())
+    for name, parameter in scratch.items():
+        if name.split(".")[-1].startswith("b"):
+            assert torch.count_nonzero(parameter) == 0, name
+        else:
+            assert abs(parameter.std().item() - 0.01) < 0.001, name
+            assert abs(parameter.mean().item()) < 0.002, name
+    nn_default, nn_d2l = lm("rnn", "default"), lm("rnn", "d2l")
+    for (name, a), (_, b) in zip(nn_default.named_parameters(), nn_d2l.named_parameters(),
+                                 strict=True):
+        assert torch.equal(a, b), name
+    assert lm("rnn_scratch", "default").recurrent.weights[0].b_x.abs().sum() > 0
+    with pytest.raises(RnnlabError, match="model.init='xavier' is not one of: default, d2l"):
+        lm("rnn_scratch", "xavier")

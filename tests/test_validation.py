@@ -25,6 +25,8 @@ BAD_VALUES = [
     ("data.num_steps=0", "data.num_steps=0 is not an integer >= 1"),
     ("data.num_steps=3.5", "data.num_steps=3.5 is not an integer >= 1"),
     ("data.min_freq=-1", "data.min_freq=-1 is not an integer >= 0"),
+    ("data.max_tokens=0", "data.max_tokens=0 is not an integer >= 1 or null"),
+    ("trainer.val_every_n_epochs=0", "trainer.val_every_n_epochs=0 is not an integer >= 1"),
     ("optim.lr=0", "optim.lr=0 is not a number > 0"),
     ("optim.lr=-0.1", "optim.lr=-0.1 is not a number > 0"),
     ("optim.lr=nan", "optim.lr=nan is not a number > 0"),

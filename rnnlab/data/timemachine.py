@@ -49,8 +49,8 @@ def preprocess_d2l(text: str) -> str:
     """d2l's `read_time_machine` + `load_corpus_time_machine`: per line, non-letter runs
     become one space, the line is stripped and lower-cased; the lines are then joined with
     no separator (d2l concatenates the lines' tokens)."""
-    return "".join(re.sub("[^A-Za-z]+", " ", line).strip().lower()
-                   for line in text.splitlines())
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as readlines()
+    return "".join(re.sub("[^A-Za-z]+", " ", line).strip().lower() for line in lines)
 
 
 def tokenize(text: str, token: str) -> list[str]:

@@ -1,0 +1,110 @@
+"""Reproduce one of the study's published tables end to end: run its sweep (resumably: runs
+already finished in the pool are skipped), then write results/<table>.md beside the
+published figures, and a PNG plot.
+
+    python scripts/reproduce.py table12                      # 20 seeds, the study's count
+    python scripts/reproduce.py table12 --seeds 0-4          # 5 seeds
+    python scripts/reproduce.py table16 --seeds 0 -- model.num_hiddens=32,64
+    python scripts/reproduce.py table12 --launcher joblib    # jobs in parallel processes
+    python scripts/reproduce.py table12 --no-run             # only rewrite the table
+    python scripts/reproduce.py table18                      # a view: tables 12, 16, 17
+
+Anything after `--` goes to the sweep as Hydra overrides (and selects the cells' runs:
+`trainer.max_epochs=20` makes and reads 20-epoch runs). The published figures live in
+results/published.yaml; the runs in outputs/reproduce/ (--pool), one directory per setting
+and seed; a cell's table entry averages every finished run of it in the pool.
+"""
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from rnnlab import study
+
+RUN_ONLY = ("trainer.num_threads", "hydra/launcher", "hydra.launcher", "trainer.progress_bar")
+
+
+def seed_override(text: str) -> str:
+    """ "0-19" → "seed=range(0,20)", "0,3" → "seed=0,3", "5" → "seed=5"."""
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-"))
+            if last < first:
+                raise ValueError
+            return f"seed=range({first},{last + 1})"
+        return "seed=" + ",".join(str(int(part)) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--seeds {text!r} is not a range like 0-19 or a list like 0,3,5") from None
+
+
+def sweep(preset: str, seeds: str, pool: Path, launcher: str | None, extra: list[str]) -> int:
+    """Run the preset's sweep into the pool; finished runs are skipped (skip_finished)."""
+    command = [sys.executable, "-m", "rnnlab.train", "-m", f"experiment={preset}", seeds,
+               f"hydra.sweep.dir={pool}", *extra]
+    if launcher:
+        command.append(f"hydra/launcher={launcher}")
+    print("running:", " ".join(command), file=sys.stderr, flush=True)
+    return subprocess.run(command).returncode
+
+
+def selecting(overrides: list[str]) -> list[str]:
+    """The overrides that change what every cell trains (say trainer.max_epochs=20), so the
+    table reads those runs: not sweeps (`key=a,b` narrows the grid), not seeds, and not
+    settings that only change how a run executes (threads, launcher)."""
+    return [o for o in overrides
+            if not o.startswith((*RUN_ONLY, "seed=")) and "," not in o and "(" not in o]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     epilog="after --: Hydra overrides for the sweep")
+    parser.add_argument("table", help="table9, table10, table12..table20 (results/published.yaml)")
+    parser.add_argument("--seeds", type=seed_override, default="0-19",
+                        help="seeds to run: 0-19 (default) or a list 0,3,5")
+    parser.add_argument("--launcher", help="a Hydra launcher (joblib: parallel processes)")
+    parser.add_argument("--pool", type=Path, default=Path("outputs/reproduce"),
+                        help="where the runs live (default outputs/reproduce)")
+    parser.add_argument("--out", type=Path, default=Path("results"),
+                        help="where the table goes (default results/)")
+    parser.add_argument("--no-run", action="store_true", help="only write the table")
+    parser.add_argument("--no-plot", action="store_true", help="no PNG beside the table")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    args.overrides = argv[split + 1:]  # after --: Hydra overrides for the sweep
+
+    published = study.load_published()
+    if args.table not in published:
+        print(f"error: {args.table!r} is not one of: {', '.join(published)}", file=sys.stderr)
+        return 2
+    spec = published[args.table]
+    sources = spec.get("views", [args.table])
+    if not args.no_run:
+        for source in sources:
+            if sweep(published[source]["preset"], args.seeds, args.pool, args.launcher,
+                     args.overrides) != 0:
+                print(f"error: the sweep of {source} failed; its runs so far are in "
+                      f"{args.pool} (rerun to continue)", file=sys.stderr)
+                return 1
+    extra = selecting(args.overrides)
+    args.out.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python scripts/reproduce.py", *argv])
+    path = args.out / f"{args.table}.md"
+    if "views" in spec:
+        path.write_text(study.view_markdown(args.table, spec, published, args.pool, command,
+                                            extra))
+    else:
+        identities = study.cell_identities(spec["preset"], spec["cells"], extra)
+        runs = study.collect(args.pool, identities)
+        path.write_text(study.markdown(args.table, spec, runs, command))
+        if not args.no_plot:
+            study.plot(args.table, spec, runs, args.out / f"{args.table}.png")
+    print(path.read_text())
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
