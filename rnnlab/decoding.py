@@ -15,6 +15,7 @@ from torch.nn import functional as F
 
 from rnnlab.data.fra_eng import BOS, EOS, detokenize, encode_sentences, preprocess, tokenize
 from rnnlab.data.vocab import Vocab
+from rnnlab.models.modes import evaluating
 from rnnlab.models.seq2seq import EncoderDecoder, map_state
 
 log = logging.getLogger(__name__)
@@ -113,19 +114,16 @@ def sequence_log_prob(model: EncoderDecoder, src: torch.Tensor, tgt_in: torch.Te
     return (picked * mask).sum(dim=1)
 
 
-@torch.no_grad()
 def translate_ids(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len: int,
                   beam_size: int = 1, batch_size: int = 512) -> list[list[int]]:
     """Translate many sources (N, T) in batches of `batch_size`, in eval mode (no
     dropout); the model's train/eval mode is restored afterwards."""
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
     out = []
-    for start in range(0, src.shape[0], batch_size):
-        batch = src[start : start + batch_size].to(device)
-        out += search(model, batch, bos, eos, max_len, beam_size)[0]
-    model.train(was_training)
+    with evaluating(model):
+        for start in range(0, src.shape[0], batch_size):
+            batch = src[start : start + batch_size].to(device)
+            out += search(model, batch, bos, eos, max_len, beam_size)[0]
     return out
 
 

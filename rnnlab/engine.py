@@ -1,6 +1,6 @@
 """The one training loop the tasks share.
 
-A task brings its batches, its loss and its evaluation (see `rnnlab.tasks`); the loop
+A task brings its batches, its loss and its evaluation (`rnnlab.tasks.base.Task`); the loop
 brings what every experiment needs: clipping, tokens/sec, progress bars, TensorBoard
 scalars, per-epoch checkpoint hooks, best-epoch tracking, early stopping and divergence
 detection. The hot loop makes no
@@ -92,11 +92,11 @@ def train_epoch(task, model, optimizer, trainer_cfg, device, progress) -> tuple:
     # fp16 gradients underflow without loss scaling; for 32 and bf16 the scaler is a no-op.
     scaler = torch.amp.GradScaler(device.type, enabled=str(precision) == "fp16")
     loss_sum = torch.zeros((), device=device)
-    tokens, carry = 0, None
+    tokens, state = 0, None
     start = time.perf_counter()
     for step, batch in enumerate(progress, start=1):
         with autocast(device, precision):
-            loss, num_tokens, carry = task.training_loss(model, move_to(batch, device), carry)
+            loss, num_tokens, state = task.training_loss(model, move_to(batch, device), state)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.unscale_(optimizer)
@@ -144,7 +144,7 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
     gives each trial of a search the same budget whatever its model size. Epochs that are
     not evaluated (`should_evaluate`) cannot improve the objective; patience counts epochs.
     """
-    direction = getattr(task, "objective_direction", "minimize")
+    direction = task.objective_direction
     patience = trainer_cfg.get("early_stopping_patience")
     budget = trainer_cfg.get("max_train_seconds")
     result = FitResult(epochs=start_epoch, best_epoch=best[0], best_value=best[1])

@@ -8,11 +8,11 @@ import torch
 from rnnlab.data.timemachine import detokenize, preprocess, tokenize
 from rnnlab.data.vocab import Vocab
 from rnnlab.models.lm import RNNLM
+from rnnlab.models.modes import evaluating
 
 log = logging.getLogger(__name__)
 
 
-@torch.no_grad()
 def continue_text(
     model: RNNLM,
     vocab: Vocab,
@@ -26,22 +26,20 @@ def continue_text(
     The prefix is fed once to warm up the hidden state; then each prediction is fed back.
     `temperature=0` is greedy (argmax); above 0, tokens are sampled from softmax(logits / T).
     """
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
     ids = torch.tensor([vocab[prefix or [" "]]], device=device)  # (1, len(prefix))
-    logits, state = model(ids)
     predicted = []
-    for _ in range(num_preds):
-        last = logits[0, -1]
-        if temperature > 0:
-            probs = torch.softmax(last.float().cpu() / temperature, dim=-1)
-            token = int(torch.multinomial(probs, 1, generator=generator))
-        else:
-            token = int(last.argmax())
-        predicted.append(token)
-        logits, state = model(torch.tensor([[token]], device=device), state)
-    model.train(was_training)
+    with evaluating(model):
+        logits, state = model(ids)
+        for _ in range(num_preds):
+            last = logits[0, -1]
+            if temperature > 0:
+                probs = torch.softmax(last.float().cpu() / temperature, dim=-1)
+                token = int(torch.multinomial(probs, 1, generator=generator))
+            else:
+                token = int(last.argmax())
+            predicted.append(token)
+            logits, state = model(torch.tensor([[token]], device=device), state)
     return vocab.to_tokens(predicted)
 
 

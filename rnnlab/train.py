@@ -26,7 +26,7 @@ from rnnlab.logging import RunLogger
 from rnnlab.resume import resume, rng_states
 from rnnlab.run_info import record_launch
 from rnnlab.sweeps import completed_metrics, objective_value, record_failure, threads_per_job
-from rnnlab.tasks import TASKS, build_task
+from rnnlab.tasks import TASKS, Task, build_task
 from rnnlab.validation import check_group_choices, validate
 
 log = logging.getLogger(__name__)
@@ -93,10 +93,12 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
             "tokens_per_sec": result.tokens_per_sec, "epochs": result.epochs,
             "num_params": sum(p.numel() for p in model.parameters()),
         }
-        if hasattr(task, "test") and result.epochs > 0:
-            metrics.update(run_test(task, model, cfg, best_path, device, logger, result.epochs))
+        test_metrics = {}
+        if result.epochs > 0:
+            test_metrics = run_test(task, model, cfg, best_path, device, logger, result.epochs)
+        metrics.update({tag.replace("/", "_"): value for tag, value in test_metrics.items()})
         metrics["wall_seconds"] = time.perf_counter() - start
-        logger.finish(config, metrics, task.metric_tags)
+        logger.finish(config, metrics, [*result.last_metrics, *test_metrics])
     finally:
         logger.close()
     log.info("%s: %s", run_dir, {k: v for k, v in metrics.items() if k in (
@@ -110,9 +112,9 @@ def run_test(task, model, cfg, best_path: Path, device, logger, step: int) -> di
     if cfg.trainer.keep_best and best_path.exists():
         model.load_state_dict(load_checkpoint(best_path, map_location=device)["model"])
     test_metrics = task.test(model)
-    logger.scalars({"test/" + key.removeprefix("test_"): value
-                    for key, value in test_metrics.items()}, step)
-    log.info("test  %s", "  ".join(f"{key} {value:.4g}" for key, value in test_metrics.items()))
+    if test_metrics:
+        logger.scalars(test_metrics, step)
+        log.info("test  %s", "  ".join(f"{tag} {value:.4g}" for tag, value in test_metrics.items()))
     return test_metrics
 
 
@@ -127,7 +129,7 @@ def main(cfg: DictConfig) -> float:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     model_name = hydra_cfg.runtime.choices.get("model", "custom")
-    direction = getattr(TASKS.get(cfg.task.name), "objective_direction", "minimize")
+    direction = TASKS.get(cfg.task.name, Task).objective_direction
     if cfg.trainer.skip_finished and (done := completed_metrics(run_dir)) is not None:
         log.info("skipping %s: its metrics.json says %s", run_dir, done["status"])
         return objective_value(done, direction, cfg.trainer.keep_best)

@@ -25,7 +25,7 @@ class ScriptedTask:
     def num_train_batches(self):
         return 3
 
-    def training_loss(self, model, batch, carry):
+    def training_loss(self, model, batch, state):
         return model(batch).pow(2).mean(), batch.shape[0], None
 
     def train_metrics(self, mean_loss):

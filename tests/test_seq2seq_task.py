@@ -72,7 +72,7 @@ def load_model(path):
 def test_the_reverse_task_is_learned(trained):
     metrics, run_dir = trained
     assert metrics["status"] == "finished" and metrics["task"] == "seq2seq"
-    assert metrics["bleu_d2l"] > 0.9 and metrics["sacrebleu"] > 70  # d2l BLEU near 1
+    assert metrics["test_bleu_d2l"] > 0.9 and metrics["test_sacrebleu"] > 70  # d2l BLEU near 1
     assert metrics["test_loss"] < 0.3
     assert metrics["objective"] == "val_sacrebleu"
     assert metrics["best_val_sacrebleu"] == pytest.approx(max(
@@ -91,7 +91,7 @@ def test_tensorboard_has_the_issue_tags_and_a_translation_panel(trained):
     logged = events(run_dir)
     for tag in ("train/loss", "train/tokens_per_sec", "val/loss", "val/bleu", "val/sacrebleu"):
         assert len(logged.Scalars(tag)) == 7
-    assert logged.Scalars("test/sacrebleu")[0].value == pytest.approx(metrics["sacrebleu"])
+    assert logged.Scalars("test/sacrebleu")[0].value == pytest.approx(metrics["test_sacrebleu"])
     panel = logged.Tensors("translations/text_summary")[-1].tensor_proto.string_val[0].decode()
     for sentence in ("go .", "i lost .", "he's calm .", "i'm home ."):
         assert f"| {sentence} |" in panel
@@ -102,9 +102,9 @@ def test_tokens_per_sec_counts_real_target_tokens(corpus):
     task = Seq2SeqTask(compose_config(TINY), corpus)
     model = task.build_model()
     batch = next(iter(task.train_batches(1)))
-    _, num_tokens, carry = task.training_loss(model, batch, None)
+    _, num_tokens, state = task.training_loss(model, batch, None)
     assert num_tokens == int((batch[2] != task.tgt_vocab[PAD]).sum()) < batch[2].numel()
-    assert carry is None
+    assert state is None
 
 
 def test_beam_1_is_greedy_and_wider_beams_score_at_least_as_well(trained, corpus):
@@ -202,7 +202,8 @@ def test_multirun_on_the_real_pairs(tmp_path):
     for run_dir in runs:
         metrics = json.loads((run_dir / "metrics.json").read_text())
         assert metrics["status"] == "finished" and metrics["task"] == "seq2seq"
-        for key in ("sacrebleu", "bleu_d2l", "test_loss", "tokens_per_sec", "val_sacrebleu"):
+        for key in ("test_sacrebleu", "test_bleu_d2l", "test_loss", "tokens_per_sec",
+                    "val_sacrebleu"):
             assert metrics[key] >= 0
         assert (run_dir / "best.pt").is_file()
 

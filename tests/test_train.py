@@ -132,8 +132,8 @@ def test_begin_state_is_the_zero_state(model):
 
 
 def test_test_hook_runs_on_the_best_epochs_weights(tmp_path, synthetic_book, monkeypatch):
-    """A task with `test()` is scored once, on best.pt's weights, into metrics.json and
-    TensorBoard (`test_` keys become `test/` tags)."""
+    """A task with `test()` is scored once, on best.pt's weights, into metrics.json
+    (`test/` tags become `test_` keys) and TensorBoard."""
     import torch
 
     import rnnlab.tasks
@@ -148,7 +148,7 @@ def test_test_hook_runs_on_the_best_epochs_weights(tmp_path, synthetic_book, mon
 
         def test(self, model):
             tested["weights"] = {k: v.clone() for k, v in model.state_dict().items()}
-            return {"test_perplexity": 3.5, "bleu": 0.25}
+            return {"test/perplexity": 3.5, "test/bleu": 0.25}
 
     monkeypatch.setitem(rnnlab.tasks.TASKS, "lm", LMWithTest)
     metrics = train(compose_config(TINY), tmp_path, "lstm")
@@ -159,7 +159,7 @@ def test_test_hook_runs_on_the_best_epochs_weights(tmp_path, synthetic_book, mon
     assert all(torch.equal(tested["weights"][k], v) for k, v in best["model"].items())
     assert not all(torch.equal(tested["weights"][k], v) for k, v in last["model"].items())
     assert (metrics["best_epoch"], metrics["best_val_perplexity"]) == (2, 3.0)
-    assert (metrics["test_perplexity"], metrics["bleu"], metrics["val_perplexity"]) == (
+    assert (metrics["test_perplexity"], metrics["test_bleu"], metrics["val_perplexity"]) == (
         3.5, 0.25, 4.0)
     events = EventAccumulator(str(tmp_path))
     events.Reload()

@@ -15,22 +15,22 @@ from rnnlab.engine import move_to
 from rnnlab.generation import generate_text
 from rnnlab.metrics import perplexity
 from rnnlab.models.lm import RNNLM, build_lm
+from rnnlab.models.modes import evaluating
 from rnnlab.models.recurrent import detach_state
+from rnnlab.tasks.base import Task
 
 log = logging.getLogger(__name__)
 
 
-
-class LanguageModelTask:
+class LanguageModelTask(Task):
     """Next-token prediction on The Time Machine, character or word level."""
 
+    name = "lm"
     objective = "val/perplexity"
-    objective_direction = "minimize"
-    metric_tags = ["train/perplexity", "val/perplexity", "train/tokens_per_sec"]
 
     def __init__(self, cfg, corpus: LMCorpus | None = None):
         """`corpus` replaces the book (tests, or your own text via `corpus_from_text`)."""
-        self.cfg = cfg
+        super().__init__(cfg)
         data = cfg.data
         self.corpus = corpus or load_timemachine(
             data.root, data.token, data.min_freq, data.val_fraction, data.download,
@@ -45,11 +45,9 @@ class LanguageModelTask:
         return build_lm(len(self.vocab), self.cfg.model)
 
     def train_batches(self, epoch: int):
-        # One generator per epoch, seeded from (seed, epoch): a resumed run sees the same data.
-        generator = torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
         data = self.cfg.data
         return batches(self.corpus.train, data.batch_size, data.num_steps, data.sampling,
-                       generator)
+                       self.epoch_generator(epoch))
 
     def num_train_batches(self) -> int:
         data = self.cfg.data
@@ -68,20 +66,17 @@ class LanguageModelTask:
     def train_metrics(self, mean_loss: float) -> dict:
         return {"train/perplexity": perplexity(mean_loss)}
 
-    @torch.no_grad()
     def evaluate(self, model) -> dict:
-        was_training = model.training
-        model.eval()
         device = next(model.parameters()).device
         total, count, state = torch.zeros((), device=device), 0, None
-        for X, Y in evaluation_batches(self.corpus.val, self.cfg.data.batch_size,
-                                       self.cfg.data.num_steps):
-            X, Y = move_to((X, Y), device)
-            logits, state = model(X, state)
-            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1),
-                                     reduction="sum")
-            count += Y.numel()
-        model.train(was_training)
+        with evaluating(model):
+            for X, Y in evaluation_batches(self.corpus.val, self.cfg.data.batch_size,
+                                           self.cfg.data.num_steps):
+                X, Y = move_to((X, Y), device)
+                logits, state = model(X, state)
+                total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1),
+                                         reduction="sum")
+                count += Y.numel()
         mean_loss = total.item() / count
         return {"val/loss": mean_loss, "val/perplexity": perplexity(mean_loss)}
 

@@ -14,6 +14,8 @@ from rnnlab.engine import move_to
 from rnnlab.errors import RnnlabError
 from rnnlab.models.classifier import SentimentClassifier, build_classifier
 from rnnlab.models.embeddings import load_pretrained
+from rnnlab.models.modes import evaluating
+from rnnlab.tasks.base import Task
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +27,16 @@ def review_batches(reviews: Reviews, batches: list[torch.Tensor], pad_id: int):
         yield X, lengths, reviews.labels[index]
 
 
-class SentimentTask:
+class SentimentTask(Task):
     """Positive or negative: IMDB reviews through a recurrent classifier."""
 
+    name = "sentiment"
     objective = "val/accuracy"
     objective_direction = "maximize"
-    metric_tags = ["train/accuracy", "val/accuracy", "test/accuracy", "train/tokens_per_sec"]
 
     def __init__(self, cfg, data: SentimentData | None = None):
         """`data` replaces IMDB (tests: a synthetic set of reviews)."""
-        self.cfg = cfg
+        super().__init__(cfg)
         d = cfg.data
         if d.batch_size < 1:
             raise RnnlabError(f"data.batch_size={d.batch_size} must be >= 1")
@@ -64,17 +66,16 @@ class SentimentTask:
         return model
 
     def train_batches(self, epoch: int):
-        # Seeded from (seed, epoch): a resumed run sees the same batches.
-        generator = torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
         self._correct = self._seen = None
         train = self.data.train
-        batches = bucket_batches(train.lengths(), self.cfg.data.batch_size, generator)
+        batches = bucket_batches(train.lengths(), self.cfg.data.batch_size,
+                                 self.epoch_generator(epoch))
         return review_batches(train, batches, self.pad_id)
 
     def num_train_batches(self) -> int:
         return -(-len(self.data.train) // self.cfg.data.batch_size)
 
-    def training_loss(self, model, batch, carry):
+    def training_loss(self, model, batch, state):
         """batch: X (batch, num_steps), lengths (batch,), labels (batch,). Reviews are
         independent, so nothing carries over. The token count is the real tokens read."""
         X, lengths, y = batch
@@ -94,27 +95,21 @@ class SentimentTask:
 
     def test(self, model) -> dict:
         loss, accuracy = self.score(model, self.data.test)
-        return {"test_loss": loss, "test_accuracy": accuracy}
+        return {"test/loss": loss, "test/accuracy": accuracy}
 
-    @torch.no_grad()
     def score(self, model, reviews: Reviews) -> tuple[float, float]:
         """(mean binary cross-entropy, accuracy) of `model` on `reviews`."""
-        was_training = model.training
-        model.eval()
         device = next(model.parameters()).device
         loss = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.int64)
         batches = sorted_batches(reviews.lengths(), self.cfg.task.eval_batch_size)
-        for X, lengths, y in review_batches(reviews, batches, self.pad_id):
-            X, y = move_to((X, y), device)
-            logits = model(X, lengths)
-            loss += F.binary_cross_entropy_with_logits(logits, y, reduction="sum")
-            correct += ((logits > 0) == (y > 0.5)).sum()
-        model.train(was_training)
+        with evaluating(model):
+            for X, lengths, y in review_batches(reviews, batches, self.pad_id):
+                X, y = move_to((X, y), device)
+                logits = model(X, lengths)
+                loss += F.binary_cross_entropy_with_logits(logits, y, reduction="sum")
+                correct += ((logits > 0) == (y > 0.5)).sum()
         return loss.item() / len(reviews), correct.item() / len(reviews)
-
-    def log_samples(self, model, logger, epoch: int) -> None:
-        pass  # nothing to show beyond the scalars
 
     def checkpoint_extras(self) -> dict:
         return {"vocab": self.vocab.to_list()}

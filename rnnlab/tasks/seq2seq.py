@@ -33,7 +33,9 @@ from rnnlab.decoding import translate_ids
 from rnnlab.engine import move_to
 from rnnlab.errors import RnnlabError
 from rnnlab.metrics import bleu, corpus_bleu
+from rnnlab.models.modes import evaluating
 from rnnlab.models.seq2seq import EncoderDecoder, build_seq2seq
+from rnnlab.tasks.base import Task
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +58,16 @@ def _positive_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
-class Seq2SeqTask:
+class Seq2SeqTask(Task):
     """Translation of the d2l English-French pairs (or any `TranslationCorpus`)."""
 
+    name = "seq2seq"
     objective = "val/sacrebleu"
     objective_direction = "maximize"
-    metric_tags = ["train/loss", "val/loss", "val/bleu", "val/sacrebleu",
-                   "train/tokens_per_sec", "test/sacrebleu", "test/bleu_d2l"]
 
     def __init__(self, cfg, corpus: TranslationCorpus | None = None):
         """`corpus` replaces the file (tests use a synthetic one)."""
-        self.cfg = cfg
+        super().__init__(cfg)
         self._check_config(cfg)
         data = cfg.data
         self.corpus = corpus or load_fra_eng(
@@ -104,9 +105,8 @@ class Seq2SeqTask:
     def train_batches(self, epoch: int):
         """Shuffled (src, tgt_in, tgt_out) batches, each (batch_size, num_steps); the order
         comes from (seed, epoch), so a resumed run sees the same batches."""
-        generator = torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
         train, size = self.corpus.train, self.cfg.data.batch_size
-        order = torch.randperm(len(train), generator=generator)
+        order = torch.randperm(len(train), generator=self.epoch_generator(epoch))
         for start in range(0, len(order), size):
             rows = order[start : start + size]
             yield train.src[rows], train.tgt_in[rows], train.tgt_out[rows]
@@ -114,16 +114,13 @@ class Seq2SeqTask:
     def num_train_batches(self) -> int:
         return -(-len(self.corpus.train) // self.cfg.data.batch_size)
 
-    def training_loss(self, model, batch, carry):
-        """Mean masked cross-entropy, the number of real target tokens, no carry (each
+    def training_loss(self, model, batch, state):
+        """Mean masked cross-entropy, the number of real target tokens, no state (each
         batch is whole sentences)."""
         src, tgt_in, tgt_out = batch
         pad = self.tgt_vocab[PAD]
         loss = masked_cross_entropy(model(src, tgt_in), tgt_out, pad)
         return loss, int((tgt_out != pad).sum()), None
-
-    def train_metrics(self, mean_loss: float) -> dict:
-        return {}
 
     def evaluate(self, model) -> dict:
         """Validation loss and greedy-search BLEU."""
@@ -134,10 +131,10 @@ class Seq2SeqTask:
         """The test split, once, with `eval.beam_size` (and greedy search, for comparison)."""
         scores = self.score(model, self.corpus.test, self.cfg.eval.beam_size)
         greedy = self.score(model, self.corpus.test, beam_size=1, with_loss=False)
-        return {"test_loss": scores["loss"], "bleu_d2l": scores["bleu"],
-                "sacrebleu": scores["sacrebleu"], "sacrebleu_greedy": greedy["sacrebleu"]}
+        return {"test/loss": scores["loss"], "test/bleu_d2l": scores["bleu"],
+                "test/sacrebleu": scores["sacrebleu"],
+                "test/sacrebleu_greedy": greedy["sacrebleu"]}
 
-    @torch.no_grad()
     def score(self, model, split: TranslationSplit, beam_size: int,
               with_loss: bool = True) -> dict:
         """{"loss": masked CE (teacher-forced), "bleu": mean d2l BLEU, "sacrebleu": corpus
@@ -157,17 +154,15 @@ class Seq2SeqTask:
         return scores
 
     def _loss(self, model, split: TranslationSplit) -> float:
-        was_training = model.training
-        model.eval()
         device = next(model.parameters()).device
         pad, size = self.tgt_vocab[PAD], self.cfg.eval.batch_size
         total, count = 0.0, 0
-        for start in range(0, len(split), size):
-            src, tgt_in, tgt_out = move_to(tuple(t[start : start + size] for t in (
-                split.src, split.tgt_in, split.tgt_out)), device)
-            total += masked_cross_entropy(model(src, tgt_in), tgt_out, pad, "sum").item()
-            count += int((tgt_out != pad).sum())
-        model.train(was_training)
+        with evaluating(model):
+            for start in range(0, len(split), size):
+                src, tgt_in, tgt_out = move_to(tuple(t[start : start + size] for t in (
+                    split.src, split.tgt_in, split.tgt_out)), device)
+                total += masked_cross_entropy(model(src, tgt_in), tgt_out, pad, "sum").item()
+                count += int((tgt_out != pad).sum())
         return total / count
 
     def log_samples(self, model, logger, epoch: int) -> None:

@@ -1,0 +1,48 @@
+"""The contract between a task and the shared training loop (`rnnlab.engine.fit`).
+
+A task owns its data, builds its model and computes its loss and metrics; the loop, the
+checkpoints and the run records are shared. A subclass provides:
+
+- `name` (its `task.name`), `objective` (a tag `evaluate` returns) and, when a larger
+  value is better, `objective_direction = "maximize"`
+- `build_model() -> nn.Module`
+- `train_batches(epoch) -> iterable of batches`, `num_train_batches() -> int`
+- `training_loss(model, batch, state) -> (mean loss, number of tokens, state)`; `state`
+  is what one batch hands the next (a hidden state), or None
+- `evaluate(model) -> {"val/...": value}` (TensorBoard tags)
+- `checkpoint_extras() -> dict` of plain values needed to use a checkpoint (the vocab),
+  and `model_from_checkpoint(saved)`, which builds the model again from them
+
+and may override the defaults below: `train_metrics`, `test`, `log_samples`.
+"""
+
+import torch
+from torch import nn
+
+
+class Task:
+    """Defaults every task shares; see the module docstring for the whole contract."""
+
+    name: str
+    objective: str  # the tag of the validation metric that picks the best epoch
+    objective_direction: str = "minimize"  # or "maximize"
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    def epoch_generator(self, epoch: int) -> torch.Generator:
+        """The generator an epoch's batches are drawn with, seeded from (seed, epoch): a
+        resumed run sees the same batches as an uninterrupted one."""
+        return torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
+
+    def train_metrics(self, mean_loss: float) -> dict:
+        """Extra `train/...` tags from the epoch's mean loss (e.g. perplexity)."""
+        return {}
+
+    def test(self, model: nn.Module) -> dict:
+        """`{"test/...": value}` on the held-out test split, run once on the best weights;
+        a task without a test split has none."""
+        return {}
+
+    def log_samples(self, model: nn.Module, logger, epoch: int) -> None:
+        """Text for TensorBoard after each epoch (samples, translations); none by default."""
