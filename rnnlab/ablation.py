@@ -17,7 +17,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rnnlab.sweeps import read_metrics
+from rnnlab.records import read_metrics
 
 DEFAULT_METRICS = ["train_perplexity", "val_perplexity", "train_tokens_per_sec"]
 REPEAT_KEYS = {"seed"}  # what a cell averages over

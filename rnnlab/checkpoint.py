@@ -1,19 +1,107 @@
-"""Checkpoints that a crash cannot corrupt and a crafted file cannot run code from.
+"""`checkpoint.pt` and `best.pt`: their layout, and files that a crash cannot corrupt and a
+crafted file cannot run code from.
 
-Everything saved is tensors or plain Python values (vocab as a token list, config as a
-dict), so loading uses `torch.load(weights_only=True)`, which refuses pickled objects.
+Layout (`training_state`): `model` and `optimizer` state dicts, `epoch`, `rng` (every
+random state training draws from), `config` (the resolved run config as a dict),
+`metrics` (the epoch's), `best_epoch` and `best_value` (model selection so far), and the
+task's `checkpoint_extras()` (its vocabulary). Everything saved is tensors or plain Python
+values, so loading uses `torch.load(weights_only=True)`, which refuses pickled objects.
 """
 
 import os
 import pickle
+import random
 import re
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from rnnlab.errors import RnnlabError
 
 FORMAT = "rnnlab-checkpoint-1"
+LAST = "checkpoint.pt"  # in the run directory: the last completed epoch
+BEST = "best.pt"  # the epoch with the best validation objective (trainer.keep_best)
+
+
+def rng_states() -> dict:
+    """Every random state training draws from (dropout, sampling): torch's CPU and CUDA
+    generators and Python's `random`; as tensors and tuples of ints, so it loads with
+    `weights_only=True`. NumPy's generator is not used by rnnlab, so it is not saved."""
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "python": random.getstate(),
+    }
+
+
+def restore_rng_states(saved: dict) -> None:
+    """Put back the random states of `saved` (a training checkpoint)."""
+    states = saved.get("rng") or {"torch": saved["rng_state"]}  # older checkpoints
+    torch.set_rng_state(states["torch"])
+    if states.get("cuda") and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+    if states.get("python") is not None:
+        random.setstate(states["python"])
+
+
+def training_state(model: nn.Module, optimizer, epoch: int, config: dict, progress,
+                   extras: dict) -> dict:
+    """What a checkpoint holds after `epoch`; `progress` is the loop's `FitResult`."""
+    return {
+        "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+        "epoch": epoch, "rng": rng_states(), "config": config,
+        "metrics": progress.last_metrics,
+        "best_epoch": progress.best_epoch, "best_value": progress.best_value,
+        **extras,
+    }
+
+
+def load_training_state(path: Path, map_location) -> dict:
+    """A checkpoint a run can continue from; a one-line RnnlabError for anything else."""
+    saved = load_checkpoint(path, map_location=map_location)
+    _require(saved, ("model", "optimizer", "epoch"), path, "an rnnlab training run")
+    return saved
+
+
+def resume_point(saved: dict) -> dict:
+    """Where the loop continues: {"epoch", "best": (epoch, value), "metrics"}."""
+    return {"epoch": saved["epoch"], "best": (saved.get("best_epoch"), saved.get("best_value")),
+            "metrics": saved.get("metrics", {})}
+
+
+def saved_epoch(path: Path) -> int | None:
+    """The last completed epoch that the checkpoint at `path` holds; None without one."""
+    try:
+        return load_checkpoint(path)["epoch"]
+    except (RnnlabError, KeyError):
+        return None
+
+
+def load_for_inference(path: str | Path, task) -> tuple[nn.Module, dict]:
+    """The trained model of a `task` run's checkpoint, in eval mode, and the checkpoint.
+
+    `task` is the run's Task class: its `name` must be the checkpoint's `task.name`, the
+    checkpoint must hold its `checkpoint_keys`, and its `model_from_checkpoint(saved)`
+    builds the model from the saved config and vocabulary. Weights that do not fit that
+    model are a one-line RnnlabError."""
+    saved = load_checkpoint(path)
+    _require(saved, ("config", "model"), path, f"an rnnlab task={task.name} run")
+    name = saved["config"].get("task", {}).get("name")
+    if name != task.name:
+        raise RnnlabError(f"checkpoint {str(path)!r} is a task={name} model; this command "
+                          f"needs one trained with task={task.name}")
+    _require(saved, task.checkpoint_keys, path, f"an rnnlab task={task.name} run")
+    model = task.model_from_checkpoint(saved)
+    load_weights(model, saved["model"], path)
+    return model.eval(), saved
+
+
+def _require(saved: dict, keys: tuple[str, ...], path, expected: str) -> None:
+    missing = [key for key in keys if key not in saved]
+    if missing:
+        raise RnnlabError(f"checkpoint {str(path)!r} has no {', '.join(missing)}; expected "
+                          f"the checkpoint.pt of {expected}")
 
 
 def save_checkpoint(path: str | Path, payload: dict) -> None:

@@ -14,11 +14,11 @@ import torch
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from rnnlab.checkpoint import load_checkpoint, load_weights
+from rnnlab.checkpoint import load_for_inference
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.generation import generate_text
-from rnnlab.models.lm import build_lm
+from rnnlab.tasks.lm import LanguageModelTask
 
 
 @dataclass
@@ -45,18 +45,8 @@ def parse_args(argv: list[str]) -> GenerateConfig:
 
 
 def generate(cfg: GenerateConfig) -> str:
-    saved = load_checkpoint(cfg.checkpoint)
-    missing = [key for key in ("config", "model", "vocab", "token") if key not in saved]
-    if missing:
-        raise RnnlabError(f"checkpoint {cfg.checkpoint!r} has no {', '.join(missing)}; expected "
-                          "the checkpoint.pt of an rnnlab language model (task=lm)")
-    task_name = saved["config"].get("task", {}).get("name")
-    if task_name != "lm":
-        raise RnnlabError(f"checkpoint {cfg.checkpoint!r} is a {task_name} model, not a "
-                          "language model (task=lm)")
+    model, saved = load_for_inference(cfg.checkpoint, LanguageModelTask)
     vocab = Vocab.from_list(saved["vocab"])
-    model = build_lm(len(vocab), OmegaConf.create(saved["config"]["model"]))
-    load_weights(model, saved["model"], cfg.checkpoint)
     generator = torch.Generator().manual_seed(cfg.seed)
     return generate_text(model, vocab, saved["token"], cfg.prefix, cfg.num_preds,
                          cfg.temperature, generator)

@@ -1,13 +1,10 @@
-"""What a run leaves in its directory: TensorBoard events and `metrics.json`.
+"""A run's TensorBoard events: scalars per epoch, text samples, and the HParams record.
 
 Events go straight into the run directory, so `tensorboard --logdir outputs` shows every
 run (single or multirun) under its own name, and the HParams dashboard can line up the
 runs of a sweep by their flattened config.
 """
 
-import json
-import math
-import os
 from pathlib import Path
 
 from torch.utils.tensorboard import SummaryWriter
@@ -28,15 +25,8 @@ def flatten_config(config: dict, prefix: str = "") -> dict:
     return flat
 
 
-def write_json_atomically(path: Path, data: dict) -> None:
-    """Readers (sweep tables, resumed sweeps) never see a half-written file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, allow_nan=True) + "\n")
-    os.replace(tmp, path)
-
-
 class RunLogger:
-    """The TensorBoard writer of one run plus its final `metrics.json`."""
+    """The TensorBoard writer of one run."""
 
     def __init__(self, run_dir: str | Path, purge_step: int | None = None):
         self.run_dir = Path(run_dir)
@@ -52,17 +42,13 @@ class RunLogger:
     def text(self, tag: str, text: str, step: int) -> None:
         self.writer.add_text(tag, text, step)
 
-    def finish(self, config: dict, metrics: dict, metric_tags: list[str]) -> None:
-        """Write the HParams record (config ↔ final values of `metric_tags`) and metrics.json."""
-        hparams = flatten_config(config)
+    def hparams(self, config: dict, metric_tags: list[str]) -> None:
+        """The HParams record: the flattened config ↔ the final values of `metric_tags`."""
         final = {tag: 0.0 for tag in metric_tags}  # values are read from the scalars
-        experiment, start, end = hparams_summary(hparams, final)
+        experiment, start, end = hparams_summary(flatten_config(config), final)
         for summary in (experiment, start, end):
             self.writer.file_writer.add_summary(summary)
         self.writer.flush()
-        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                 for k, v in metrics.items()}
-        write_json_atomically(self.run_dir / "metrics.json", clean)
 
     def close(self) -> None:
         self.writer.close()

@@ -11,30 +11,21 @@ The review is tokenised and truncated as in training.
 import sys
 
 import torch
-from omegaconf import OmegaConf
 
-from rnnlab.checkpoint import load_checkpoint
-from rnnlab.data.imdb import PAD, tokenize, truncate
+from rnnlab.checkpoint import load_for_inference
+from rnnlab.data.imdb import tokenize, truncate
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
-from rnnlab.models.classifier import SentimentClassifier, build_classifier
+from rnnlab.models.classifier import SentimentClassifier
+from rnnlab.tasks.sentiment import SentimentTask
 
 USAGE = 'expected: checkpoint=PATH "review text" ["another review" ...]'
 
 
 def load_classifier(path: str) -> tuple[SentimentClassifier, Vocab, dict]:
     """The model of a sentiment checkpoint in eval mode, its vocabulary and its config."""
-    saved = load_checkpoint(path)
-    config = saved["config"]
-    if config["task"]["name"] != "sentiment":
-        raise RnnlabError(f"checkpoint {path!r} is a {config['task']['name']} model, not a "
-                          "sentiment classifier (task=sentiment)")
-    vocab = Vocab.from_list(saved["vocab"])
-    model_cfg = OmegaConf.create(config["model"])
-    model_cfg.pretrained_embeddings = None  # the trained table is in the checkpoint
-    model = build_classifier(len(vocab), model_cfg, vocab[PAD])
-    model.load_state_dict(saved["model"])
-    return model.eval(), vocab, config
+    model, saved = load_for_inference(path, SentimentTask)
+    return model, Vocab.from_list(saved["vocab"]), saved["config"]
 
 
 @torch.no_grad()

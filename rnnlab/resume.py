@@ -8,12 +8,11 @@ of PyTorch's size-mismatch report.
 """
 
 import logging
-import random
 from pathlib import Path
 
 import torch
 
-from rnnlab.checkpoint import load_checkpoint, load_weights
+from rnnlab.checkpoint import load_training_state, load_weights, restore_rng_states, resume_point
 from rnnlab.errors import RnnlabError
 from rnnlab.logging import flatten_config
 
@@ -27,25 +26,6 @@ MUST_MATCH = ("task.name", "data.name", "data.token", "data.min_freq", "data.voc
 FREE = ("trainer.resume", "trainer.max_epochs", "trainer.device", "trainer.num_threads",
         "trainer.progress_bar", "trainer.log_every_n_steps", "data.root", "data.download",
         "data.cache_dir")
-
-
-def rng_states() -> dict:
-    """Every random state training draws from (dropout, sampling): torch's CPU and CUDA
-    generators and Python's `random`; as tensors and tuples of ints, so it loads with
-    `weights_only=True`. NumPy's generator is not used by rnnlab, so it is not saved."""
-    return {
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "python": random.getstate(),
-    }
-
-
-def restore_rng_states(states: dict) -> None:
-    torch.set_rng_state(states["torch"])
-    if states.get("cuda") and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
-    if states.get("python") is not None:
-        random.setstate(states["python"])
 
 
 def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
@@ -78,15 +58,10 @@ def _same(a, b) -> bool:
 def resume(path: Path, model, optimizer, config: dict, extras: dict, device) -> dict:
     """Load the checkpoint at `path` into `model` and `optimizer`, restore the random
     states, and return what the loop needs: {"epoch", "best": (epoch, value), "metrics"}."""
-    saved = load_checkpoint(path, map_location=device)
-    missing = [key for key in ("model", "optimizer", "epoch") if key not in saved]
-    if missing:
-        raise RnnlabError(f"checkpoint {str(path)!r} has no {', '.join(missing)}; expected "
-                          "the checkpoint.pt of an rnnlab training run")
+    saved = load_training_state(path, map_location=device)
     check_fits_run(saved, config, extras, path)
     load_weights(model, saved["model"], path)
     load_weights(optimizer, saved["optimizer"], path, what="optimizer state")
-    restore_rng_states(saved.get("rng") or {"torch": saved["rng_state"]})
+    restore_rng_states(saved)
     log.info("resuming from %s after epoch %d", path, saved["epoch"])
-    return {"epoch": saved["epoch"], "best": (saved.get("best_epoch"), saved.get("best_value")),
-            "metrics": saved.get("metrics", {})}
+    return resume_point(saved)

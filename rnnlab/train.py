@@ -18,14 +18,29 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from rnnlab.checkpoint import load_checkpoint, save_checkpoint
+from rnnlab.checkpoint import (
+    BEST,
+    LAST,
+    load_checkpoint,
+    save_checkpoint,
+    saved_epoch,
+    training_state,
+)
 from rnnlab.engine import FitResult, autocast, fit
 from rnnlab.errors import RnnlabError
 from rnnlab.interrupt import Interrupted, signals_raise_interrupted
 from rnnlab.logging import RunLogger
-from rnnlab.resume import resume, rng_states
+from rnnlab.records import (
+    completed_metrics,
+    failure_record,
+    objective_value,
+    run_record,
+    summary,
+    write_metrics,
+)
+from rnnlab.resume import resume
 from rnnlab.run_info import record_launch
-from rnnlab.sweeps import completed_metrics, objective_value, record_failure, threads_per_job
+from rnnlab.sweeps import threads_per_job
 from rnnlab.tasks import TASKS, Task, build_task
 from rnnlab.validation import check_group_choices, validate
 
@@ -46,7 +61,7 @@ def resolve_device(name: str) -> torch.device:
 def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
     """Run one experiment in `run_dir` and return its metrics.json content."""
     validate(cfg)
-    checkpoint_path, best_path = run_dir / "checkpoint.pt", run_dir / "best.pt"
+    checkpoint_path, best_path = run_dir / LAST, run_dir / BEST
     if checkpoint_path.exists() and not cfg.trainer.resume:
         raise RnnlabError(f"{checkpoint_path} exists; pass trainer.resume=true to continue that "
                           "run, or choose a new run directory (nothing was overwritten)")
@@ -68,13 +83,8 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
     record_launch(run_dir, cfg.seed, device, start_epoch)
 
     def save(epoch: int, progress: FitResult) -> None:
-        state = {
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "epoch": epoch, "rng": rng_states(), "config": config,
-            "metrics": progress.last_metrics,
-            "best_epoch": progress.best_epoch, "best_value": progress.best_value,
-            **task.checkpoint_extras(),
-        }
+        state = training_state(model, optimizer, epoch, config, progress,
+                               task.checkpoint_extras())
         if cfg.trainer.keep_best and progress.best_epoch == epoch:
             save_checkpoint(best_path, state)
         save_checkpoint(checkpoint_path, state)
@@ -84,25 +94,17 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
     try:
         result = fit(task, model, optimizer, cfg.trainer, device, logger, start_epoch, save, best)
         result.last_metrics = result.last_metrics or resumed_metrics  # resumed a finished run
-        metrics = {
-            "task": cfg.task.name, "model": model_name, "status": result.status,
-            "objective": task.objective.replace("/", "_"),
-            **{tag.replace("/", "_"): value for tag, value in result.last_metrics.items()},
-            "best_epoch": result.best_epoch,
-            f"best_{task.objective.replace('/', '_')}": result.best_value,
-            "tokens_per_sec": result.tokens_per_sec, "epochs": result.epochs,
-            "num_params": sum(p.numel() for p in model.parameters()),
-        }
         test_metrics = {}
         if result.epochs > 0:
             test_metrics = run_test(task, model, cfg, best_path, device, logger, result.epochs)
-        metrics.update({tag.replace("/", "_"): value for tag, value in test_metrics.items()})
+        metrics = run_record(cfg.task.name, model_name, task.objective, result, test_metrics,
+                             sum(p.numel() for p in model.parameters()))
         metrics["wall_seconds"] = time.perf_counter() - start
-        logger.finish(config, metrics, [*result.last_metrics, *test_metrics])
+        logger.hparams(config, [*result.last_metrics, *test_metrics])
+        write_metrics(run_dir, metrics)
     finally:
         logger.close()
-    log.info("%s: %s", run_dir, {k: v for k, v in metrics.items() if k in (
-        "status", "train_perplexity", "val_perplexity", "tokens_per_sec", "wall_seconds")})
+    log.info("%s: %s", run_dir, summary(metrics))
     return metrics
 
 
@@ -150,17 +152,17 @@ def main(cfg: DictConfig) -> float:
                 sys.exit(2)
             raise
         log.error("job failed: %s", error, exc_info=not isinstance(error, RnnlabError))
-        metrics = record_failure(run_dir, error, cfg.task.name, model_name)
+        metrics = failure_record(cfg.task.name, model_name, error)
+        write_metrics(run_dir, metrics)
     return objective_value(metrics, direction, cfg.trainer.keep_best)
 
 
 def interrupted_message(interrupt: Interrupted, run_dir: Path, again: str) -> str:
     """Where the interrupted run stands: the checkpoint on disk, and how to continue it
     (`again`: the override that points a rerun at the same directory)."""
-    path = run_dir / "checkpoint.pt"
-    try:
-        epoch = load_checkpoint(path)["epoch"]
-    except (RnnlabError, KeyError):
+    path = run_dir / LAST
+    epoch = saved_epoch(path)
+    if epoch is None:
         return f"interrupted by {interrupt} before any epoch was saved in {run_dir}"
     log.warning("interrupted by %s; %s holds epoch %d", interrupt, path, epoch)
     return (f"interrupted by {interrupt}; {path} holds epoch {epoch}, the last completed one; "

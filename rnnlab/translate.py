@@ -13,11 +13,11 @@ from dataclasses import dataclass, fields
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from rnnlab.checkpoint import load_checkpoint
+from rnnlab.checkpoint import load_for_inference
 from rnnlab.data.vocab import Vocab
 from rnnlab.decoding import translate
 from rnnlab.errors import RnnlabError
-from rnnlab.models.seq2seq import build_seq2seq
+from rnnlab.tasks.seq2seq import Seq2SeqTask
 
 USAGE = "expected e.g. checkpoint=PATH \"i'm home .\" beam_size=4"
 
@@ -48,14 +48,9 @@ def parse_args(argv: list[str]) -> tuple[TranslateConfig, list[str]]:
 
 
 def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> list[str]:
-    saved = load_checkpoint(cfg.checkpoint)
+    model, saved = load_for_inference(cfg.checkpoint, Seq2SeqTask)
     config = saved["config"]
-    if config["task"]["name"] != "seq2seq":
-        raise RnnlabError(f"checkpoint {cfg.checkpoint!r} is a {config['task']['name']} model, "
-                          "not a translation model (task=seq2seq)")
     src_vocab, tgt_vocab = Vocab.from_list(saved["src_vocab"]), Vocab.from_list(saved["tgt_vocab"])
-    model = build_seq2seq(len(src_vocab), len(tgt_vocab), OmegaConf.create(config["model"]))
-    model.load_state_dict(saved["model"])
     beam_size = cfg.beam_size or config["eval"]["beam_size"]
     return translate(model, src_vocab, tgt_vocab, sentences, config["data"]["num_steps"],
                      beam_size)

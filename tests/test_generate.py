@@ -69,6 +69,15 @@ def test_weights_that_do_not_match_the_saved_config_are_one_line(checkpoint):
     assert "\n" not in str(error.value)
 
 
+def test_checkpoint_of_another_task_is_refused(checkpoint):
+    saved = load_checkpoint(checkpoint)
+    saved["config"]["task"]["name"] = "seq2seq"
+    save_checkpoint(checkpoint, saved)
+    with pytest.raises(RnnlabError, match="is a task=seq2seq model; this command needs one "
+                                          "trained with task=lm"):
+        generate(GenerateConfig(checkpoint=str(checkpoint)))
+
+
 def test_checkpoint_without_vocabulary_is_refused(checkpoint):
     saved = load_checkpoint(checkpoint)
     del saved["vocab"]

@@ -14,7 +14,7 @@ from conftest import compose_config
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import rnnlab.tasks.seq2seq
-from rnnlab.checkpoint import load_checkpoint
+from rnnlab.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.data.fra_eng import BOS, EOS, PAD, corpus_from_text
 from rnnlab.data.vocab import Vocab
 from rnnlab.decoding import beam_search, greedy_search, sequence_log_prob
@@ -172,6 +172,15 @@ def test_translate_command_line(trained):
     result = translate_cli(f"checkpoint={checkpoint}", "a b c", "H G F E", "beam_size=2")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["c b a", "e f g h"]  # cleaned as the data was
+
+
+def test_translate_refuses_weights_that_do_not_fit_the_saved_config(trained, tmp_path):
+    saved = load_checkpoint(trained[1] / "best.pt")
+    saved["config"]["model"]["num_hiddens"] += 1
+    save_checkpoint(tmp_path / "changed.pt", saved)
+    result = translate_cli(f"checkpoint={tmp_path / 'changed.pt'}", "a b c")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "does not fit the model built from the config" in result.stderr
 
 
 @pytest.mark.parametrize(("argv", "fragment"), [

@@ -1,8 +1,7 @@
 """Sweep configuration and job bookkeeping, without running jobs: presets expand to the
-published grids, the SLURM and Optuna configs compose, and rnnlab.sweeps decides what a job
-returns, what it skips and how many threads it uses."""
+published grids, the SLURM and Optuna configs compose, and rnnlab.sweeps decides how many
+threads a job uses (what a job returns and skips: tests/test_records.py)."""
 
-import json
 import math
 
 import pytest
@@ -12,13 +11,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
-from rnnlab.sweeps import (
-    completed_metrics,
-    failed_jobs,
-    objective_value,
-    record_failure,
-    threads_per_job,
-)
+from rnnlab.sweeps import threads_per_job
 
 
 def compose_with_hydra(overrides):
@@ -131,35 +124,3 @@ def test_threads_per_job_for_joblib():
     assert threads_per_job(joblib(16), cpu_count=8) == 1
     basic = compose_with_hydra([]).hydra.launcher
     assert threads_per_job(basic) is None
-
-
-def test_objective_value():
-    finished = {"status": "finished", "objective": "val_perplexity", "val_perplexity": 4.2,
-                "best_val_perplexity": 3.9}
-    assert objective_value(finished) == 3.9  # the kept (best) epoch
-    assert objective_value(finished, keep_best=False) == 4.2  # the last epoch
-    assert objective_value({**finished, "best_val_perplexity": None}) == 4.2
-    for bad in ({**finished, "status": "diverged"}, {"status": "failed", "error": "x"},
-                {**finished, "best_val_perplexity": None, "val_perplexity": None}):
-        assert objective_value(bad) == math.inf
-        assert objective_value(bad, "maximize") == -math.inf
-    assert isinstance(objective_value(finished), float)
-
-
-def test_completed_metrics_and_failure_records(tmp_path):
-    assert completed_metrics(tmp_path) is None
-    for status, complete in (("finished", True), ("diverged", True), ("failed", False)):
-        (tmp_path / "metrics.json").write_text(json.dumps({"status": status}))
-        assert (completed_metrics(tmp_path) is not None) == complete
-    (tmp_path / "metrics.json").write_text("{truncated")
-    assert completed_metrics(tmp_path) is None
-
-    job = tmp_path / "sweep" / "3_optim.lr=-1"
-    (job / ".hydra").mkdir(parents=True)
-    (job / ".hydra" / "overrides.yaml").write_text("- optim.lr=-1\n- seed=2\n")
-    record_failure(job, ValueError("Invalid learning rate: -1"), "lm", "rnn")
-    saved = json.loads((job / "metrics.json").read_text())
-    assert saved == {"task": "lm", "model": "rnn", "status": "failed",
-                     "error": "ValueError: Invalid learning rate: -1"}
-    assert failed_jobs(tmp_path / "sweep") == [
-        ("optim.lr=-1 seed=2", "ValueError: Invalid learning rate: -1")]

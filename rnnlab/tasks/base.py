@@ -11,7 +11,8 @@ checkpoints and the run records are shared. A subclass provides:
   is what one batch hands the next (a hidden state), or None
 - `evaluate(model) -> {"val/...": value}` (TensorBoard tags)
 - `checkpoint_extras() -> dict` of plain values needed to use a checkpoint (the vocab),
-  and `model_from_checkpoint(saved)`, which builds the model again from them
+  under the keys `checkpoint_keys`, and `model_from_checkpoint(saved)`, which builds the
+  model again from them and the saved config (`rnnlab.checkpoint.load_for_inference`)
 
 and may override the defaults below: `train_metrics`, `test`, `log_samples`.
 """
@@ -26,6 +27,7 @@ class Task:
     name: str
     objective: str  # the tag of the validation metric that picks the best epoch
     objective_direction: str = "minimize"  # or "maximize"
+    checkpoint_keys: tuple[str, ...] = ()  # what checkpoint_extras() returns
 
     def __init__(self, cfg):
         self.cfg = cfg

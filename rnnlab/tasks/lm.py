@@ -7,6 +7,7 @@ held-out end of the book, is the honest number.
 import logging
 
 import torch
+from omegaconf import OmegaConf
 from torch.nn import functional as F
 
 from rnnlab.data.sampling import batches, check_fits, evaluation_batches, num_batches
@@ -27,6 +28,7 @@ class LanguageModelTask(Task):
 
     name = "lm"
     objective = "val/perplexity"
+    checkpoint_keys = ("vocab", "token")
 
     def __init__(self, cfg, corpus: LMCorpus | None = None):
         """`corpus` replaces the book (tests, or your own text via `corpus_from_text`)."""
@@ -88,4 +90,8 @@ class LanguageModelTask(Task):
 
     def checkpoint_extras(self) -> dict:
         return {"vocab": self.vocab.to_list(), "token": self.cfg.data.token}
+
+    @staticmethod
+    def model_from_checkpoint(saved: dict) -> RNNLM:
+        return build_lm(len(saved["vocab"]), OmegaConf.create(saved["config"]["model"]))
 

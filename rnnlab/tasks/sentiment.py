@@ -6,10 +6,12 @@ the training reviews) and reported on all 25,000 test reviews.
 import logging
 
 import torch
+from omegaconf import OmegaConf
 from torch.nn import functional as F
 
 from rnnlab.data.bucketing import bucket_batches, pad_batch, sorted_batches
 from rnnlab.data.imdb import PAD, Reviews, SentimentData, load_imdb
+from rnnlab.data.vocab import Vocab
 from rnnlab.engine import move_to
 from rnnlab.errors import RnnlabError
 from rnnlab.models.classifier import SentimentClassifier, build_classifier
@@ -33,6 +35,7 @@ class SentimentTask(Task):
     name = "sentiment"
     objective = "val/accuracy"
     objective_direction = "maximize"
+    checkpoint_keys = ("vocab",)
 
     def __init__(self, cfg, data: SentimentData | None = None):
         """`data` replaces IMDB (tests: a synthetic set of reviews)."""
@@ -113,3 +116,10 @@ class SentimentTask(Task):
 
     def checkpoint_extras(self) -> dict:
         return {"vocab": self.vocab.to_list()}
+
+    @staticmethod
+    def model_from_checkpoint(saved: dict) -> SentimentClassifier:
+        model_cfg = OmegaConf.create(saved["config"]["model"])
+        model_cfg.pretrained_embeddings = None  # the trained table is in the checkpoint
+        vocab = Vocab.from_list(saved["vocab"])
+        return build_classifier(len(vocab), model_cfg, vocab[PAD])

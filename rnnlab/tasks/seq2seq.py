@@ -15,6 +15,7 @@ mean of per-sentence BLEUs.
 import logging
 
 import torch
+from omegaconf import OmegaConf
 from torch.nn import functional as F
 
 from rnnlab.data.fra_eng import (
@@ -64,6 +65,7 @@ class Seq2SeqTask(Task):
     name = "seq2seq"
     objective = "val/sacrebleu"
     objective_direction = "maximize"
+    checkpoint_keys = ("src_vocab", "tgt_vocab")
 
     def __init__(self, cfg, corpus: TranslationCorpus | None = None):
         """`corpus` replaces the file (tests use a synthetic one)."""
@@ -183,3 +185,8 @@ class Seq2SeqTask(Task):
 
     def checkpoint_extras(self) -> dict:
         return {"src_vocab": self.src_vocab.to_list(), "tgt_vocab": self.tgt_vocab.to_list()}
+
+    @staticmethod
+    def model_from_checkpoint(saved: dict) -> EncoderDecoder:
+        return build_seq2seq(len(saved["src_vocab"]), len(saved["tgt_vocab"]),
+                             OmegaConf.create(saved["config"]["model"]))

@@ -1,0 +1,57 @@
+"""metrics.json, the record a run leaves: what a sweep job returns, what a rerun skips,
+the record of a failed job."""
+
+import json
+import math
+
+from rnnlab.records import (
+    completed_metrics,
+    failure_record,
+    key_of,
+    objective_value,
+    write_metrics,
+)
+from rnnlab.sweeps import failed_jobs
+
+
+def test_keys_are_tags_with_underscores():
+    assert key_of("val/perplexity") == "val_perplexity"
+    assert key_of("test/bleu_d2l") == "test_bleu_d2l"
+
+
+def test_non_finite_values_are_written_as_null(tmp_path):
+    write_metrics(tmp_path, {"status": "diverged", "train_loss": math.nan, "epochs": 2})
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {
+        "status": "diverged", "train_loss": None, "epochs": 2}
+
+
+def test_objective_value():
+    finished = {"status": "finished", "objective": "val_perplexity", "val_perplexity": 4.2,
+                "best_val_perplexity": 3.9}
+    assert objective_value(finished) == 3.9  # the kept (best) epoch
+    assert objective_value(finished, keep_best=False) == 4.2  # the last epoch
+    assert objective_value({**finished, "best_val_perplexity": None}) == 4.2
+    for bad in ({**finished, "status": "diverged"}, {"status": "failed", "error": "x"},
+                {**finished, "best_val_perplexity": None, "val_perplexity": None}):
+        assert objective_value(bad) == math.inf
+        assert objective_value(bad, "maximize") == -math.inf
+    assert isinstance(objective_value(finished), float)
+
+
+def test_completed_metrics_and_failure_records(tmp_path):
+    assert completed_metrics(tmp_path) is None
+    for status, complete in (("finished", True), ("diverged", True), ("failed", False)):
+        (tmp_path / "metrics.json").write_text(json.dumps({"status": status}))
+        assert (completed_metrics(tmp_path) is not None) == complete
+    (tmp_path / "metrics.json").write_text("{truncated")
+    assert completed_metrics(tmp_path) is None
+
+    job = tmp_path / "sweep" / "3_optim.lr=-1"
+    (job / ".hydra").mkdir(parents=True)
+    (job / ".hydra" / "overrides.yaml").write_text("- optim.lr=-1\n- seed=2\n")
+    write_metrics(job, failure_record("lm", "rnn", ValueError("Invalid learning rate: -1")))
+    saved = json.loads((job / "metrics.json").read_text())
+    assert saved == {"task": "lm", "model": "rnn", "status": "failed",
+                     "error": "ValueError: Invalid learning rate: -1"}
+    assert failed_jobs(tmp_path / "sweep") == [
+        ("optim.lr=-1 seed=2", "ValueError: Invalid learning rate: -1")]
