@@ -16,7 +16,8 @@ from torch.nn import functional as F
 from rnnlab.data.fra_eng import BOS, EOS, detokenize, encode_sentences, preprocess, tokenize
 from rnnlab.data.vocab import Vocab
 from rnnlab.models.modes import evaluating
-from rnnlab.models.seq2seq import EncoderDecoder, map_state
+from rnnlab.models.seq2seq import EncoderDecoder
+from rnnlab.models.state import map_state
 
 log = logging.getLogger(__name__)
 

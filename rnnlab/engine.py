@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 import torch
 from tqdm import tqdm
 
-from rnnlab.errors import RnnlabError
-
 log = logging.getLogger(__name__)
 
 
@@ -57,14 +55,12 @@ def clip_gradients(parameters: list[torch.Tensor], max_norm: float) -> None:
         torch.nn.utils.clip_grad_norm_(parameters, max_norm, foreach=True)
 
 
-PRECISIONS = {"32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+PRECISIONS = {"32": None, "bf16": torch.bfloat16, "fp16": torch.float16}  # trainer.precision
 
 
 def autocast(device: torch.device, precision) -> contextlib.AbstractContextManager:
     """Mixed precision for the forward pass: "bf16" or "fp16" run matmuls in half width
     (weights and optimizer stay float32); 32 changes nothing."""
-    if str(precision) not in PRECISIONS:
-        raise RnnlabError(f"trainer.precision={precision!r} is not one of: 32, bf16, fp16")
     dtype = PRECISIONS[str(precision)]
     if dtype is None:
         return contextlib.nullcontext()

@@ -26,7 +26,7 @@ from rnnlab.checkpoint import (
     saved_epoch,
     training_state,
 )
-from rnnlab.engine import FitResult, autocast, fit
+from rnnlab.engine import FitResult, fit
 from rnnlab.errors import RnnlabError
 from rnnlab.interrupt import Interrupted, signals_raise_interrupted
 from rnnlab.logging import RunLogger
@@ -48,13 +48,11 @@ log = logging.getLogger(__name__)
 
 
 def resolve_device(name: str) -> torch.device:
-    """"auto" → CUDA when present, else CPU."""
+    """"auto" → CUDA when present, else CPU (the name was checked by `validate`)."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
         raise RnnlabError("trainer.device='cuda' but no CUDA device is available (use auto or cpu)")
-    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
-        raise RnnlabError(f"trainer.device={name!r} is not one of: auto, cpu, cuda")
     return torch.device(name)
 
 
@@ -69,7 +67,6 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
     if cfg.trainer.num_threads:
         torch.set_num_threads(cfg.trainer.num_threads)
     device = resolve_device(cfg.trainer.device)
-    autocast(device, cfg.trainer.precision)  # refuse a bad precision before any work
     task = build_task(cfg)
     model = task.build_model().to(device)
     optimizer = instantiate(cfg.optim, params=model.parameters())

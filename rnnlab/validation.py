@@ -1,11 +1,11 @@
 """Config checks that run before any work, so a bad value costs a second, not a sweep.
 
-`validate(cfg)` checks the generic keys every task shares (sizes, rates, names, trainer
-settings) and reports every problem it finds in one line. A key is checked only when the
-config has it: tasks differ in their data and model groups, and each task checks its own
-keys (and anything that needs the data, such as a `num_steps` longer than the corpus) in
-its constructor. `check_group_choices(argv)` catches `model=nope` before Hydra composes,
-with one line instead of Hydra's multi-line report.
+`validate(cfg)` checks every config value (sizes, rates, names, the model's cell and its
+options, the tasks' own keys, trainer settings) and reports every problem it finds in
+one line. A key is checked only when the config has it: tasks differ in their data and
+model groups. Only what needs the data (such as a `num_steps` longer than the corpus) is
+left to the task's constructor. `check_group_choices(argv)` catches `model=nope` before
+Hydra composes, with one line instead of Hydra's multi-line report.
 """
 
 import math
@@ -16,7 +16,10 @@ from hydra.errors import HydraException
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
+from rnnlab.engine import PRECISIONS
 from rnnlab.errors import RnnlabError
+from rnnlab.models.cells import CELLS, IMPLEMENTATIONS
+from rnnlab.models.scratch import BPTT_MODES
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 DEVICES = ("auto", "cpu", "cuda", "cuda:N")
@@ -27,7 +30,17 @@ POSITIVE_INTS = [
     ("data.batch_size", False), ("data.num_steps", False), ("trainer.max_epochs", False),
     ("trainer.log_every_n_steps", False), ("trainer.num_threads", True),
     ("trainer.early_stopping_patience", True), ("trainer.val_every_n_epochs", False),
-    ("data.max_tokens", True),
+    ("data.max_tokens", True), ("data.num_examples", True), ("eval.beam_size", False),
+    ("eval.bleu_k", False), ("eval.batch_size", False),
+]
+# (key, test, what is expected): numbers
+NUMBERS = [
+    ("optim.lr", lambda x: x > 0, "a number > 0"),
+    ("model.dropout", lambda x: 0 <= x < 1, "a number in [0, 1)"),
+    ("model.recurrent_dropout", lambda x: 0 <= x < 1, "a number in [0, 1)"),
+    ("data.val_fraction", lambda x: 0 < x < 1, "a number in (0, 1)"),
+    ("data.test_fraction", lambda x: 0 < x < 1, "a number in (0, 1)"),
+    ("trainer.grad_clip", lambda x: x >= 0, "a number >= 0 (0 disables clipping)"),
 ]
 
 
@@ -38,17 +51,13 @@ def validate(cfg: DictConfig) -> None:
         problems += _check_int(cfg, key, nullable, lowest=1)
     problems += _check_int(cfg, "data.min_freq", False, lowest=0)
     problems += _check_int(cfg, "seed", False, lowest=None)
-    problems += _check_number(cfg, "optim.lr", lambda x: x > 0, "a number > 0")
-    problems += _check_number(cfg, "model.dropout", lambda x: 0 <= x < 1, "a number in [0, 1)")
-    problems += _check_number(cfg, "data.val_fraction", lambda x: 0 < x < 1,
-                              "a number in (0, 1)")
-    problems += _check_number(cfg, "trainer.grad_clip", lambda x: x >= 0,
-                              "a number >= 0 (0 disables clipping)")
+    for key, ok, expected in NUMBERS:
+        problems += _check_number(cfg, key, ok, expected)
     problems += _check_names(cfg)
+    problems += _check_model(cfg)
+    problems += _check_held_out(cfg)
     problems += _check_optimizer(cfg)
-    device = _get(cfg, "trainer.device")
-    if device is not _ABSENT and not _is_device(device):
-        problems.append(f"trainer.device={device!r} is not one of: {', '.join(DEVICES)}")
+    problems += _check_trainer(cfg)
     if problems:
         raise RnnlabError("; ".join(problems))
 
@@ -118,16 +127,60 @@ def _check_number(cfg, key: str, ok, expected: str) -> list[str]:
 
 
 def _check_names(cfg) -> list[str]:
-    from rnnlab.models.recurrent import IMPLEMENTATIONS, NN_CELLS
+    from rnnlab.models.lm import INITS
     from rnnlab.tasks import TASKS  # here, not at the top: tasks import most of rnnlab
 
     problems = []
-    for key, valid in (("task.name", TASKS), ("model.cell", NN_CELLS),
-                       ("model.impl", IMPLEMENTATIONS)):
+    for key, valid in (("task.name", TASKS), ("model.cell", CELLS),
+                       ("model.impl", IMPLEMENTATIONS), ("model.bptt", BPTT_MODES),
+                       ("model.init", INITS), ("trainer.precision", PRECISIONS)):
         value = _get(cfg, key)
-        if value is not _ABSENT and value not in valid:
+        if value is not _ABSENT and str(value) not in valid:
             problems.append(f"{key}={value!r} is not one of: {', '.join(valid)}")
     return problems
+
+
+def _check_model(cfg) -> list[str]:
+    """What the cell, its implementation and the task allow together."""
+    from rnnlab.models.classifier import parse_pooling
+    from rnnlab.tasks import TASKS
+
+    cell, impl = _get(cfg, "model.cell"), _get(cfg, "model.impl")
+    problems = []
+    if impl == "nn" and cell in CELLS and CELLS[cell].nn_module is None:
+        problems.append(f"model.cell={cell!r} has no PyTorch module: use model.impl=scratch")
+    recurrent_dropout = _get(cfg, "model.recurrent_dropout")
+    if impl == "nn" and isinstance(recurrent_dropout, int | float) and recurrent_dropout > 0:
+        problems.append(
+            f"model.recurrent_dropout={recurrent_dropout} needs a scratch cell (e.g. "
+            f"model={cell}_scratch): PyTorch's fused nn.{str(cell).upper()} cannot drop out its "
+            "recurrent state; or set model.recurrent_dropout=0")
+    task = TASKS.get(_get(cfg, "task.name"))
+    if _get(cfg, "model.embed_size") is None and task is not None and not task.one_hot_input:
+        problems.append(f"model.embed_size=None: task={task.name} embeds words; expected a "
+                        "positive int (e.g. 32)")
+    pooling = _get(cfg, "model.pooling")
+    if pooling is not _ABSENT:
+        try:
+            parse_pooling(pooling)
+        except RnnlabError as error:
+            problems.append(str(error))
+    return problems
+
+
+def _check_held_out(cfg) -> list[str]:
+    val, test = _get(cfg, "data.val_fraction"), _get(cfg, "data.test_fraction")
+    if isinstance(val, int | float) and isinstance(test, int | float) and val + test >= 1:
+        return [f"data.val_fraction + data.test_fraction={val + test!r} is not less than 1 "
+                "(training needs pairs)"]
+    return []
+
+
+def _check_trainer(cfg) -> list[str]:
+    device = _get(cfg, "trainer.device")
+    if device is not _ABSENT and not _is_device(device):
+        return [f"trainer.device={device!r} is not one of: {', '.join(DEVICES)}"]
+    return []
 
 
 def _check_optimizer(cfg) -> list[str]:

@@ -31,7 +31,8 @@ from rnnlab.data.sampling import sequential_batches
 from rnnlab.data.timemachine import LMCorpus, load_timemachine
 from rnnlab.engine import autocast, clip_gradients, fit, move_to, synchronize
 from rnnlab.models.lm import RNNLM
-from rnnlab.models.recurrent import build_recurrent, detach_state
+from rnnlab.models.recurrent import recurrent_stack
+from rnnlab.models.state import detach_state
 from rnnlab.tasks.lm import LanguageModelTask
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -112,7 +113,7 @@ def flops_per_token(cell: str, h: int, vocab: int) -> float:
 
 def build_model(cell: str, impl: str, h: int, vocab: int, device) -> RNNLM:
     kind, bptt = ("scratch", "autograd") if impl == "scratch_autograd" else (impl, "fused")
-    recurrent = build_recurrent(cell, kind, vocab, h, num_layers=1, bptt=bptt)
+    recurrent = recurrent_stack(cell, kind, vocab, h, num_layers=1, bptt=bptt)
     return RNNLM(vocab, recurrent).to(device)
 
 

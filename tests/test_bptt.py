@@ -1,4 +1,4 @@
-"""The hand-written backward through time (rnnlab/models/bptt.py).
+"""The hand-written backward through time (each cell's layer in rnnlab/models/cells/).
 
 test_scratch.py shows the fused layers equal nn's modules; here `gradcheck` checks each
 backward against finite differences in float64, including when only some outputs reach
@@ -8,8 +8,9 @@ the loss (autograd then hands the backward None for the others).
 import pytest
 import torch
 
-from rnnlab.models.bptt import GRULayer, LSTMLayer, RNNLayer
-from rnnlab.models.scratch import ScratchLSTM
+from rnnlab.models.cells.gru import GRULayer
+from rnnlab.models.cells.lstm import LSTMLayer, ScratchLSTM
+from rnnlab.models.cells.rnn import RNNLayer
 
 NUM_STEPS, BATCH, NUM_HIDDENS = 4, 3, 5
 LAYERS = {  # function, gates, number of state tensors, takes b_h

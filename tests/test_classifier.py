@@ -54,7 +54,7 @@ def test_padded_stack_equals_packed_sequences(cell):
     X = torch.randn(6, 3, 4, dtype=torch.float64)
     expected, state = reference(pack_padded_sequence(X, lengths, enforce_sorted=False))
     expected, _ = pad_packed_sequence(expected, total_length=6)
-    outputs, H = padded(X, lengths)
+    outputs, H = padded(X, mask=torch.arange(6).unsqueeze(1) < lengths)
     torch.testing.assert_close(outputs, expected)
     torch.testing.assert_close(H, state[0] if isinstance(state, tuple) else state)
 
@@ -72,7 +72,8 @@ def test_pooling_names_are_checked():
 
 
 def test_nn_cells_refuse_recurrent_dropout():
-    with pytest.raises(RnnlabError, match="needs a scratch cell"):
+    """(The config check, `model.recurrent_dropout=0.2 needs a scratch cell`: test_validation.)"""
+    with pytest.raises(ValueError, match="cannot drop out its recurrent state"):
         build_classifier(VOCAB, model_cfg(recurrent_dropout=0.2))
     model = build_classifier(VOCAB, model_cfg(impl="scratch", recurrent_dropout=0.2))
     assert model.recurrent.recurrent_dropout == 0.2

@@ -12,13 +12,10 @@ import pytest
 import torch
 from torch import nn
 
-from rnnlab.models.scratch import (
-    NN_NAMES,
-    ScratchGRU,
-    ScratchLSTM,
-    ScratchRNN,
-    nn_parameter_name,
-)
+from rnnlab.models.cells.gru import ScratchGRU
+from rnnlab.models.cells.lstm import ScratchLSTM
+from rnnlab.models.cells.rnn import ScratchRNN
+from rnnlab.models.scratch import NN_NAMES, nn_parameter_name
 
 PAIRS = {"rnn": (nn.RNN, ScratchRNN), "lstm": (nn.LSTM, ScratchLSTM), "gru": (nn.GRU, ScratchGRU)}
 NUM_STEPS, BATCH, INPUT_SIZE, NUM_HIDDENS = 5, 3, 4, 6
@@ -179,6 +176,7 @@ def test_d2l_initialisation_of_a_scratch_language_model():
 
     from rnnlab.errors import RnnlabError
     from rnnlab.models.lm import build_lm
+    from rnnlab.validation import validate
 
     def lm(model, init):
         cell, _, impl = model.partition("_")
@@ -201,4 +199,4 @@ def test_d2l_initialisation_of_a_scratch_language_model():
         assert torch.equal(a, b), name
     assert lm("rnn_scratch", "default").recurrent.weights[0].b_x.abs().sum() > 0
     with pytest.raises(RnnlabError, match="model.init='xavier' is not one of: default, d2l"):
-        lm("rnn_scratch", "xavier")
+        validate(OmegaConf.create({"model": {"cell": "rnn", "impl": "scratch", "init": "xavier"}}))

@@ -7,8 +7,7 @@ from test_scratch import PAIRS
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnnlab.errors import RnnlabError
-from rnnlab.models.recurrent import build_recurrent
+from rnnlab.models.recurrent import recurrent_stack
 
 INPUT_SIZE, NUM_HIDDENS = 4, 6
 LENGTHS = [7, 3, 5, 1]
@@ -101,8 +100,9 @@ def test_recurrent_dropout_uses_one_mask_per_sequence(cell):
 
 
 def test_recurrent_dropout_needs_a_scratch_cell():
-    with pytest.raises(RnnlabError, match="model.recurrent_dropout=0.2 needs a scratch cell"):
-        build_recurrent("lstm", "nn", 4, 8, recurrent_dropout=0.2)
-    layer = build_recurrent("lstm", "scratch", 4, 8, recurrent_dropout=0.2)
+    """(The config check, `model.recurrent_dropout=0.2 needs a scratch cell`: test_validation.)"""
+    with pytest.raises(ValueError, match="cannot drop out its recurrent state"):
+        recurrent_stack("lstm", "nn", 4, 8, recurrent_dropout=0.2)
+    layer = recurrent_stack("lstm", "scratch", 4, 8, recurrent_dropout=0.2)
     assert layer.recurrent_dropout == 0.2
-    assert isinstance(build_recurrent("lstm", "nn", 4, 8), nn.LSTM)
+    assert isinstance(recurrent_stack("lstm", "nn", 4, 8), nn.LSTM)

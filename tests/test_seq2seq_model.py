@@ -8,6 +8,7 @@ from torch.nn import functional as F
 from rnnlab.errors import RnnlabError
 from rnnlab.models.seq2seq import bridge, build_seq2seq
 from rnnlab.tasks.seq2seq import masked_cross_entropy
+from rnnlab.validation import validate
 
 PAD = 1
 
@@ -113,4 +114,18 @@ def test_the_context_is_the_encoders_last_layer():
 def test_embed_size_is_required():
     cfg = compose_config(["task=seq2seq", "model.embed_size=null"])
     with pytest.raises(RnnlabError, match="model.embed_size=None"):
-        build_seq2seq(5, 5, cfg.model)
+        validate(cfg)
+
+
+@pytest.mark.parametrize("model", ["gru_scratch", "lstm_scratch"])
+def test_recurrent_dropout_reaches_encoder_and_decoder(model):
+    """`model.recurrent_dropout` is used by task=seq2seq (it was once silently ignored):
+    both stacks hold it, and in training it makes two passes over one batch differ."""
+    net = seq2seq(model, "model.recurrent_dropout=0.3")
+    assert net.encoder.recurrent.recurrent_dropout == 0.3
+    assert net.decoder.recurrent.recurrent_dropout == 0.3
+    src, tgt_in = torch.randint(11, (4, 5)), torch.randint(13, (4, 5))
+    with torch.no_grad():
+        assert torch.equal(net(src, tgt_in), net(src, tgt_in))  # eval mode: no dropout
+        net.train()
+        assert not torch.equal(net(src, tgt_in), net(src, tgt_in))

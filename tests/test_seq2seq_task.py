@@ -23,6 +23,7 @@ from rnnlab.models.seq2seq import build_seq2seq
 from rnnlab.tasks.seq2seq import Seq2SeqTask
 from rnnlab.train import train
 from rnnlab.translate import main as translate_main
+from rnnlab.validation import validate
 
 REPO = Path(__file__).resolve().parents[1]
 # A small GRU learns to reverse 2-5 words in a few seconds.
@@ -158,7 +159,7 @@ def test_bad_task_config_is_one_line_before_loading_data(override, fragment):
     cfg = compose_config(["task=seq2seq", "data.root=/nonexistent", "data.download=false",
                           override])
     with pytest.raises(RnnlabError) as error:
-        Seq2SeqTask(cfg)
+        validate(cfg)
     assert fragment in str(error.value) and "\n" not in str(error.value)
 
 

@@ -34,7 +34,11 @@ BAD_VALUES = [
     ("model.dropout=-0.2", "model.dropout=-0.2 is not a number in [0, 1)"),
     ("data.val_fraction=0", "data.val_fraction=0 is not a number in (0, 1)"),
     ("data.val_fraction=1.5", "data.val_fraction=1.5 is not a number in (0, 1)"),
-    ("model.cell=transformer", "model.cell='transformer' is not one of: rnn, lstm, gru"),
+    ("model.cell=transformer", "model.cell='transformer' is not one of: gru, lstm, rnn"),
+    ("model.recurrent_dropout=0.2", "model.recurrent_dropout=0.2 needs a scratch cell "
+     "(e.g. model=lstm_scratch)"),
+    ("model.recurrent_dropout=1", "model.recurrent_dropout=1 is not a number in [0, 1)"),
+    ("trainer.precision=fp8", "trainer.precision='fp8' is not one of: 32, bf16, fp16"),
     ("model.impl=cudnn", "model.impl='cudnn' is not one of: nn, scratch"),
     ("task.name=vision", "task.name='vision' is not one of: lm"),
     ("optim._target_=torch.optim.Adamm", "optim._target_='torch.optim.Adamm' is not a "
@@ -57,6 +61,19 @@ def test_bad_value_is_named_in_one_line(override, message):
         validate(compose_config([override]))
     assert message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["model=lstm_scratch", "model.bptt=manual"],
+     "model.bptt='manual' is not one of: fused, autograd"),
+    (["task=sentiment", "model.pooling=avg"], "model.pooling='avg' must be one of"),
+    (["task=sentiment", "model.embed_size=null"],
+     "model.embed_size=None: task=sentiment embeds words"),
+])
+def test_model_values_the_task_or_cell_refuse(overrides, message):
+    with pytest.raises(RnnlabError) as error:
+        validate(compose_config(overrides))
+    assert message in str(error.value) and "\n" not in str(error.value)
 
 
 def test_every_problem_is_reported_at_once():

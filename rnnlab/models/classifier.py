@@ -1,19 +1,17 @@
 """The sentiment classifier: token ids → embedding → recurrent stack → pooling over time
 → dropout → one logit (positive review).
 
-Padding never reaches the result: the nn cells run as a `PaddedRecurrent` stack (each
-direction reads only real steps; see rnnlab/models/padded.py for why not packed
-sequences), the scratch cells take a mask that holds their state at padded steps, and
-max/mean pooling skip padded steps.
+Padding never reaches the result: the stack takes a mask (`build_recurrent(...,
+padded=True)`: the nn cells run as a `PaddedRecurrent`, each direction reading only real
+steps; the scratch cells hold their state at padded steps), and max/mean pooling skip
+padded steps.
 """
 
 import torch
 from torch import nn
 
 from rnnlab.errors import RnnlabError
-from rnnlab.models.padded import PaddedRecurrent
 from rnnlab.models.recurrent import build_recurrent
-from rnnlab.models.scratch import ScratchRecurrent
 
 POOLINGS = ("last", "max", "mean")
 
@@ -28,7 +26,8 @@ def parse_pooling(pooling: str) -> list[str]:
 
 
 class SentimentClassifier(nn.Module):
-    """Binary classifier around any recurrent stack from `build_recurrent`."""
+    """Binary classifier around a recurrent stack that takes a mask (`build_recurrent`
+    with `padded=True`)."""
 
     def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module,
                  pooling: str = "last", dropout: float = 0.0, pad_id: int = 1):
@@ -51,10 +50,7 @@ class SentimentClassifier(nn.Module):
         """X: (batch, num_steps) right-padded ids, lengths: (batch,) ≥ 1 → logits (batch,)."""
         inputs = self.dropout(self.embedding(X.T))  # (num_steps, batch, embed_size)
         mask = torch.arange(X.shape[1], device=X.device).unsqueeze(1) < lengths.to(X.device)
-        if isinstance(self.recurrent, ScratchRecurrent):
-            outputs, state = self.recurrent(inputs, mask=mask)
-        else:
-            outputs, state = self.recurrent(inputs, lengths)
+        outputs, state = self.recurrent(inputs, mask=mask)
         pooled = [self._pool(kind, outputs, state, mask, lengths) for kind in self.pooling]
         return self.head(self.dropout(torch.cat(pooled, dim=-1))).squeeze(-1)
 
@@ -72,17 +68,6 @@ class SentimentClassifier(nn.Module):
 
 def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentClassifier:
     """A `SentimentClassifier` from the `model` config group (cell, impl, sizes, pooling)."""
-    if not model_cfg.embed_size:
-        raise RnnlabError(f"model.embed_size={model_cfg.embed_size} must be a positive size "
-                          "for sentiment (one-hot input over a word vocabulary is too wide)")
-    args = (model_cfg.embed_size, model_cfg.num_hiddens, model_cfg.num_layers,
-            model_cfg.bidirectional, model_cfg.dropout)
-    recurrent_dropout = model_cfg.get("recurrent_dropout", 0.0)
-    if model_cfg.impl == "nn" and recurrent_dropout == 0:
-        recurrent = PaddedRecurrent(model_cfg.cell, *args)
-    else:  # scratch cells; or the one-line error for a bad impl, or nn + recurrent dropout
-        recurrent = build_recurrent(model_cfg.cell, model_cfg.impl, *args,
-                                    bptt=model_cfg.get("bptt", "fused"),
-                                    recurrent_dropout=recurrent_dropout)
+    recurrent = build_recurrent(model_cfg, model_cfg.embed_size, padded=True)
     return SentimentClassifier(vocab_size, model_cfg.embed_size, recurrent,
                                model_cfg.get("pooling", "last"), model_cfg.dropout, pad_id)

@@ -4,11 +4,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rnnlab.errors import RnnlabError
-from rnnlab.models.recurrent import build_recurrent, zero_state
+from rnnlab.models.recurrent import build_recurrent
 from rnnlab.models.scratch import ScratchRecurrent
+from rnnlab.models.state import begin_state
 
-INITS = ("default", "d2l")
+INITS = ("default", "d2l")  # model.init
 
 
 class RNNLM(nn.Module):
@@ -38,23 +38,14 @@ class RNNLM(nn.Module):
 
     def begin_state(self, batch_size: int, device=None):
         """Zeros, shaped for this model's recurrent stack."""
-        return zero_state(self.recurrent, batch_size, device)
+        return begin_state(self.recurrent, batch_size, device)
 
 
 def build_lm(vocab_size: int, model_cfg) -> RNNLM:
-    """An `RNNLM` from the `model` config group (cell, impl, sizes)."""
-    input_size = model_cfg.embed_size or vocab_size
-    recurrent = build_recurrent(
-        model_cfg.cell, model_cfg.impl, input_size, model_cfg.num_hiddens,
-        model_cfg.num_layers, model_cfg.bidirectional, model_cfg.dropout,
-        model_cfg.get("bptt", "fused"),
-        recurrent_dropout=model_cfg.get("recurrent_dropout", 0.0),  # absent from old configs
-    )
+    """An `RNNLM` from the `model` config group (cell, impl, sizes, init)."""
+    recurrent = build_recurrent(model_cfg, model_cfg.embed_size or vocab_size)
     model = RNNLM(vocab_size, recurrent, model_cfg.embed_size)
-    init = model_cfg.get("init", "default")
-    if init not in INITS:
-        raise RnnlabError(f"model.init={init!r} is not one of: {', '.join(INITS)}")
-    if init == "d2l":
+    if model_cfg.get("init", "default") == "d2l":
         init_as_d2l_(model)
     return model
 

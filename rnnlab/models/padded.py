@@ -9,7 +9,8 @@ length (padding stays at the end) and its outputs are put back in place. So each
 (layer, direction) is its own one-layer unidirectional nn module, and padding never
 reaches a real step's output or the final states.
 
-Shapes: X (num_steps, batch, input_size), lengths (batch,) ≥ 1 →
+Shapes: X (num_steps, batch, input_size), mask (num_steps, batch) True at real steps
+(right padding; every sequence at least one step long) →
 outputs (num_steps, batch, D * num_hiddens), zeros at padded steps (as pad_packed_sequence),
 and the final H (num_layers * D, batch, num_hiddens), rows as nn's (layer * D + direction).
 """
@@ -17,7 +18,7 @@ and the final H (num_layers * D, batch, num_hiddens), rows as nn's (layer * D + 
 import torch
 from torch import Tensor, nn
 
-from rnnlab.models.recurrent import build_recurrent
+from rnnlab.models.nn_cells import nn_recurrent
 
 
 def reverse_padded(X: Tensor, lengths: Tensor) -> Tensor:
@@ -41,13 +42,19 @@ class PaddedRecurrent(nn.Module):
         self.num_directions = 2 if bidirectional else 1
         self.dropout = nn.Dropout(dropout)  # between layers, as nn's `dropout`
         self.layers = nn.ModuleList(
-            build_recurrent(cell, "nn", input_size if layer == 0 else
-                            self.num_directions * num_hiddens, num_hiddens)
+            nn_recurrent(cell, input_size if layer == 0 else self.num_directions * num_hiddens,
+                         num_hiddens)
             for layer in range(num_layers) for _ in range(self.num_directions))
 
-    def forward(self, X: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        lengths = lengths.to(X.device)
-        mask = (torch.arange(X.shape[0], device=X.device).unsqueeze(1) < lengths).unsqueeze(-1)
+    def forward(self, X: Tensor, state: None = None,
+                mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """As a scratch stack's `forward` with a mask; every sequence starts from zeros."""
+        if state is not None:
+            raise ValueError("PaddedRecurrent starts every sequence from zeros: state must be None")
+        if mask is None:
+            mask = torch.ones(X.shape[:2], dtype=torch.bool, device=X.device)
+        lengths = mask.sum(dim=0)
+        mask = mask.unsqueeze(-1)
         last = (lengths - 1).view(1, -1, 1)  # the final real step of each sequence
         finals = []
         for layer in range(self.num_layers):

@@ -1,54 +1,20 @@
 """One place that turns a `model` config into a recurrent stack, scratch or PyTorch's.
 
-Both kinds share one interface (time-major input `(num_steps, batch, features)`, state
-shaped `(num_layers * num_directions, batch, num_hiddens)`, a `(H, C)` pair for LSTM), so
-the task models above never ask which kind they hold.
+Every kind shares one interface (time-major input `(num_steps, batch, features)`, state
+shaped `(num_layers * num_directions, batch, num_hiddens)`, a `(H, C)` pair for LSTM; see
+`rnnlab.models.state`), so the task models never ask which kind they hold. The values
+were checked at start-up (`rnnlab.validation`); a combination no stack can honour is a
+ValueError here.
 """
 
-import torch
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence
 
-from rnnlab.errors import RnnlabError
-from rnnlab.models.scratch import ScratchGRU, ScratchLSTM, ScratchRNN
-
-
-class CastsForAutocast:
-    """Mixed into nn.RNN / nn.LSTM / nn.GRU: under CPU autocast, give the module its input
-    and state already in the autocast dtype. Why: nn.LSTM's CPU kernel (oneDNN) casts its
-    weights but not the state, and refuses the mixed dtypes ("could not create a primitive
-    descriptor"); on CUDA autocast handles it itself. Weights and state_dict are nn's."""
-
-    def forward(self, input, hx=None):
-        if input.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
-            dtype = torch.get_autocast_dtype("cpu")
-            if hx is None:
-                batch = (input.batch_sizes[0] if isinstance(input, PackedSequence)
-                         else input.shape[0 if self.batch_first else 1])
-                hx = zero_state(self, int(batch), input.device)
-            hx = tuple(h.to(dtype) for h in hx) if isinstance(hx, tuple) else hx.to(dtype)
-            input = input.to(dtype)
-        return super().forward(input, hx)
+from rnnlab.models.cells import CELLS
+from rnnlab.models.nn_cells import nn_recurrent
+from rnnlab.models.padded import PaddedRecurrent
 
 
-class RNN(CastsForAutocast, nn.RNN):
-    pass
-
-
-class LSTM(CastsForAutocast, nn.LSTM):
-    pass
-
-
-class GRU(CastsForAutocast, nn.GRU):
-    pass
-
-
-NN_CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
-SCRATCH_CELLS = {"rnn": ScratchRNN, "lstm": ScratchLSTM, "gru": ScratchGRU}
-IMPLEMENTATIONS = {"nn": NN_CELLS, "scratch": SCRATCH_CELLS}
-
-
-def build_recurrent(
+def recurrent_stack(
     cell: str,
     impl: str,
     input_size: int,
@@ -59,44 +25,34 @@ def build_recurrent(
     bptt: str = "fused",
     recurrent_dropout: float = 0.0,
 ) -> nn.Module:
-    """A stack of `num_layers` recurrent layers of kind `cell` ("rnn", "lstm", "gru").
-    `bptt` ("fused" or "autograd") picks the scratch cells' backward; nn cells ignore it.
-    `recurrent_dropout` (Keras': one mask per sequence on the H fed back into the
-    recurrence) exists for the scratch cells only: PyTorch's fused kernels cannot do it."""
-    if impl not in IMPLEMENTATIONS:
-        raise RnnlabError(f"model.impl={impl!r} is not one of: {', '.join(IMPLEMENTATIONS)}")
-    cells = IMPLEMENTATIONS[impl]
-    if cell not in cells:
-        raise RnnlabError(f"model.cell={cell!r} is not one of: {', '.join(cells)}")
-    if not 0.0 <= recurrent_dropout < 1.0:
-        raise RnnlabError(f"model.recurrent_dropout={recurrent_dropout} must be in [0, 1)")
+    """A stack of `num_layers` layers of `cell` ("rnn", "lstm", "gru", ...): the cell's
+    equations (`impl="scratch"`) or PyTorch's fused module (`impl="nn"`). `bptt` ("fused"
+    or "autograd") picks the scratch cells' backward. `recurrent_dropout` (Keras': one
+    mask per sequence on the H fed back into the recurrence) exists for the scratch cells
+    only: PyTorch's fused kernels cannot do it."""
     if impl == "scratch":
-        if bptt not in ("fused", "autograd"):
-            raise RnnlabError(f"model.bptt={bptt!r} is not one of: fused, autograd")
-        return cells[cell](input_size, num_hiddens, num_layers, bidirectional, dropout, bptt,
+        return CELLS[cell](input_size, num_hiddens, num_layers, bidirectional, dropout, bptt,
                            recurrent_dropout)
+    if impl != "nn":
+        raise ValueError(f"impl must be 'nn' or 'scratch', got {impl!r}")
     if recurrent_dropout > 0:
-        raise RnnlabError(f"model.recurrent_dropout={recurrent_dropout} needs a scratch cell "
-                          f"(e.g. model={cell}_scratch): PyTorch's fused nn.{cell.upper()} "
-                          "cannot drop out its recurrent state; or set model.recurrent_dropout=0")
-    # nn.RNN warns when dropout is set on a single layer; it has no effect there anyway.
-    dropout = dropout if num_layers > 1 else 0.0
-    return cells[cell](input_size, num_hiddens, num_layers, dropout=dropout,
-                       bidirectional=bidirectional)
+        raise ValueError(f"PyTorch's nn.{cell.upper()} cannot drop out its recurrent state "
+                         f"(recurrent_dropout={recurrent_dropout}): use impl='scratch'")
+    return nn_recurrent(cell, input_size, num_hiddens, num_layers, bidirectional, dropout)
 
 
-def zero_state(recurrent: nn.Module, batch_size: int, device=None):
-    """The all-zeros initial state for `recurrent`: a tensor, or an `(H, C)` pair for LSTMs."""
-    num_directions = 2 if recurrent.bidirectional else 1
-    shape = (recurrent.num_layers * num_directions, batch_size, recurrent.hidden_size)
-    H = torch.zeros(shape, device=device)
-    if isinstance(recurrent, nn.LSTM | ScratchLSTM):
-        return H, torch.zeros(shape, device=device)
-    return H
-
-
-def detach_state(state):
-    """Cut the graph at a batch boundary: the values carry over, the gradients do not."""
-    if isinstance(state, tuple):
-        return tuple(s.detach() for s in state)
-    return None if state is None else state.detach()
+def build_recurrent(model_cfg, input_size: int, *, bidirectional: bool | None = None,
+                    padded: bool = False) -> nn.Module:
+    """The stack the `model` config group describes (cell, impl, sizes, dropouts, bptt),
+    reading `input_size` features; `bidirectional` replaces the config's (a decoder is
+    never bidirectional). With `padded`, the stack takes right-padded batches and a mask
+    (`forward(X, mask=...)`): scratch cells hold their state at padded steps, and nn
+    cells run as a `PaddedRecurrent`."""
+    recurrent_dropout = model_cfg.get("recurrent_dropout", 0.0)  # absent from old configs
+    args = (input_size, model_cfg.num_hiddens, model_cfg.num_layers,
+            model_cfg.bidirectional if bidirectional is None else bidirectional,
+            model_cfg.dropout)
+    if padded and model_cfg.impl == "nn" and recurrent_dropout == 0:
+        return PaddedRecurrent(model_cfg.cell, *args)
+    return recurrent_stack(model_cfg.cell, model_cfg.impl, *args, model_cfg.get("bptt", "fused"),
+                           recurrent_dropout)

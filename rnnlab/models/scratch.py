@@ -1,4 +1,6 @@
-"""RNN, LSTM and GRU layers written from their gate equations.
+"""What every recurrent layer written from its gate equations shares: stacking, directions,
+dropout, masks and nn's state format. The cells themselves (one `cell_step` each) are
+the modules of `rnnlab.models.cells`.
 
 They exist to teach and to be ablated against PyTorch's fused modules, so each must be
 a drop-in replacement for `nn.RNN` (tanh) / `nn.LSTM` / `nn.GRU` with `batch_first=False`:
@@ -17,8 +19,9 @@ one matmul over all steps before the time loop; each step then costs one `H @ W_
 Two ways to run the time loop (`bptt`):
 - "autograd": `cell_step` below, step by step, differentiated by autograd. The reference:
   it reads like the equations, and works under autocast.
-- "fused" (default): the same equations in `rnnlab.models.bptt`, with the backward pass
-  through time written by hand: 1.2-1.6× faster on CPU (scripts/bench.py).
+- "fused" (default): the same equations with the backward pass through time written by
+  hand (a cell's `fused_direction`; see `rnnlab.models.bptt`): 1.2-1.6× faster on CPU
+  (scripts/bench.py). A cell without one runs "autograd".
 """
 
 import math
@@ -26,9 +29,9 @@ import math
 import torch
 from torch import Tensor, nn
 
-from rnnlab.models.bptt import GRULayer, LSTMLayer, RNNLayer
-
 State = Tensor | tuple[Tensor, Tensor]
+
+BPTT_MODES = ("fused", "autograd")  # model.bptt
 
 # Our names for one (layer, direction)'s tensors -> PyTorch's names for the same tensors.
 NN_NAMES = {"W_x": "weight_ih", "W_h": "weight_hh", "b_x": "bias_ih", "b_h": "bias_hh"}
@@ -72,15 +75,20 @@ def input_projection(X: Tensor, w: GateWeights, fold_b_h: bool) -> Tensor:
 
 
 class ScratchRecurrent(nn.Module):
-    """Stacking, directions, dropout and state packing; subclasses give one cell step.
+    """Stacking, directions, dropout and state packing; a cell (subclass) gives one step.
 
     Internally a state is always a tuple of (batch, num_hiddens) tensors (`(H,)` or
-    `(H, C)`); only `forward`'s arguments and results use nn's packed format.
+    `(H, C)`); only `forward`'s arguments and results use nn's packed format. A cell's
+    class attributes are what the registry (`rnnlab.models.cells.CELLS`) knows of it.
     """
 
+    name: str  # the `model.cell` value that selects this cell
     num_gates: int  # G: how many num_hiddens-wide blocks W_x, W_h, b_x, b_h hold
     num_state_tensors: int = 1  # 2 for LSTM: (H, C)
-    nn_mode: str  # `mode` of the nn module whose weights fit ours ("RNN_TANH", ...)
+    nn_module: type[nn.RNNBase] | None = None  # PyTorch's fused module, for model.impl=nn
+    # The hand-written BPTT, `(X, state, weights) -> (Hs, final state)` with the same
+    # results as `cell_step` in a loop; None: "fused" runs the autograd loop.
+    fused_direction = None
 
     def __init__(
         self,
@@ -93,7 +101,7 @@ class ScratchRecurrent(nn.Module):
         recurrent_dropout: float = 0.0,
     ):
         super().__init__()
-        if bptt not in ("fused", "autograd"):
+        if bptt not in BPTT_MODES:
             raise ValueError(f"bptt must be 'fused' or 'autograd', got {bptt!r}")
         for name, value in [("input_size", input_size), ("num_hiddens", num_hiddens),
                             ("num_layers", num_layers)]:
@@ -131,11 +139,6 @@ class ScratchRecurrent(nn.Module):
         """One time step. XW: (batch, G * num_hiddens) = x_t @ W_x + b_x, precomputed.
         H_rec: the H that enters `H @ W_h` (H with recurrent dropout), None for state[0].
         Returns the new state, hidden state H first."""
-        raise NotImplementedError
-
-    def fused_direction(self, X: Tensor, state: tuple[Tensor, ...],
-                        w: GateWeights) -> tuple[Tensor, tuple[Tensor, ...]]:
-        """`_run_direction` through the hand-written BPTT of `rnnlab.models.bptt`."""
         raise NotImplementedError
 
     def forward(self, X: Tensor, state: State | None = None,
@@ -182,8 +185,8 @@ class ScratchRecurrent(nn.Module):
         if mask is not None and bool(mask.all()):
             mask = None  # a batch without padding (common when bucketed)
         drop_active = self.training and self.recurrent_dropout > 0
-        if (self.bptt == "fused" and mask is None and not drop_active
-                and not torch.is_autocast_enabled(X.device.type)):
+        if (self.bptt == "fused" and self.fused_direction is not None and mask is None
+                and not drop_active and not torch.is_autocast_enabled(X.device.type)):
             return self.fused_direction(X, state, w)
         XW = X @ w.W_x + w.b_x  # (num_steps, batch, G * num_hiddens), one matmul
         drop = None
@@ -231,10 +234,11 @@ class ScratchRecurrent(nn.Module):
     def copy_weights_from(self, module: nn.RNNBase) -> None:
         """Copy an nn.RNN (tanh) / nn.LSTM / nn.GRU's parameters into ours, so both compute
         the same function. Raises ValueError if the cell kind or any size differs."""
-        mode = getattr(module, "mode", type(module).__name__)
-        if mode != self.nn_mode:
-            raise ValueError(f"{type(self).__name__} takes weights from an nn module of "
-                             f"mode {self.nn_mode!r}, got {mode!r}")
+        if (self.nn_module is None or not isinstance(module, self.nn_module)
+                or getattr(module, "nonlinearity", "tanh") != "tanh"):
+            raise ValueError(f"{type(self).__name__} takes weights from an "
+                             f"{getattr(self.nn_module, '__name__', 'nn module')} (tanh for "
+                             f"RNN), got {module}")
         expected = {"input_size": self.input_size, "hidden_size": self.num_hiddens,
                     "num_layers": self.num_layers, "bidirectional": self.bidirectional,
                     "bias": True, "proj_size": 0}
@@ -250,82 +254,3 @@ class ScratchRecurrent(nn.Module):
                     source = getattr(module, nn_parameter_name(layer, direction, which))
                     target = getattr(w, which)
                     target.copy_(source.T if target.dim() == 2 else source)
-
-
-class ScratchRNN(ScratchRecurrent):
-    """Elman RNN, a drop-in for `nn.RNN(nonlinearity="tanh")`:
-    H = tanh(X W_x + b_x + H W_h + b_h)."""
-
-    num_gates = 1
-    nn_mode = "RNN_TANH"
-
-    def cell_step(self, XW, state, W_h, b_h, H_rec=None):
-        (H,) = state
-        H = torch.tanh(XW + (H if H_rec is None else H_rec) @ W_h + b_h)
-        return (H,)
-
-    def fused_direction(self, X, state, w):
-        Hs, H = RNNLayer.apply(input_projection(X, w, fold_b_h=True), *state, w.W_h)
-        return Hs, (H,)
-
-
-class ScratchLSTM(ScratchRecurrent):
-    """LSTM, a drop-in for `nn.LSTM` (gates in its order i, f, g, o):
-        I = σ(X W_xi + b_xi + H W_hi + b_hi)       input gate
-        F = σ(X W_xf + b_xf + H W_hf + b_hf)       forget gate
-        C̃ = tanh(X W_xc + b_xc + H W_hc + b_hc)    candidate memory (nn's "g")
-        O = σ(X W_xo + b_xo + H W_ho + b_ho)       output gate
-        C = F ⊙ C + I ⊙ C̃,   H = O ⊙ tanh(C)
-    """
-
-    num_gates = 4
-    num_state_tensors = 2
-    nn_mode = "LSTM"
-
-    def cell_step(self, XW, state, W_h, b_h, H_rec=None):
-        H, C = state
-        H = H if H_rec is None else H_rec  # H only enters through H @ W_h
-        # I and O mirror the equations (E741 fears they read as 1 and 0).
-        I, F, C_tilde, O = (XW + H @ W_h + b_h).chunk(4, dim=-1)  # noqa: E741  pre-activations
-        I, F, O = torch.sigmoid(I), torch.sigmoid(F), torch.sigmoid(O)  # noqa: E741
-        C_tilde = torch.tanh(C_tilde)
-        C = F * C + I * C_tilde
-        H = O * torch.tanh(C)
-        return H, C
-
-    def fused_direction(self, X, state, w):
-        Hs, H, C = LSTMLayer.apply(input_projection(X, w, fold_b_h=True), *state, w.W_h)
-        return Hs, (H, C)
-
-
-class ScratchGRU(ScratchRecurrent):
-    """GRU, a drop-in for `nn.GRU` (gates in its order r, z, n):
-        R = σ(X W_xr + b_xr + H W_hr + b_hr)            reset gate
-        Z = σ(X W_xz + b_xz + H W_hz + b_hz)            update gate
-        N = tanh(X W_xn + b_xn + R ⊙ (H W_hn + b_hn))   candidate state
-        H = (1 - Z) ⊙ N + Z ⊙ H
-
-    The d2l book's candidate is tanh(X W_xn + (R ⊙ H) W_hn + b_n): the reset gate acts
-    before the matmul. We apply it after, as PyTorch and cuDNN do, so that this layer can
-    equal nn.GRU exactly (the two forms are different functions for the same weights),
-    and so all three gates' H-projections stay one matmul per step.
-    """
-
-    num_gates = 3
-    nn_mode = "GRU"
-
-    def cell_step(self, XW, state, W_h, b_h, H_rec=None):
-        (H,) = state
-        XW_r, XW_z, XW_n = XW.chunk(3, dim=-1)  # x W_x + b_x, per gate
-        H_in = H if H_rec is None else H_rec  # Keras drops out the matmul's H, not Z ⊙ H's
-        HW_r, HW_z, HW_n = (H_in @ W_h + b_h).chunk(3, dim=-1)  # H W_h + b_h, per gate
-        R = torch.sigmoid(XW_r + HW_r)
-        Z = torch.sigmoid(XW_z + HW_z)
-        N = torch.tanh(XW_n + R * HW_n)
-        H = (1 - Z) * N + Z * H
-        return (H,)
-
-    def fused_direction(self, X, state, w):
-        # b_h stays apart: its n-part sits inside R ⊙ (H W_hn + b_hn).
-        Hs, H = GRULayer.apply(input_projection(X, w, fold_b_h=False), *state, w.W_h, w.b_h)
-        return Hs, (H,)

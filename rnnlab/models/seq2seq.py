@@ -22,15 +22,8 @@ summaries still reach it, the backward one ending at the *first* source word.
 import torch
 from torch import nn
 
-from rnnlab.errors import RnnlabError
 from rnnlab.models.recurrent import build_recurrent
-
-State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
-
-
-def map_state(fn, state: State) -> State:
-    """Apply `fn` to the state tensor, or to both of an LSTM's (H, C)."""
-    return tuple(fn(s) for s in state) if isinstance(state, tuple) else fn(state)
+from rnnlab.models.state import State, map_state
 
 
 def bridge(state: State, num_layers: int, bidirectional: bool) -> State:
@@ -100,15 +93,9 @@ class EncoderDecoder(nn.Module):
 
 def build_seq2seq(src_vocab_size: int, tgt_vocab_size: int, model_cfg) -> EncoderDecoder:
     """An `EncoderDecoder` from the `model` config group; `model.bidirectional` applies to
-    the encoder only."""
+    the encoder only (the decoder reads its embedding and the context, num_hiddens wide)."""
     embed_size = model_cfg.embed_size
-    if not isinstance(embed_size, int) or isinstance(embed_size, bool) or embed_size < 1:
-        raise RnnlabError(f"model.embed_size={embed_size!r}: seq2seq embeds words, expected a "
-                          "positive int (e.g. 32)")
-    cell, impl, hidden = model_cfg.cell, model_cfg.impl, model_cfg.num_hiddens
-    layers, dropout, bptt = model_cfg.num_layers, model_cfg.dropout, model_cfg.get("bptt", "fused")
-    encoder = Seq2SeqEncoder(src_vocab_size, embed_size, build_recurrent(
-        cell, impl, embed_size, hidden, layers, model_cfg.bidirectional, dropout, bptt))
+    encoder = Seq2SeqEncoder(src_vocab_size, embed_size, build_recurrent(model_cfg, embed_size))
     decoder = Seq2SeqDecoder(tgt_vocab_size, embed_size, build_recurrent(
-        cell, impl, embed_size + hidden, hidden, layers, False, dropout, bptt))
+        model_cfg, embed_size + model_cfg.num_hiddens, bidirectional=False))
     return EncoderDecoder(encoder, decoder)

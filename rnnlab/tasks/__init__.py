@@ -4,7 +4,6 @@ Each task is a `rnnlab.tasks.base.Task` (the contract and its defaults); the tra
 (`rnnlab.engine.fit`) is shared. A new task is its module here and one entry below.
 """
 
-from rnnlab.errors import RnnlabError
 from rnnlab.tasks.base import Task
 from rnnlab.tasks.lm import LanguageModelTask
 from rnnlab.tasks.sentiment import SentimentTask
@@ -16,7 +15,6 @@ TASKS: dict[str, type[Task]] = {
 
 
 def build_task(cfg) -> Task:
-    """The task named by `cfg.task.name`, given the whole run config."""
-    if cfg.task.name not in TASKS:
-        raise RnnlabError(f"task.name={cfg.task.name!r} is not one of: {', '.join(TASKS)}")
+    """The task named by `cfg.task.name` (checked by `rnnlab.validation`), given the whole
+    run config."""
     return TASKS[cfg.task.name](cfg)

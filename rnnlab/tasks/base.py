@@ -28,6 +28,7 @@ class Task:
     objective: str  # the tag of the validation metric that picks the best epoch
     objective_direction: str = "minimize"  # or "maximize"
     checkpoint_keys: tuple[str, ...] = ()  # what checkpoint_extras() returns
+    one_hot_input: bool = False  # whether model.embed_size=null (one-hot tokens) is allowed
 
     def __init__(self, cfg):
         self.cfg = cfg

@@ -17,7 +17,7 @@ from rnnlab.generation import generate_text
 from rnnlab.metrics import perplexity
 from rnnlab.models.lm import RNNLM, build_lm
 from rnnlab.models.modes import evaluating
-from rnnlab.models.recurrent import detach_state
+from rnnlab.models.state import detach_state
 from rnnlab.tasks.base import Task
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ class LanguageModelTask(Task):
     name = "lm"
     objective = "val/perplexity"
     checkpoint_keys = ("vocab", "token")
+    one_hot_input = True
 
     def __init__(self, cfg, corpus: LMCorpus | None = None):
         """`corpus` replaces the book (tests, or your own text via `corpus_from_text`)."""

@@ -13,7 +13,6 @@ from rnnlab.data.bucketing import bucket_batches, pad_batch, sorted_batches
 from rnnlab.data.imdb import PAD, Reviews, SentimentData, load_imdb
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import move_to
-from rnnlab.errors import RnnlabError
 from rnnlab.models.classifier import SentimentClassifier, build_classifier
 from rnnlab.models.embeddings import load_pretrained
 from rnnlab.models.modes import evaluating
@@ -41,12 +40,6 @@ class SentimentTask(Task):
         """`data` replaces IMDB (tests: a synthetic set of reviews)."""
         super().__init__(cfg)
         d = cfg.data
-        if d.batch_size < 1:
-            raise RnnlabError(f"data.batch_size={d.batch_size} must be >= 1")
-        # A bad model value (pooling, cell, nn + recurrent dropout) fails before the data
-        # loads: building the model over a 3-word vocabulary checks them all, in no time.
-        with torch.random.fork_rng():  # and leaves the seeded initialisation as it was
-            build_classifier(3, cfg.model)
         self.data = data or load_imdb(d.root, d.cache_dir, d.vocab_size, d.min_freq,
                                       d.max_len, d.truncate, d.val_fraction, d.split_seed,
                                       d.download)

@@ -32,7 +32,6 @@ from rnnlab.data.fra_eng import (
 )
 from rnnlab.decoding import translate_ids
 from rnnlab.engine import move_to
-from rnnlab.errors import RnnlabError
 from rnnlab.metrics import bleu, corpus_bleu
 from rnnlab.models.modes import evaluating
 from rnnlab.models.seq2seq import EncoderDecoder, build_seq2seq
@@ -50,15 +49,6 @@ def masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, pad: int,
                            ignore_index=pad, reduction=reduction)
 
 
-def _check(name: str, value, ok: bool, expected: str) -> None:
-    if not ok:
-        raise RnnlabError(f"{name}={value!r} is invalid; expected {expected}")
-
-
-def _positive_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
 class Seq2SeqTask(Task):
     """Translation of the d2l English-French pairs (or any `TranslationCorpus`)."""
 
@@ -70,7 +60,6 @@ class Seq2SeqTask(Task):
     def __init__(self, cfg, corpus: TranslationCorpus | None = None):
         """`corpus` replaces the file (tests use a synthetic one)."""
         super().__init__(cfg)
-        self._check_config(cfg)
         data = cfg.data
         self.corpus = corpus or load_fra_eng(
             data.root, data.num_examples, data.num_steps, data.min_freq, data.val_fraction,
@@ -82,24 +71,6 @@ class Seq2SeqTask(Task):
         log.info("pairs: %d train, %d val, %d test; vocabulary: %d English, %d French",
                  len(self.corpus.train), len(self.corpus.val), len(self.corpus.test),
                  len(self.src_vocab), len(self.tgt_vocab))
-
-    @staticmethod
-    def _check_config(cfg) -> None:
-        """This task's own keys (`rnnlab.validation` checks the shared ones)."""
-        data, ev = cfg.data, cfg.eval
-        _check("data.num_examples", data.num_examples,
-               data.num_examples is None or _positive_int(data.num_examples),
-               "a positive int or null (all pairs)")
-        _check("data.test_fraction", data.test_fraction,
-               isinstance(data.test_fraction, int | float) and 0 < data.test_fraction < 1,
-               "a number in (0, 1)")
-        total = data.val_fraction + data.test_fraction
-        _check("data.val_fraction + data.test_fraction", total, total < 1,
-               "less than 1 (training needs pairs)")
-        for name in ("beam_size", "bleu_k", "batch_size"):
-            _check(f"eval.{name}", ev[name], _positive_int(ev[name]), "a positive int")
-        _check("model.embed_size", cfg.model.embed_size, _positive_int(cfg.model.embed_size),
-               "a positive int: seq2seq embeds words (e.g. 32)")
 
     def build_model(self) -> EncoderDecoder:
         return build_seq2seq(len(self.src_vocab), len(self.tgt_vocab), self.cfg.model)
