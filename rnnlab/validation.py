@@ -64,8 +64,8 @@ def validate(cfg: DictConfig) -> None:
 
 def check_group_choices(argv: list[str], conf_dir: Path = CONF_DIR) -> None:
     """Refuse `group=option` overrides (sweeps included) naming an option that `conf/group/`
-    does not have, listing the ones it has. Anything this cannot judge (Hydra's own groups,
-    extra config dirs, syntax errors) is left to Hydra."""
+    does not have (`options_of`), listing the ones it has. Anything this cannot judge
+    (Hydra's own groups, extra config dirs, syntax errors) is left to Hydra."""
     if any(arg.split("=")[0] in ("--config-dir", "-cd", "--config-path", "-cp")
            for arg in argv):
         return
@@ -79,7 +79,7 @@ def check_group_choices(argv: list[str], conf_dir: Path = CONF_DIR) -> None:
         if override.is_delete() or override.package or not group.is_dir() \
                 or override.key_or_group.startswith("hydra/"):  # plugins add options there
             continue
-        valid = sorted(path.stem for path in group.glob("*.yaml"))
+        valid = options_of(group)
         try:
             options = list(override.sweep_string_iterator()) if override.is_sweep_override() \
                 else [override.value()]
@@ -90,6 +90,12 @@ def check_group_choices(argv: list[str], conf_dir: Path = CONF_DIR) -> None:
                 name = override.key_or_group
                 raise RnnlabError(f"{name}={option!r} is not one of: {', '.join(valid)} "
                                   f"(the files in conf/{name}/)")
+
+
+def options_of(group: Path) -> list[str]:
+    """The choices of a config group: its YAML files, less those named `_*` (what the
+    choices share, such as conf/model/_base.yaml)."""
+    return sorted(path.stem for path in group.glob("*.yaml") if not path.stem.startswith("_"))
 
 
 _ABSENT = object()

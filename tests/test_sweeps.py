@@ -97,8 +97,12 @@ def test_slurm_launcher_composes():
 
 
 def test_optuna_search_composes():
+    """(The sweeper's direction comes from the task: a resolver that importing
+    rnnlab.tasks registers, as `python -m rnnlab.train` does.)"""
     from hydra_plugins.hydra_optuna_sweeper._impl import create_params_from_overrides
     from optuna.distributions import CategoricalDistribution, LogUniformDistribution
+
+    import rnnlab.tasks  # noqa: F401
 
     cfg = compose_with_hydra(["hparams_search=lm_optuna"])
     sweeper = cfg.hydra.sweeper

@@ -9,12 +9,13 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import rnnlab.tasks.lm
 from rnnlab.train import train
+from rnnlab.validation import options_of
 
 GLOBAL_GROUPS = ("experiment", "hparams_search")  # presets that set values across groups
 GROUP_OPTIONS = sorted(
-    (group.name, option.stem)
+    (group.name, option)
     for group in CONF_DIR.iterdir() if group.is_dir()
-    for option in group.glob("*.yaml")
+    for option in options_of(group)
 )
 
 

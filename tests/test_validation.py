@@ -12,7 +12,7 @@ from synthetic_train import write_book
 from test_cli import assert_one_line_error, run
 
 from rnnlab.errors import RnnlabError
-from rnnlab.validation import check_group_choices, validate
+from rnnlab.validation import check_group_choices, options_of, validate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -82,9 +82,19 @@ def test_every_problem_is_reported_at_once():
     assert str(error.value).count(" is not ") == 3
 
 
-@pytest.mark.parametrize("path", sorted(CONF_DIR.glob("*/*.yaml")), ids=lambda p: p.stem)
-def test_every_shipped_option_is_valid(path):
-    validate(compose_config([f"{path.parent.name}={path.stem}"]))
+SHIPPED = [(group.name, option) for group in sorted(CONF_DIR.iterdir()) if group.is_dir()
+           for option in options_of(group)]
+
+
+@pytest.mark.parametrize(("group", "option"), SHIPPED, ids=[o for _, o in SHIPPED])
+def test_every_shipped_option_is_valid(group, option):
+    validate(compose_config([f"{group}={option}"]))
+
+
+def test_shared_config_files_are_not_options():
+    assert "_base" not in options_of(CONF_DIR / "model")
+    with pytest.raises(RnnlabError, match="model='_base' is not one of: gru, gru_scratch"):
+        check_group_choices(["model=_base"])
 
 
 def test_keys_a_task_does_not_have_are_skipped():

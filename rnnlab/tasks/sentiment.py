@@ -98,7 +98,7 @@ class SentimentTask(Task):
         device = next(model.parameters()).device
         loss = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.int64)
-        batches = sorted_batches(reviews.lengths(), self.cfg.task.eval_batch_size)
+        batches = sorted_batches(reviews.lengths(), self.cfg.eval.batch_size)
         with evaluating(model):
             for X, lengths, y in review_batches(reviews, batches, self.pad_id):
                 X, y = move_to((X, y), device)
