@@ -14,10 +14,10 @@ import torch
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from rnnlab.checkpoint import load_for_inference
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
-from rnnlab.generation import generate_text
+from rnnlab.inference.generation import generate_text
+from rnnlab.run.checkpoint import load_for_inference
 from rnnlab.tasks.lm import LanguageModelTask
 
 

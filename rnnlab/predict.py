@@ -12,11 +12,11 @@ import sys
 
 import torch
 
-from rnnlab.checkpoint import load_for_inference
 from rnnlab.data.imdb import tokenize, truncate
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.models.classifier import SentimentClassifier
+from rnnlab.run.checkpoint import load_for_inference
 from rnnlab.tasks.sentiment import SentimentTask
 
 USAGE = 'expected: checkpoint=PATH "review text" ["another review" ...]'

@@ -18,7 +18,9 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from rnnlab.checkpoint import (
+from rnnlab.engine import FitResult, fit
+from rnnlab.errors import RnnlabError
+from rnnlab.run.checkpoint import (
     BEST,
     LAST,
     load_checkpoint,
@@ -26,11 +28,9 @@ from rnnlab.checkpoint import (
     saved_epoch,
     training_state,
 )
-from rnnlab.engine import FitResult, fit
-from rnnlab.errors import RnnlabError
-from rnnlab.interrupt import Interrupted, signals_raise_interrupted
-from rnnlab.logging import RunLogger
-from rnnlab.records import (
+from rnnlab.run.events import RunLogger
+from rnnlab.run.interrupt import Interrupted, signals_raise_interrupted
+from rnnlab.run.records import (
     completed_metrics,
     failure_record,
     objective_value,
@@ -38,9 +38,9 @@ from rnnlab.records import (
     summary,
     write_metrics,
 )
-from rnnlab.resume import resume
-from rnnlab.run_info import record_launch
-from rnnlab.sweeps import threads_per_job
+from rnnlab.run.resume import resume
+from rnnlab.run.run_info import record_launch
+from rnnlab.run.sweeps import threads_per_job
 from rnnlab.tasks import TASKS, Task, build_task
 from rnnlab.validation import check_group_choices, validate
 
@@ -122,7 +122,7 @@ def main(cfg: DictConfig) -> float:
     """Returns the task's objective (e.g. best validation perplexity) for sweepers to rank.
 
     In a multirun a job that raises is recorded as failed and the sweep goes on (the failed
-    jobs are listed at the end by `rnnlab.sweeps.FailedJobsReport`); a single run reports
+    jobs are listed at the end by `rnnlab.run.sweeps.FailedJobsReport`); a single run reports
     an `RnnlabError` as one `error:` line and exits with status 2.
     """
     hydra_cfg = HydraConfig.get()

@@ -13,10 +13,10 @@ from dataclasses import dataclass, fields
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from rnnlab.checkpoint import load_for_inference
 from rnnlab.data.vocab import Vocab
-from rnnlab.decoding import translate
 from rnnlab.errors import RnnlabError
+from rnnlab.inference.decoding import translate
+from rnnlab.run.checkpoint import load_for_inference
 from rnnlab.tasks.seq2seq import Seq2SeqTask
 
 USAGE = "expected e.g. checkpoint=PATH \"i'm home .\" beam_size=4"

@@ -7,14 +7,14 @@
     python scripts/ablation_table.py <sweep-dir> --published table12   # + the study's figures
 
 Reads each run's TensorBoard events (final value of each scalar) and `.hydra/overrides.yaml`;
-rows and columns default to models × the swept parameter. See rnnlab/ablation.py.
+rows and columns default to models × the swept parameter. See rnnlab/tables/ablation.py.
 """
 
 import argparse
 import sys
 from pathlib import Path
 
-from rnnlab import ablation, study
+from rnnlab.tables import ablation, study
 
 
 def keys(text: str) -> list[str]:

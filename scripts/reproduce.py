@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rnnlab import study
+from rnnlab.tables import study
 
 RUN_ONLY = ("trainer.num_threads", "hydra/launcher", "hydra.launcher", "trainer.progress_bar")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from torch.utils.tensorboard import SummaryWriter
 
-from rnnlab import ablation
+from rnnlab.tables import ablation
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "ablation_table.py"
 

@@ -6,8 +6,8 @@ import pickle
 import pytest
 import torch
 
-from rnnlab.checkpoint import FORMAT, load_checkpoint, save_checkpoint
 from rnnlab.errors import RnnlabError
+from rnnlab.run.checkpoint import FORMAT, load_checkpoint, save_checkpoint
 
 
 def test_round_trip_keeps_tensors_and_plain_values(tmp_path):

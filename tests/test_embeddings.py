@@ -4,9 +4,9 @@ a wrong dimension is a clear error."""
 import pytest
 import torch
 
+from rnnlab.data.embeddings import load_pretrained
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
-from rnnlab.models.embeddings import load_pretrained
 
 VOCAB = Vocab.from_list(["<unk>", "<pad>", "good", "bad", "film"])
 

@@ -8,12 +8,12 @@ import torch
 from conftest import compose_config
 from omegaconf import OmegaConf
 
-from rnnlab.checkpoint import FORMAT, load_checkpoint, save_checkpoint
 from rnnlab.data.timemachine import corpus_from_text
 from rnnlab.errors import RnnlabError
 from rnnlab.generate import GenerateConfig, generate, main
-from rnnlab.generation import generate_text
+from rnnlab.inference.generation import generate_text
 from rnnlab.models.lm import build_lm
+from rnnlab.run.checkpoint import FORMAT, load_checkpoint, save_checkpoint
 
 
 def lm_for(vocab):

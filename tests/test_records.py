@@ -4,14 +4,14 @@ the record of a failed job."""
 import json
 import math
 
-from rnnlab.records import (
+from rnnlab.run.records import (
     completed_metrics,
     failure_record,
     key_of,
     objective_value,
     write_metrics,
 )
-from rnnlab.sweeps import failed_jobs
+from rnnlab.run.sweeps import failed_jobs
 
 
 def test_keys_are_tags_with_underscores():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnlab import study
+from rnnlab.tables import study
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "reproduce.py"

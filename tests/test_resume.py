@@ -19,8 +19,8 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from test_cli import assert_one_line_error
 
 import rnnlab.tasks.lm
-from rnnlab.checkpoint import load_checkpoint
 from rnnlab.errors import RnnlabError
+from rnnlab.run.checkpoint import load_checkpoint
 from rnnlab.train import train
 
 REPO = Path(__file__).resolve().parents[1]
@@ -151,7 +151,7 @@ def test_resuming_with_another_vocabulary_is_refused(tmp_path, synthetic_book, m
 
 
 def test_weights_that_do_not_fit_are_one_line(tmp_path, synthetic_book):
-    from rnnlab.checkpoint import save_checkpoint
+    from rnnlab.run.checkpoint import save_checkpoint
 
     train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
     saved = load_checkpoint(tmp_path / "checkpoint.pt")

@@ -6,8 +6,8 @@ import subprocess
 
 import torch
 
-from rnnlab import run_info
-from rnnlab.run_info import git_state, record_launch, versions
+from rnnlab.run import run_info
+from rnnlab.run.run_info import git_state, record_launch, versions
 
 
 def test_versions_name_python_torch_rnnlab_and_hydra():

@@ -14,12 +14,12 @@ from conftest import compose_config
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import rnnlab.tasks.seq2seq
-from rnnlab.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.data.fra_eng import BOS, EOS, PAD, corpus_from_text
 from rnnlab.data.vocab import Vocab
-from rnnlab.decoding import beam_search, greedy_search, sequence_log_prob
 from rnnlab.errors import RnnlabError
+from rnnlab.inference.decoding import beam_search, greedy_search, sequence_log_prob
 from rnnlab.models.seq2seq import build_seq2seq
+from rnnlab.run.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.tasks.seq2seq import Seq2SeqTask
 from rnnlab.train import train
 from rnnlab.translate import main as translate_main

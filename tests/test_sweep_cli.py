@@ -10,7 +10,7 @@ import os
 from omegaconf import OmegaConf
 from test_cli import FAST, run
 
-from rnnlab.checkpoint import load_checkpoint
+from rnnlab.run.checkpoint import load_checkpoint
 
 
 def job_dirs(sweep):

@@ -1,5 +1,5 @@
 """Sweep configuration and job bookkeeping, without running jobs: presets expand to the
-published grids, the SLURM and Optuna configs compose, and rnnlab.sweeps decides how many
+published grids, the SLURM and Optuna configs compose, and rnnlab.run.sweeps decides how many
 threads a job uses (what a job returns and skips: tests/test_records.py)."""
 
 import math
@@ -11,7 +11,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
-from rnnlab.sweeps import threads_per_job
+from rnnlab.run.sweeps import threads_per_job
 
 
 def compose_with_hydra(overrides):

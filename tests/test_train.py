@@ -138,7 +138,7 @@ def test_test_hook_runs_on_the_best_epochs_weights(tmp_path, synthetic_book, mon
     import torch
 
     import rnnlab.tasks
-    from rnnlab.checkpoint import load_checkpoint
+    from rnnlab.run.checkpoint import load_checkpoint
 
     tested = {}
 

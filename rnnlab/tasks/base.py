@@ -12,7 +12,7 @@ checkpoints and the run records are shared. A subclass provides:
 - `evaluate(model) -> {"val/...": value}` (TensorBoard tags)
 - `checkpoint_extras() -> dict` of plain values needed to use a checkpoint (the vocab),
   under the keys `checkpoint_keys`, and `model_from_checkpoint(saved)`, which builds the
-  model again from them and the saved config (`rnnlab.checkpoint.load_for_inference`)
+  model again from them and the saved config (`rnnlab.run.checkpoint.load_for_inference`)
 
 and may override the defaults below: `train_metrics`, `test`, `log_samples`.
 """

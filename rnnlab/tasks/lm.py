@@ -13,7 +13,7 @@ from torch.nn import functional as F
 from rnnlab.data.sampling import batches, check_fits, evaluation_batches, num_batches
 from rnnlab.data.timemachine import LMCorpus, load_timemachine
 from rnnlab.engine import move_to
-from rnnlab.generation import generate_text
+from rnnlab.inference.generation import generate_text
 from rnnlab.metrics import perplexity
 from rnnlab.models.lm import RNNLM, build_lm
 from rnnlab.models.modes import evaluating

@@ -10,11 +10,11 @@ from omegaconf import OmegaConf
 from torch.nn import functional as F
 
 from rnnlab.data.bucketing import bucket_batches, pad_batch, sorted_batches
+from rnnlab.data.embeddings import load_pretrained
 from rnnlab.data.imdb import PAD, Reviews, SentimentData, load_imdb
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import move_to
 from rnnlab.models.classifier import SentimentClassifier, build_classifier
-from rnnlab.models.embeddings import load_pretrained
 from rnnlab.models.modes import evaluating
 from rnnlab.tasks.base import Task
 

@@ -30,8 +30,8 @@ from rnnlab.data.fra_eng import (
     preprocess,
     tokenize,
 )
-from rnnlab.decoding import translate_ids
 from rnnlab.engine import move_to
+from rnnlab.inference.decoding import translate_ids
 from rnnlab.metrics import bleu, corpus_bleu
 from rnnlab.models.modes import evaluating
 from rnnlab.models.seq2seq import EncoderDecoder, build_seq2seq

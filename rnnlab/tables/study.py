@@ -19,9 +19,9 @@ import yaml
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from rnnlab.records import read_metrics
+from rnnlab.run.records import read_metrics
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONF_DIR = ROOT / "conf"
 PUBLISHED = ROOT / "results" / "published.yaml"
 

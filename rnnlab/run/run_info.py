@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from rnnlab.records import write_json_atomically
+from rnnlab.run.records import write_json_atomically
 
 PACKAGES = ("rnnlab", "torch", "hydra-core", "omegaconf", "numpy", "tensorboard")
 SOURCE_DIR = Path(__file__).resolve().parent

@@ -1,6 +1,6 @@
 """What a job of a sweep needs beyond a single run: CPU threads per parallel job, and the
 list of failed jobs at the end of a multirun. (A job's record, what it hands the sweeper
-and what a rerun skips are `rnnlab.records`': its run directory's `metrics.json`.)
+and what a rerun skips are `rnnlab.run.records`': its run directory's `metrics.json`.)
 """
 
 import logging
@@ -11,7 +11,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from rnnlab.records import read_metrics
+from rnnlab.run.records import read_metrics
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,14 @@ from pathlib import Path
 
 import torch
 
-from rnnlab.checkpoint import load_training_state, load_weights, restore_rng_states, resume_point
 from rnnlab.errors import RnnlabError
-from rnnlab.logging import flatten_config
+from rnnlab.run.checkpoint import (
+    load_training_state,
+    load_weights,
+    restore_rng_states,
+    resume_point,
+)
+from rnnlab.run.events import flatten_config
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rnnlab.records import read_metrics
+from rnnlab.run.records import read_metrics
 
 DEFAULT_METRICS = ["train_perplexity", "val_perplexity", "train_tokens_per_sec"]
 REPEAT_KEYS = {"seed"}  # what a cell averages over
@@ -98,7 +98,9 @@ def default_layout(runs: list[Run]) -> tuple[list[str], list[str]]:
 
 
 @dataclass
-class Cell:
+class TableCell:
+    """One cell of a table (not an RNN cell): the runs that share a row and a column."""
+
     values: list[float] = field(default_factory=list)  # final values of finished runs
     counts: dict[str, int] = field(default_factory=dict)  # diverged / failed / incomplete
 
@@ -112,12 +114,12 @@ class Cell:
 
 
 def table(runs: list[Run], metric: str, rows: list[str], cols: list[str]) -> dict:
-    """{(row values, col values): Cell} for one metric."""
+    """{(row values, col values): TableCell} for one metric."""
     tag, cells = metric_tag(metric), {}
     for run in runs:
         key = (tuple(run.params.get(k, "") for k in rows),
                tuple(run.params.get(k, "") for k in cols))
-        cell = cells.setdefault(key, Cell())
+        cell = cells.setdefault(key, TableCell())
         if run.status == "finished" and tag in run.scalars:
             cell.values.append(run.scalars[tag])
         elif run.status in NOT_FINISHED:
@@ -130,7 +132,7 @@ def number_format(value: float) -> str:
     return ",.0f" if abs(value) >= 100 else ".2f"
 
 
-def format_cell(cell: Cell | None) -> str:
+def format_cell(cell: TableCell | None) -> str:
     """"5.25 ± 0.35 (n=2)", "4.00 (n=1, 1 diverged)", "diverged (n=2)"."""
     if cell is None:
         return ""
