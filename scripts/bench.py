@@ -167,7 +167,7 @@ def run_config(batch: int, steps: int, precision: str, device) -> OmegaConf:
     })
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cells", default="rnn,lstm,gru")
     parser.add_argument("--hiddens", default="256,512")
@@ -179,7 +179,30 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--precision", default="32", choices=["32", "bf16", "fp16"])
     parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def time_impls(cell: str, h: int, impls: list[str], repeats: int, batches, corpus, cfg,
+               vocab: int, device, precision) -> tuple[dict, dict]:
+    """Per impl, the bare and the loop tokens/sec of each repeat (after one warm-up)."""
+    bare = {impl: [] for impl in impls}
+    loop = {impl: [] for impl in impls}
+    for repeat in range(repeats + 1):  # the first round warms up
+        for impl in impls:  # interleaved, so drift hits every impl alike
+            torch.manual_seed(repeat)
+            model = build_model(cell, impl, h, vocab, device)
+            bare_rate = bare_tokens_per_sec(model, batches, device, precision)
+            torch.manual_seed(repeat)
+            model = build_model(cell, impl, h, vocab, device)
+            loop_rate = loop_tokens_per_sec(model, corpus, cfg, device)
+            if repeat:
+                bare[impl].append(bare_rate)
+                loop[impl].append(loop_rate)
+    return bare, loop
+
+
+def main() -> None:
+    args = parse_args()
     logging.disable(logging.INFO)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -211,19 +234,8 @@ def main() -> None:
                     for m, k, n, count, reused in shapes)
                 bound = tokens_per_batch / mm_seconds
                 impls = args.impl.split(",")
-                bare = {impl: [] for impl in impls}
-                loop = {impl: [] for impl in impls}
-                for repeat in range(args.repeats + 1):  # the first round warms up
-                    for impl in impls:  # interleaved, so drift hits every impl alike
-                        torch.manual_seed(repeat)
-                        model = build_model(cell, impl, h, vocab, device)
-                        bare_rate = bare_tokens_per_sec(model, batches, device, args.precision)
-                        torch.manual_seed(repeat)
-                        model = build_model(cell, impl, h, vocab, device)
-                        loop_rate = loop_tokens_per_sec(model, corpus, cfg, device)
-                        if repeat:
-                            bare[impl].append(bare_rate)
-                            loop[impl].append(loop_rate)
+                bare, loop = time_impls(cell, h, impls, args.repeats, batches, corpus, cfg,
+                                        vocab, device, args.precision)
                 for impl in impls:
                     bare_rate = statistics.median(bare[impl])
                     loop_rate = statistics.median(loop[impl])
