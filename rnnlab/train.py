@@ -42,7 +42,7 @@ from rnnlab.run.resume import resume
 from rnnlab.run.run_info import record_launch
 from rnnlab.run.sweeps import threads_per_job
 from rnnlab.tasks import TASKS, Task, build_task
-from rnnlab.validation import check_group_choices, validate
+from rnnlab.validation import CONF_DIR, check_group_choices, validate
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,9 @@ def run_test(task, model, cfg, best_path: Path, device, logger, step: int) -> di
     return test_metrics
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+# An absolute path, so that Hydra finds conf/ from `python -m rnnlab.train` and from the
+# `rnnlab-train` console script alike (a relative one would be read as a Python package).
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> float:
     """Returns the task's objective (e.g. best validation perplexity) for sweepers to rank.
 
@@ -167,7 +169,8 @@ def interrupted_message(interrupt: Interrupted, run_dir: Path, again: str) -> st
 
 
 def cli() -> None:
-    """`python -m rnnlab.train`: Hydra's main, after a one-line check of group choices."""
+    """`python -m rnnlab.train` and `rnnlab-train`: Hydra's main, after a one-line check of
+    group choices."""
     try:
         check_group_choices(sys.argv[1:])
     except RnnlabError as error:

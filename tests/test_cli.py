@@ -57,3 +57,18 @@ def test_multirun_then_generate(tmp_path, real_data_dir):
     sampled = [run("rnnlab.generate", f"checkpoint={checkpoint}", "temperature=1", "seed=3")
                for _ in range(2)]
     assert sampled[0].stdout == sampled[1].stdout  # seeded sampling is reproducible
+
+
+def test_console_scripts_run_the_commands(tmp_path):
+    """`rnnlab-train` etc. (pyproject.toml) are the `python -m` commands, from any directory."""
+    bin_dir = Path(sys.executable).parent
+    for name in ("rnnlab-train", "rnnlab-generate", "rnnlab-translate", "rnnlab-predict"):
+        assert (bin_dir / name).is_file(), f"{name}: reinstall with `make venv`"
+    shown = subprocess.run([bin_dir / "rnnlab-train", "experiment=lm_best", "--cfg", "job"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == run("rnnlab.train", "experiment=lm_best", "--cfg", "job").stdout
+    assert "max_epochs: 12" in shown.stdout and "num_hiddens: 256" in shown.stdout
+    missing = subprocess.run([bin_dir / "rnnlab-generate", f"checkpoint={tmp_path / 'x.pt'}"],
+                             capture_output=True, text=True, timeout=120)
+    assert_one_line_error(missing, "x.pt", "does not exist")
