@@ -40,12 +40,12 @@ def main(argv=None) -> int:
     published = None
     if args.published:
         tables = study.load_published()
-        if "cells" not in tables.get(args.published, {}):
+        if "entries" not in tables.get(args.published, {}):
             print(f"error: --published {args.published!r} is not one of: "
-                  + ", ".join(name for name, spec in tables.items() if "cells" in spec),
+                  + ", ".join(name for name, spec in tables.items() if "entries" in spec),
                   file=sys.stderr)
             return 2
-        published = tables[args.published]["cells"]
+        published = tables[args.published]["entries"]
 
     if not args.sweep_dir.is_dir():
         print(f"error: {args.sweep_dir} is not a directory", file=sys.stderr)

@@ -9,10 +9,12 @@ published figures, and a PNG plot.
     python scripts/reproduce.py table12 --no-run             # only rewrite the table
     python scripts/reproduce.py table18                      # a view: tables 12, 16, 17
 
-Anything after `--` goes to the sweep as Hydra overrides (and selects the cells' runs:
+Anything after `--` goes to the sweep as Hydra overrides (and selects the entries' runs:
 `trainer.max_epochs=20` makes and reads 20-epoch runs). The published figures live in
 results/published.yaml; the runs in outputs/reproduce/ (--pool), one directory per setting
-and seed; a cell's table entry averages every finished run of it in the pool.
+and seed; an entry's table entry averages every finished run of it in the pool. The pool is
+not kept in git: results/runs.csv (--ledger) is, one line per completed run, restored into
+the pool before a sweep (so a table continues on another machine) and updated after it.
 """
 
 import argparse
@@ -20,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rnnlab.tables import study
+from rnnlab.tables import ledger, study
 
 RUN_ONLY = ("trainer.num_threads", "hydra/launcher", "hydra.launcher", "trainer.progress_bar")
 
@@ -50,7 +52,7 @@ def sweep(preset: str, seeds: str, pool: Path, launcher: str | None, extra: list
 
 
 def selecting(overrides: list[str]) -> list[str]:
-    """The overrides that change what every cell trains (say trainer.max_epochs=20), so the
+    """The overrides that change what every entry trains (say trainer.max_epochs=20), so the
     table reads those runs: not sweeps (`key=a,b` narrows the grid), not seeds, and not
     settings that only change how a run executes (threads, launcher)."""
     return [o for o in overrides
@@ -68,6 +70,9 @@ def main(argv=None) -> int:
                         help="where the runs live (default outputs/reproduce)")
     parser.add_argument("--out", type=Path, default=Path("results"),
                         help="where the table goes (default results/)")
+    parser.add_argument("--ledger", type=Path, default=Path("results/runs.csv"),
+                        help="the per-run record kept in git (default results/runs.csv): "
+                             "restored into the pool before the sweep, updated after it")
     parser.add_argument("--no-run", action="store_true", help="only write the table")
     parser.add_argument("--no-plot", action="store_true", help="no PNG beside the table")
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -81,6 +86,10 @@ def main(argv=None) -> int:
         return 2
     spec = published[args.table]
     sources = spec.get("views", [args.table])
+    restored = ledger.restore(args.ledger, args.pool)
+    if restored:
+        print(f"restored {restored} recorded runs from {args.ledger} into {args.pool}",
+              file=sys.stderr)
     if not args.no_run:
         for source in sources:
             if sweep(published[source]["preset"], args.seeds, args.pool, args.launcher,
@@ -88,6 +97,7 @@ def main(argv=None) -> int:
                 print(f"error: the sweep of {source} failed; its runs so far are in "
                       f"{args.pool} (rerun to continue)", file=sys.stderr)
                 return 1
+    ledger.export(args.pool, args.ledger)
     extra = selecting(args.overrides)
     args.out.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python scripts/reproduce.py", *argv])
@@ -96,7 +106,7 @@ def main(argv=None) -> int:
         path.write_text(study.view_markdown(args.table, spec, published, args.pool, command,
                                             extra))
     else:
-        identities = study.cell_identities(spec["preset"], spec["cells"], extra)
+        identities = study.entry_identities(spec["preset"], spec["entries"], extra)
         runs = study.collect(args.pool, identities)
         path.write_text(study.markdown(args.table, spec, runs, command))
         if not args.no_plot:

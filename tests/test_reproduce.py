@@ -1,4 +1,4 @@
-"""scripts/reproduce.py end to end on a tiny grid of the real book: 2 cells x 2 seeds x 2
+"""scripts/reproduce.py end to end on a tiny grid of the real book: 2 entries x 2 seeds x 2
 epochs of table 12, then the table it writes checked against values computed here, and a
 rerun that trains nothing."""
 
@@ -20,7 +20,7 @@ TINY_GRID = ["--", "model.num_hiddens=32,64", "trainer.max_epochs=2", "trainer.n
 def reproduce(tmp_path, *args):
     return subprocess.run(
         [sys.executable, str(SCRIPT), "--pool", str(tmp_path / "pool"),
-         "--out", str(tmp_path / "results"), *args],
+         "--out", str(tmp_path / "results"), "--ledger", str(tmp_path / "runs.csv"), *args],
         capture_output=True, text=True, timeout=600, cwd=REPO)
 
 
@@ -55,7 +55,7 @@ def test_table_has_the_published_column_and_our_mean_and_std(tiny_table12):
                f"{statistics.fmean(held_out):.2f} ± {statistics.stdev(held_out):.2f} | ")
         assert row in table, (row, table)
         assert f"| {published_speed} | " in table
-    # cells without runs keep their published figures and say n = 0
+    # entries without runs keep their published figures and say n = 0
     assert "| model.num_hiddens=1024 | 1.02 | – | – | – | – | 9,542 | – | – | 0 |" in table
 
 
@@ -68,6 +68,24 @@ def test_a_rerun_skips_the_finished_runs(tiny_table12):
     assert again.returncode == 0, again.stderr[-3000:]
     assert (again.stdout + again.stderr).count("skipping") == 4
     assert {path: path.stat().st_mtime_ns for path in metrics} == before
+
+
+def test_the_ledger_continues_a_table_without_the_pool(tiny_table12):
+    """A fresh machine has results/runs.csv but no pool: the rerun restores the four runs,
+    trains nothing, and writes the same table."""
+    import shutil
+
+    tmp_path, _ = tiny_table12
+    table = (tmp_path / "results" / "table12.md").read_text()
+    with open(tmp_path / "runs.csv") as ledger_file:
+        assert len(ledger_file.read().splitlines()) == 1 + 4  # header + the four runs
+    shutil.rmtree(tmp_path / "pool")
+    again = reproduce(tmp_path, "table12", "--seeds", "0-1", "--no-plot", *TINY_GRID)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "restored 4 recorded runs" in again.stderr
+    assert (again.stdout + again.stderr).count("skipping") == 4
+    rows = lambda text: [line for line in text.splitlines() if line.startswith("| model.")]  # noqa: E731
+    assert rows((tmp_path / "results" / "table12.md").read_text()) == rows(table)
 
 
 def test_the_view_tables_put_ours_beside_the_published(tiny_table12):

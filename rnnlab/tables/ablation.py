@@ -160,12 +160,13 @@ PUBLISHED_FIGURE = {"train_perplexity": "perplexity", "train_tokens_per_sec": "t
 
 
 def published_value(published: list[dict], metric: str, keys: list[str], values: tuple):
-    """The published figure of `metric` for the cell whose `keys` take `values`: the first
-    published cell that names no other value for any of those keys; None if none does."""
+    """The published figure of `metric` for the table cell whose `keys` take `values`: that
+    of the first published entry that names no other value for any of those keys; None if
+    none does."""
     figure = PUBLISHED_FIGURE.get(metric.replace("/", "_", 1))
-    for cell in published if figure else []:
-        if all(str(cell[k]) == v for k, v in zip(keys, values, strict=True) if k in cell):
-            return cell.get(figure)
+    for entry in published if figure else []:
+        if all(str(entry[k]) == v for k, v in zip(keys, values, strict=True) if k in entry):
+            return entry.get(figure)
     return None
 
 

@@ -1,11 +1,11 @@
 """The published ablation study beside our runs of it (scripts/reproduce.py).
 
-`results/published.yaml` holds the study's figures, one entry per table: its preset in
-`conf/experiment/` and its cells, each the overrides that make it on that preset. Our runs
+`results/published.yaml` holds the study's figures, one item per table: its preset in
+`conf/experiment/` and its entries, each the overrides that make it on that preset. Our runs
 of every table live in one pool directory (`hydra.sweep.dir` of `ablation_baseline`), one
-run directory per setting and seed, so tables that share a cell share its runs. A cell's
+run directory per setting and seed, so tables that share an entry share its runs. An entry's
 runs are found by what they trained, not by their directory names: the pool's
-`.hydra/config.yaml` files are matched against the cell's composed config on the keys in
+`.hydra/config.yaml` files are matched against the entry's composed config on the keys in
 `IDENTITY_KEYS`.
 """
 
@@ -35,37 +35,37 @@ IDENTITY_KEYS = (
 
 
 def load_published(path: Path = PUBLISHED) -> dict:
-    """{"table12": {"title", "preset", "cells": [{overrides..., perplexity, tokens_per_sec}]},
+    """{"table12": {"title", "preset", "entries": [{overrides..., perplexity, tokens_per_sec}]},
     "table18": {"title", "views": [...], "metric"}, ...}"""
     return yaml.safe_load(Path(path).read_text())["tables"]
 
 
-def cell_overrides(cell: dict) -> dict:
-    """The overrides of a published cell (its figures removed)."""
-    return {k: v for k, v in cell.items() if k not in ("perplexity", "tokens_per_sec")}
+def entry_overrides(entry: dict) -> dict:
+    """The overrides of a published entry (its figures removed)."""
+    return {k: v for k, v in entry.items() if k not in ("perplexity", "tokens_per_sec")}
 
 
 def identity(cfg) -> tuple:
     """The values of `IDENTITY_KEYS` in a run config. `model.init` only changes scratch
-    cells (d2l initialises its nn models as PyTorch does), so it reads "default" for nn."""
+    entries (d2l initialises its nn models as PyTorch does), so it reads "default" for nn."""
     values = {key: OmegaConf.select(cfg, key, default=None) for key in IDENTITY_KEYS}
     if values["model.impl"] == "nn" or values["model.init"] is None:
         values["model.init"] = "default"
     return tuple(str(values[key]) for key in IDENTITY_KEYS)
 
 
-def cell_identities(preset: str, cells: list[dict], extra: list[str] = ()) -> list[tuple]:
-    """Each cell's identity: its config composed as `experiment=PRESET CELL EXTRA` would."""
+def entry_identities(preset: str, entries: list[dict], extra: list[str] = ()) -> list[tuple]:
+    """Each entry's identity: its config composed as `experiment=PRESET CELL EXTRA` would."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return [identity(compose(config_name="config", overrides=[
-                    f"experiment={preset}", *(f"{k}={v}" for k, v in cell_overrides(c).items()),
+                    f"experiment={preset}", *(f"{k}={v}" for k, v in entry_overrides(c).items()),
                     *extra]))
-                for c in cells]
+                for c in entries]
 
 
 @dataclass
-class CellRuns:
-    """Our runs of one published cell: metrics.json of each finished run, and the count of
+class EntryRuns:
+    """Our runs of one published entry: metrics.json of each finished run, and the count of
     runs that diverged, failed or have not finished."""
 
     finished: list[dict] = field(default_factory=list)
@@ -88,20 +88,20 @@ def pool_runs(pool: Path) -> dict[tuple, list[tuple[Path, dict | None]]]:
     return groups
 
 
-def collect(pool: Path, identities: list[tuple]) -> list[CellRuns]:
-    """The runs of each cell (given by its identity) found in `pool`."""
+def collect(pool: Path, identities: list[tuple]) -> list[EntryRuns]:
+    """The runs of each entry (given by its identity) found in `pool`."""
     groups = pool_runs(pool)
-    cells = []
+    entries = []
     for key in identities:
-        runs = CellRuns()
+        runs = EntryRuns()
         for _, metrics in groups.get(key, []):
             status = (metrics or {}).get("status", "unfinished")
             if status == "finished":
                 runs.finished.append(metrics)
             else:
                 runs.others[status] = runs.others.get(status, 0) + 1
-        cells.append(runs)
-    return cells
+        entries.append(runs)
+    return entries
 
 
 def mean_std(values: list[float]) -> tuple[float | None, float | None]:
@@ -127,42 +127,42 @@ def ratio(ours: float | None, published: float | None) -> str:
     return "–" if ours is None or not published else f"{ours / published:.2f}"
 
 
-def cell_label(cell: dict, varying: list[str]) -> str:
-    return ", ".join(f"{k}={cell[k]}" for k in varying) or "baseline"
+def entry_label(entry: dict, varying: list[str]) -> str:
+    return ", ".join(f"{k}={entry[k]}" for k in varying) or "baseline"
 
 
-def varying_keys(cells: list[dict]) -> list[str]:
-    """Override keys whose value differs between a table's cells."""
-    keys = dict.fromkeys(k for c in cells for k in cell_overrides(c))
-    return [k for k in keys if len({str(c.get(k)) for c in cells}) > 1]
+def varying_keys(entries: list[dict]) -> list[str]:
+    """Override keys whose value differs between a table's entries."""
+    keys = dict.fromkeys(k for c in entries for k in entry_overrides(c))
+    return [k for k in keys if len({str(c.get(k)) for c in entries}) > 1]
 
 
-def table_rows(cells: list[dict], runs: list[CellRuns]) -> list[list[str]]:
-    """One Markdown row per cell: published and ours side by side."""
-    varying, rows = varying_keys(cells), []
-    for cell, found in zip(cells, runs, strict=True):
+def table_rows(entries: list[dict], runs: list[EntryRuns]) -> list[list[str]]:
+    """One Markdown row per entry: published and ours side by side."""
+    varying, rows = varying_keys(entries), []
+    for entry, found in zip(entries, runs, strict=True):
         train, speed = found.values("train_perplexity"), found.values("tokens_per_sec")
         others = "".join(f", {n} {status}" for status, n in found.others.items())
         rows.append([
-            cell_label(cell, varying), fmt(cell["perplexity"]), fmt_mean_std(train),
-            ratio(mean_std(train)[0], cell["perplexity"]),
+            entry_label(entry, varying), fmt(entry["perplexity"]), fmt_mean_std(train),
+            ratio(mean_std(train)[0], entry["perplexity"]),
             fmt_mean_std(found.values("val_perplexity")),
             fmt_mean_std(found.values("best_val_perplexity")),
-            fmt(cell["tokens_per_sec"]), fmt_mean_std(speed),
-            ratio(mean_std(speed)[0], cell["tokens_per_sec"]),
+            fmt(entry["tokens_per_sec"]), fmt_mean_std(speed),
+            ratio(mean_std(speed)[0], entry["tokens_per_sec"]),
             f"{len(found.finished)}{others}",
         ])
     return rows
 
 
-HEADER = ["cell", "published ppl", "ours: train ppl", "ours / published",
+HEADER = ["entry", "published ppl", "ours: train ppl", "ours / published",
           "held-out ppl (last epoch)", "held-out ppl (best checked epoch)",
           "published tok/s", "ours: tok/s", "ours / published", "runs (n)"]
 
 
-def markdown(name: str, spec: dict, runs: list[CellRuns], command: str) -> str:
+def markdown(name: str, spec: dict, runs: list[EntryRuns], command: str) -> str:
     """results/<name>.md: what was run, where, and the table."""
-    rows = table_rows(spec["cells"], runs)
+    rows = table_rows(spec["entries"], runs)
     lines = [f"# {name.replace('table', 'Table ')}: {spec['title']}", "",
              *provenance(command, runs), "",
              "| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER),
@@ -170,13 +170,13 @@ def markdown(name: str, spec: dict, runs: list[CellRuns], command: str) -> str:
     return "\n".join(lines)
 
 
-def provenance(command: str, runs: list[CellRuns]) -> list[str]:
-    """Command, machine, date, what a cell's figures are, and the compute the table cost."""
+def provenance(command: str, runs: list[EntryRuns]) -> list[str]:
+    """Command, machine, date, what an entry's figures are, and the compute the table cost."""
     import datetime
 
     import torch
 
-    finished = [m for cell in runs for m in cell.finished]
+    finished = [m for entry in runs for m in entry.finished]
     seconds = sum(m.get("wall_seconds", 0.0) for m in finished)
     threads = sorted({str(m.get("num_threads") or "default") for m in finished})
     return [
@@ -214,14 +214,14 @@ def view_markdown(name: str, spec: dict, published: dict, pool: Path, command: s
     header = None
     for source in spec["views"]:
         table = published[source]
-        runs = collect(pool, cell_identities(table["preset"], table["cells"], list(extra)))
-        row = [str(table["cells"][0]["model"])]
-        for cell, found in zip(table["cells"], runs, strict=True):
+        runs = collect(pool, entry_identities(table["preset"], table["entries"], list(extra)))
+        row = [str(table["entries"][0]["model"])]
+        for entry, found in zip(table["entries"], runs, strict=True):
             mean = mean_std(found.values(ours_key))[0]
-            row.append(f"{fmt(mean)} ({fmt(cell[metric])})")
+            row.append(f"{fmt(mean)} ({fmt(entry[metric])})")
         if header is None:
             header = ["model \\ num_hiddens"] + [str(c["model.num_hiddens"])
-                                                 for c in table["cells"]]
+                                                 for c in table["entries"]]
             lines += [f"Ours (published): {metric}, ours the mean over our runs of "
                       f"{', '.join(spec['views'])} (see their files for n and ± std).", "",
                       "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
@@ -229,19 +229,19 @@ def view_markdown(name: str, spec: dict, published: dict, pool: Path, command: s
     return "\n".join(lines) + "\n"
 
 
-def plot(name: str, spec: dict, runs: list[CellRuns], path: Path) -> None:
-    """Published and our training perplexity, and our held-out perplexity, per cell."""
+def plot(name: str, spec: dict, runs: list[EntryRuns], path: Path) -> None:
+    """Published and our training perplexity, and our held-out perplexity, per entry."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    cells, varying = spec["cells"], varying_keys(spec["cells"])
-    labels = [cell_label(c, varying).split("=")[-1] if len(varying) == 1
-              else cell_label(c, varying) for c in cells]
-    xs = list(range(len(cells)))
+    entries, varying = spec["entries"], varying_keys(spec["entries"])
+    labels = [entry_label(c, varying).split("=")[-1] if len(varying) == 1
+              else entry_label(c, varying) for c in entries]
+    xs = list(range(len(entries)))
     figure, axis = plt.subplots(figsize=(7, 4))
-    axis.plot(xs, [c["perplexity"] or float("nan") for c in cells], "s--",
+    axis.plot(xs, [c["perplexity"] or float("nan") for c in entries], "s--",
               label="published (train)")
     for key, label in (("train_perplexity", "ours: train"),
                        ("val_perplexity", "ours: held-out")):
