@@ -165,6 +165,11 @@ def _check_model(cfg) -> list[str]:
     if _get(cfg, "model.embed_size") is None and task is not None and not task.one_hot_input:
         problems.append(f"model.embed_size=None: task={task.name} embeds words; expected a "
                         "positive int (e.g. 32)")
+    init = _get(cfg, "model.init")
+    if init not in (_ABSENT, "default") and task is not None and task.name != "lm":
+        problems.append(f"model.init={init!r} is for task=lm (the d2l book's language "
+                        f"models); task={task.name} initialises as PyTorch does: expected "
+                        "model.init=default")
     pooling = _get(cfg, "model.pooling")
     if pooling is not _ABSENT:
         try:

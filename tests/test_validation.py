@@ -26,6 +26,7 @@ BAD_VALUES = [
     ("data.num_steps=3.5", "data.num_steps=3.5 is not an integer >= 1"),
     ("data.min_freq=-1", "data.min_freq=-1 is not an integer >= 0"),
     ("data.max_tokens=0", "data.max_tokens=0 is not an integer >= 1 or null"),
+    ("model.init=xavier", "model.init='xavier' is not one of: default, d2l"),
     ("trainer.val_every_n_epochs=0", "trainer.val_every_n_epochs=0 is not an integer >= 1"),
     ("optim.lr=0", "optim.lr=0 is not a number > 0"),
     ("optim.lr=-0.1", "optim.lr=-0.1 is not a number > 0"),
@@ -69,6 +70,8 @@ def test_bad_value_is_named_in_one_line(override, message):
     (["task=sentiment", "model.pooling=avg"], "model.pooling='avg' must be one of"),
     (["task=sentiment", "model.embed_size=null"],
      "model.embed_size=None: task=sentiment embeds words"),
+    (["task=seq2seq", "model=gru_scratch", "model.init=d2l"],
+     "model.init='d2l' is for task=lm"),
 ])
 def test_model_values_the_task_or_cell_refuse(overrides, message):
     with pytest.raises(RnnlabError) as error:
