@@ -9,6 +9,7 @@ from rnnlab.run.records import (
     failure_record,
     key_of,
     objective_value,
+    summary,
     write_metrics,
 )
 from rnnlab.run.sweeps import failed_jobs, record_job_failure
@@ -59,3 +60,13 @@ def test_failed_jobs_lists_the_failures_of_the_sweep_in_job_order(tmp_path):
     record_job_failure(tmp_path, 3, ["optim.lr=-1", "seed=2"], "ValueError: a")
     assert failed_jobs(tmp_path) == [("optim.lr=-1 seed=2", "ValueError: a"),
                                      ("optim.lr=2 seed=0", "RnnlabError: b")]
+
+
+def test_closing_summary_is_short_and_names_the_test_metrics():
+    metrics = {"task": "seq2seq", "status": "finished", "objective": "val_sacrebleu",
+               "val_sacrebleu": 12.345678901234567, "best_val_sacrebleu": 13.1,
+               "test_sacrebleu": 12.812345678, "test_loss": 2.5, "tokens_per_sec": 17012.4,
+               "wall_seconds": 95.23456, "epochs": 10}
+    assert summary(metrics) == ("status finished  val_sacrebleu 12.35  best_val_sacrebleu 13.1"
+                                "  test_sacrebleu 12.81  test_loss 2.5  tokens_per_sec 17,012"
+                                "  wall_seconds 95.23")
