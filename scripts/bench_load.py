@@ -1,17 +1,17 @@
-"""The same short training on a quiet machine and beside one busy process, with OpenMP's
-wait policy as rnnlab sets it and as libgomp leaves it.
+"""The same short training on a quiet machine and beside one busy process, with PyTorch's
+OpenMP threads waiting as libgomp does by default, passively, or after a bounded spin,
+and with one thread.
 
     python scripts/bench_load.py [--repeats 2] [--overrides model.num_hiddens=32 ...]
 
 Each run is `python -m rnnlab.train` in a subprocess (a character LSTM of 32 hidden units,
 one epoch, torch's default thread count unless a variant sets one); the busy process is a
 pure-Python loop started by this script, unpinned. Variants:
-- `libgomp default (before)`: torch imported before rnnlab, so OMP_WAIT_POLICY stays
-  unset and a waiting OpenMP thread spins ~3 ms (GOMP_SPINCOUNT 300000) before it sleeps:
-  rnnlab before the fix
-- `libgomp default, 1 thread`: the same with trainer.num_threads=1 (the issue's contrast)
-- `passive (rnnlab default)`: `python -m rnnlab.train` as it is, OMP_WAIT_POLICY=PASSIVE
-- `passive, 1 thread`: the same with trainer.num_threads=1
+- `libgomp default`: `python -m rnnlab.train` as it is: a waiting OpenMP thread spins
+  ~3 ms (GOMP_SPINCOUNT 300000) before it sleeps
+- `..., 1 thread`: the same with trainer.num_threads=1
+- `OMP_WAIT_POLICY=PASSIVE`: waiting threads sleep at once
+- `GOMP_SPINCOUNT=n`: a waiting thread spins n times (~n / 100,000 ms) before it sleeps
 Prints a Markdown table of the median training tokens/sec (metrics.json's
 `tokens_per_sec`) and wall seconds per run, quiet and under load, and the slowdown.
 """
@@ -29,25 +29,27 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 RUN = ["model=lstm", "model.num_hiddens=32", "model.num_layers=1", "model.dropout=0",
        "trainer.max_epochs=1", "trainer.progress_bar=false", "task.sample_length=5"]
-RNNLAB_FIRST = ["-m", "rnnlab.train"]
-TORCH_FIRST = ["-c", "import torch, runpy; "
-               "runpy.run_module('rnnlab.train', run_name='__main__', alter_sys=True)"]
-VARIANTS = {  # name: (how python starts the run, overrides)
-    "libgomp default (before)": (TORCH_FIRST, []),
-    "libgomp default, 1 thread": (TORCH_FIRST, ["trainer.num_threads=1"]),
-    "passive (rnnlab default)": (RNNLAB_FIRST, []),
-    "passive, 1 thread": (RNNLAB_FIRST, ["trainer.num_threads=1"]),
+ONE_THREAD = ["trainer.num_threads=1"]
+PASSIVE = {"OMP_WAIT_POLICY": "PASSIVE"}
+VARIANTS = {  # name: (environment, overrides)
+    "libgomp default": ({}, []),
+    "libgomp default, 1 thread": ({}, ONE_THREAD),
+    "OMP_WAIT_POLICY=PASSIVE": (PASSIVE, []),
+    "OMP_WAIT_POLICY=PASSIVE, 1 thread": (PASSIVE, ONE_THREAD),
+    "GOMP_SPINCOUNT=10000": ({"GOMP_SPINCOUNT": "10000"}, []),
+    "GOMP_SPINCOUNT=50000": ({"GOMP_SPINCOUNT": "50000"}, []),
 }
 BUSY = "while True: pass"
 
 
-def train_once(start_args: list[str], overrides: list[str]) -> tuple[float, float]:
+def train_once(env_changes: dict, overrides: list[str]) -> tuple[float, float]:
     """(training tokens/sec, wall seconds of the whole command) of one run."""
     env = {key: value for key, value in os.environ.items()
            if key not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")}
+    env.update(env_changes)
     with tempfile.TemporaryDirectory() as run_dir:
         start = time.perf_counter()
-        subprocess.run([sys.executable, *start_args, f"hydra.run.dir={run_dir}",
+        subprocess.run([sys.executable, "-m", "rnnlab.train", f"hydra.run.dir={run_dir}",
                         *RUN, *overrides], cwd=REPO, env=env, check=True,
                        capture_output=True, text=True)
         wall = time.perf_counter() - start
@@ -61,8 +63,8 @@ def measure(repeats: int, busy: bool, overrides: list[str]) -> dict:
     try:
         runs = {name: [] for name in VARIANTS}
         for _ in range(repeats):
-            for name, (start_args, extra) in VARIANTS.items():
-                runs[name].append(train_once(start_args, [*overrides, *extra]))
+            for name, (env, extra) in VARIANTS.items():
+                runs[name].append(train_once(env, [*overrides, *extra]))
     finally:
         if hog is not None:
             hog.kill()
