@@ -49,10 +49,11 @@ class FitResult:
         return self.train_tokens / self.train_seconds if self.train_seconds > 0 else 0.0
 
 
-def clip_gradients(parameters: list[torch.Tensor], max_norm: float) -> None:
-    """Rescale all gradients together so their global L2 norm is at most `max_norm`."""
-    if max_norm > 0:
-        torch.nn.utils.clip_grad_norm_(parameters, max_norm, foreach=True)
+def clip_gradients(parameters: list[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """Rescale all gradients together so their global L2 norm is at most `max_norm` (0: no
+    clipping); returns the norm before clipping (a tensor: no host-device sync)."""
+    return torch.nn.utils.clip_grad_norm_(parameters, max_norm if max_norm > 0 else math.inf,
+                                          foreach=True)
 
 
 PRECISIONS = {"32": None, "bf16": torch.bfloat16, "fp16": torch.float16}  # trainer.precision
@@ -81,14 +82,16 @@ def synchronize(device: torch.device) -> None:
 
 
 def train_epoch(task, model, optimizer, trainer_cfg, device, progress) -> tuple:
-    """One pass over the task's training batches → (mean loss, tokens, seconds)."""
+    """One pass over the task's training batches → (mean loss, tokens, seconds, mean
+    gradient norm before clipping)."""
     model.train()
     parameters = [p for p in model.parameters() if p.requires_grad]
     precision = trainer_cfg.get("precision", 32)
     # fp16 gradients underflow without loss scaling; for 32 and bf16 the scaler is a no-op.
     scaler = torch.amp.GradScaler(device.type, enabled=str(precision) == "fp16")
     loss_sum = torch.zeros((), device=device)
-    tokens, state = 0, None
+    norm_sum = torch.zeros((), device=device)
+    tokens, state, steps = 0, None, 0
     start = time.perf_counter()
     for step, batch in enumerate(progress, start=1):
         with autocast(device, precision):
@@ -96,7 +99,8 @@ def train_epoch(task, model, optimizer, trainer_cfg, device, progress) -> tuple:
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.unscale_(optimizer)
-        clip_gradients(parameters, trainer_cfg.grad_clip)
+        norm_sum += clip_gradients(parameters, trainer_cfg.grad_clip).float()
+        steps += 1
         scaler.step(optimizer)
         scaler.update()
         loss_sum += loss.detach().float() * num_tokens
@@ -110,7 +114,7 @@ def train_epoch(task, model, optimizer, trainer_cfg, device, progress) -> tuple:
                 break
     synchronize(device)
     seconds = time.perf_counter() - start
-    return loss_sum.item() / max(tokens, 1), tokens, seconds
+    return loss_sum.item() / max(tokens, 1), tokens, seconds, norm_sum.item() / max(steps, 1)
 
 
 def should_evaluate(epoch: int, trainer_cfg, train_seconds: float) -> bool:
@@ -149,8 +153,8 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
         progress = tqdm(batches, total=task.num_train_batches(), leave=False, dynamic_ncols=True,
                         desc=f"epoch {epoch}/{trainer_cfg.max_epochs}",
                         disable=None if trainer_cfg.progress_bar else True)  # None: TTY only
-        train_loss, tokens, seconds = train_epoch(task, model, optimizer, trainer_cfg, device,
-                                                  progress)
+        train_loss, tokens, seconds, grad_norm = train_epoch(task, model, optimizer,
+                                                             trainer_cfg, device, progress)
         progress.close()
         result.train_tokens += tokens
         result.train_seconds += seconds
@@ -162,7 +166,9 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
                         ", ".join(f"{tag} {value:.4g}" for tag, value in train_metrics.items()))
             logger.text("status", "diverged", epoch)
             break
-        metrics = {**train_metrics, "train/tokens_per_sec": tokens / seconds}
+        metrics = {**train_metrics, "train/tokens_per_sec": tokens / seconds,
+                   "train/grad_norm": grad_norm,  # mean over the epoch's steps, before clipping
+                   "train/lr": optimizer.param_groups[0]["lr"]}
         if should_evaluate(epoch, trainer_cfg, result.train_seconds):
             metrics.update(task.evaluate(model))
             task.log_samples(model, logger, epoch)

@@ -1,63 +1,81 @@
-"""Continue a prefix with a trained language model.
+"""Continue a prefix with a trained language model (rnnlab-generate).
 
     python -m rnnlab.generate checkpoint=outputs/.../checkpoint.pt prefix="time traveller"
     python -m rnnlab.generate checkpoint=... num_preds=200 temperature=0.8 seed=1
+    python -m rnnlab.generate checkpoint=... "the time" "a machine"   # one line per prefix
+    python -m rnnlab.generate checkpoint=... file=prefixes.txt        # or - for stdin
 
-Arguments use the same `key=value` syntax as training (OmegaConf dotlist), without
-creating a run directory.
+Settings (`key=value`, as in training; no run directory is created):
+  checkpoint   checkpoint.pt or best.pt of a task=lm run (required)
+  prefix       the text to continue (default "time traveller"), unless prefixes are given
+               as arguments, in file=PATH or on standard input (-), one per line
+  num_preds    tokens to predict after each prefix (default 100)
+  temperature  0: greedy (default); above 0: sample from softmax(logits / temperature)
+  seed         for sampling (default 0)
+Prints each prefix followed by its continuation, one per line.
 """
 
-import sys
 from dataclasses import dataclass
 
 import torch
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
+from rnnlab.inference.command_line import (
+    parse_settings,
+    read_inputs,
+    run_command,
+    split_arguments,
+)
 from rnnlab.inference.generation import generate_text
 from rnnlab.run.checkpoint import load_for_inference
 from rnnlab.tasks.lm import LanguageModelTask
 
+USAGE = "e.g. checkpoint=PATH prefix='time traveller' num_preds=100; see --help"
+
 
 @dataclass
 class GenerateConfig:
-    checkpoint: str = "???"       # path of a checkpoint.pt written by rnnlab.train
-    prefix: str = "time traveller"
-    num_preds: int = 100          # tokens to predict after the prefix
-    temperature: float = 0.0      # 0: greedy; above 0: sample from softmax(logits / T)
-    seed: int = 0                 # for sampling
+    checkpoint: str = "???"
+    prefix: str | None = "time traveller"
+    num_preds: int = 100
+    temperature: float = 0.0
+    seed: int = 0
+    file: str | None = None
 
 
-def parse_args(argv: list[str]) -> GenerateConfig:
-    try:
-        cfg = OmegaConf.merge(OmegaConf.structured(GenerateConfig), OmegaConf.from_dotlist(argv))
-        OmegaConf.to_container(cfg, throw_on_missing=True)
-    except OmegaConfBaseException as error:
-        first_line = str(error).splitlines()[0]
-        raise RnnlabError(f"bad arguments {argv}: {first_line} (expected e.g. "
-                          "checkpoint=PATH prefix='time traveller' num_preds=100)") from None
-    if cfg.num_preds < 0 or cfg.temperature < 0:
-        raise RnnlabError(f"num_preds={cfg.num_preds} and temperature={cfg.temperature} "
-                          "must be >= 0")
-    return cfg
+def parse_args(argv: list[str]) -> tuple[GenerateConfig, list[str]]:
+    """(settings, prefixes) from the command line."""
+    settings, texts = split_arguments(argv, GenerateConfig)
+    cfg = parse_settings(GenerateConfig, settings, USAGE)
+    if cfg.num_preds < 0:
+        raise RnnlabError(f"num_preds={cfg.num_preds} must be >= 0")
+    if cfg.temperature < 0:
+        raise RnnlabError(f"temperature={cfg.temperature} must be >= 0 (0 is greedy)")
+    prefixes = read_inputs(texts, cfg.file, "prefix")
+    if not prefixes:
+        if not (cfg.prefix or "").strip():
+            raise RnnlabError(f"prefix={cfg.prefix!r} is empty; expected text to continue, "
+                              "e.g. prefix='time traveller'")
+        prefixes = [cfg.prefix]
+    return cfg, prefixes
 
 
-def generate(cfg: GenerateConfig) -> str:
+def generate(cfg: GenerateConfig, prefixes: list[str] | None = None) -> list[str]:
     model, saved = load_for_inference(cfg.checkpoint, LanguageModelTask)
     vocab = Vocab.from_list(saved["vocab"])
     generator = torch.Generator().manual_seed(cfg.seed)
-    return generate_text(model, vocab, saved["token"], cfg.prefix, cfg.num_preds,
-                         cfg.temperature, generator)
+    return [generate_text(model, vocab, saved["token"], prefix, cfg.num_preds,
+                          cfg.temperature, generator)
+            for prefix in (prefixes or [cfg.prefix])]
+
+
+def _generate(argv: list[str]) -> None:
+    print("\n".join(generate(*parse_args(argv))))
 
 
 def main(argv: list[str] | None = None) -> None:
-    try:
-        print(generate(parse_args(sys.argv[1:] if argv is None else argv)))
-    except RnnlabError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+    run_command(_generate, argv, __doc__)
 
 
 if __name__ == "__main__":

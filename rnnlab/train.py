@@ -9,6 +9,7 @@
 import logging
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import hydra
@@ -39,8 +40,9 @@ from rnnlab.run.records import (
     write_metrics,
 )
 from rnnlab.run.resume import resume
+from rnnlab.run.run_dir import RunDirBusy, run_dir_lock, save_hydra_record
 from rnnlab.run.run_info import record_launch
-from rnnlab.run.sweeps import threads_per_job
+from rnnlab.run.sweeps import record_job_failure, threads_per_job
 from rnnlab.tasks import TASKS, Task, build_task
 from rnnlab.validation import CONF_DIR, check_group_choices, validate
 
@@ -60,9 +62,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
     """Run one experiment in `run_dir` and return its metrics.json content."""
     validate(cfg)
     checkpoint_path, best_path = run_dir / LAST, run_dir / BEST
-    if checkpoint_path.exists() and not cfg.trainer.resume:
-        raise RnnlabError(f"{checkpoint_path} exists; pass trainer.resume=true to continue that "
-                          "run, or choose a new run directory (nothing was overwritten)")
+    refuse_overwrite(run_dir, cfg.trainer.resume)
     torch.manual_seed(cfg.seed)
     if cfg.trainer.num_threads:
         torch.set_num_threads(cfg.trainer.num_threads)
@@ -105,6 +105,13 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
     return metrics
 
 
+def refuse_overwrite(run_dir: Path, resume: bool) -> None:
+    """A run directory that holds a checkpoint is continued (trainer.resume), never retrained."""
+    if (run_dir / LAST).exists() and not resume:
+        raise RnnlabError(f"{run_dir / LAST} exists; pass trainer.resume=true to continue that "
+                          "run, or choose a new run directory (nothing was overwritten)")
+
+
 def run_test(task, model, cfg, best_path: Path, device, logger, step: int) -> dict:
     """The task's held-out test metrics, on the best epoch's weights when they were kept
     (model selection by the validation objective, never by the test set)."""
@@ -123,37 +130,73 @@ def run_test(task, model, cfg, best_path: Path, device, logger, step: int) -> di
 def main(cfg: DictConfig) -> float:
     """Returns the task's objective (e.g. best validation perplexity) for sweepers to rank.
 
-    In a multirun a job that raises is recorded as failed and the sweep goes on (the failed
-    jobs are listed at the end by `rnnlab.run.sweeps.FailedJobsReport`); a single run reports
-    an `RnnlabError` as one `error:` line and exits with status 2.
+    The job holds its run directory's lock throughout (`rnnlab.run.run_dir`). In a multirun
+    a job that raises is recorded as failed and the sweep goes on (the failed jobs are
+    listed at the end by `rnnlab.run.sweeps.SweepReport`, which then exits with status 1);
+    a single run reports an `RnnlabError` as one `error:` line and exits with status 2.
     """
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    model_name = hydra_cfg.runtime.choices.get("model", "custom")
-    direction = TASKS.get(cfg.task.name, Task).objective_direction
-    if cfg.trainer.skip_finished and (done := completed_metrics(run_dir)) is not None:
-        log.info("skipping %s: its metrics.json says %s", run_dir, done["status"])
-        return objective_value(done, direction, cfg.trainer.keep_best)
-    if not cfg.trainer.num_threads:
-        cfg.trainer.num_threads = threads_per_job(hydra_cfg.launcher)
+    job = Job(cfg, run_dir, hydra_cfg.runtime.choices.get("model", "custom"),
+              TASKS.get(cfg.task.name, Task).objective_direction,
+              hydra_cfg.mode == RunMode.MULTIRUN)
     try:
-        with signals_raise_interrupted():
-            metrics = train(cfg, run_dir, model_name)
-    except Interrupted as interrupt:  # a BaseException: stops the whole sweep
-        again = (f"hydra.sweep.dir={hydra_cfg.sweep.dir}" if hydra_cfg.mode == RunMode.MULTIRUN
-                 else f"hydra.run.dir={run_dir}")
-        print(f"error: {interrupted_message(interrupt, run_dir, again)}", file=sys.stderr)
-        sys.exit(interrupt.exit_code)
-    except Exception as error:
-        if hydra_cfg.mode != RunMode.MULTIRUN:
-            if isinstance(error, RnnlabError):
-                print(f"error: {error}", file=sys.stderr)
-                sys.exit(2)
-            raise
-        log.error("job failed: %s", error, exc_info=not isinstance(error, RnnlabError))
-        metrics = failure_record(cfg.task.name, model_name, error)
-        write_metrics(run_dir, metrics)
-    return objective_value(metrics, direction, cfg.trainer.keep_best)
+        with run_dir_lock(run_dir):
+            return job.run()
+    except RunDirBusy as error:  # the directory is another process's: write nothing there
+        if not job.multirun:
+            print(f"error: {error}", file=sys.stderr)
+            sys.exit(2)
+        print(f"error: job {hydra_cfg.job.num} failed: {error}", file=sys.stderr)
+        job.record_failure(error)
+        return objective_value({}, job.direction)
+
+
+@dataclass
+class Job:
+    """One job of `main`, run while it holds the run directory."""
+
+    cfg: DictConfig
+    run_dir: Path
+    model_name: str
+    direction: str
+    multirun: bool
+
+    def run(self) -> float:
+        cfg, run_dir = self.cfg, self.run_dir
+        if cfg.trainer.skip_finished and (done := completed_metrics(run_dir)) is not None:
+            log.info("skipping %s: its metrics.json says %s", run_dir, done["status"])
+            return objective_value(done, self.direction, cfg.trainer.keep_best)
+        try:
+            with signals_raise_interrupted():
+                refuse_overwrite(run_dir, cfg.trainer.resume)
+                save_hydra_record(run_dir, cfg)
+                if not cfg.trainer.num_threads:
+                    cfg.trainer.num_threads = threads_per_job(HydraConfig.get().launcher)
+                metrics = train(cfg, run_dir, self.model_name)
+        except Interrupted as interrupt:  # a BaseException: stops the whole sweep
+            sweep_dir = HydraConfig.get().sweep.dir
+            again = f"hydra.sweep.dir={sweep_dir}" if self.multirun else f"hydra.run.dir={run_dir}"
+            print(f"error: {interrupted_message(interrupt, run_dir, again)}", file=sys.stderr)
+            sys.exit(interrupt.exit_code)
+        except Exception as error:
+            if not self.multirun:
+                if isinstance(error, RnnlabError):
+                    print(f"error: {error}", file=sys.stderr)
+                    sys.exit(2)
+                raise
+            log.error("job failed: %s", error, exc_info=not isinstance(error, RnnlabError))
+            self.record_failure(error)
+            if completed_metrics(run_dir) is not None:  # never overwrite a finished record
+                return objective_value({}, self.direction)
+            metrics = failure_record(cfg.task.name, self.model_name, error)
+            write_metrics(run_dir, metrics)
+        return objective_value(metrics, self.direction, cfg.trainer.keep_best)
+
+    def record_failure(self, error: BaseException) -> None:
+        hydra_cfg = HydraConfig.get()
+        record_job_failure(Path(hydra_cfg.sweep.dir), hydra_cfg.job.num,
+                           list(hydra_cfg.overrides.task), f"{type(error).__name__}: {error}")
 
 
 def interrupted_message(interrupt: Interrupted, run_dir: Path, again: str) -> str:

@@ -1,49 +1,51 @@
-"""Translate English sentences with a trained seq2seq model.
+"""Translate English sentences with a trained seq2seq model (rnnlab-translate).
 
     python -m rnnlab.translate checkpoint=outputs/.../best.pt "i'm home ."
     python -m rnnlab.translate checkpoint=... "go ." "i lost ." beam_size=1   # greedy
+    python -m rnnlab.translate checkpoint=... file=sentences.txt              # or - for stdin
 
-Arguments of the form `key=value` for a key below are settings (OmegaConf dotlist, as in
-training); every other argument is a sentence to translate, one translation per line.
+Settings (`key=value`, as in training):
+  checkpoint   best.pt or checkpoint.pt of a task=seq2seq run (required)
+  beam_size    1: greedy; default: the run's eval.beam_size
+  file         a text file of sentences, one per line (- as an argument: standard input)
+Every other argument is a sentence. Prints `translation<TAB>sentence`, one line each.
+Sentences are cleaned as the training pairs were; one longer than the run's
+data.num_steps is cut, with a warning.
 """
 
-import sys
-from dataclasses import dataclass, fields
-
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from dataclasses import dataclass
 
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
+from rnnlab.inference.command_line import (
+    parse_settings,
+    read_inputs,
+    run_command,
+    split_arguments,
+)
 from rnnlab.inference.decoding import translate
 from rnnlab.run.checkpoint import load_for_inference
 from rnnlab.tasks.seq2seq import Seq2SeqTask
 
-USAGE = "expected e.g. checkpoint=PATH \"i'm home .\" beam_size=4"
+USAGE = "e.g. checkpoint=PATH \"i'm home .\" beam_size=4; see --help"
 
 
 @dataclass
 class TranslateConfig:
-    checkpoint: str = "???"        # best.pt or checkpoint.pt of a task=seq2seq run
-    beam_size: int | None = None   # 1: greedy; null: the run's eval.beam_size
+    checkpoint: str = "???"
+    beam_size: int | None = None
+    file: str | None = None
 
 
 def parse_args(argv: list[str]) -> tuple[TranslateConfig, list[str]]:
     """(settings, sentences) from the command line."""
-    keys = {f.name for f in fields(TranslateConfig)}
-    settings = [a for a in argv if a.partition("=")[0] in keys and "=" in a]
-    sentences = [a for a in argv if a not in settings]
-    try:
-        cfg = OmegaConf.merge(OmegaConf.structured(TranslateConfig),
-                              OmegaConf.from_dotlist(settings))
-        OmegaConf.to_container(cfg, throw_on_missing=True)
-    except OmegaConfBaseException as error:
-        raise RnnlabError(f"bad arguments {argv}: {str(error).splitlines()[0]} "
-                          f"({USAGE})") from None
-    if not sentences:
-        raise RnnlabError(f"no sentence to translate in {argv} ({USAGE})")
+    settings, texts = split_arguments(argv, TranslateConfig)
+    cfg = parse_settings(TranslateConfig, settings, USAGE)
     if cfg.beam_size is not None and cfg.beam_size < 1:
         raise RnnlabError(f"beam_size={cfg.beam_size} must be >= 1 (1 is greedy search)")
+    sentences = read_inputs(texts, cfg.file, "sentence")
+    if not sentences:
+        raise RnnlabError(f"no sentence to translate in {argv} ({USAGE})")
     return cfg, sentences
 
 
@@ -56,13 +58,15 @@ def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> lis
                      beam_size)
 
 
+def _translate(argv: list[str]) -> None:
+    cfg, sentences = parse_args(argv)
+    for translation, sentence in zip(translate_with_checkpoint(cfg, sentences), sentences,
+                                     strict=True):
+        print(f"{translation}\t{sentence}")
+
+
 def main(argv: list[str] | None = None) -> None:
-    try:
-        cfg, sentences = parse_args(sys.argv[1:] if argv is None else argv)
-        print("\n".join(translate_with_checkpoint(cfg, sentences)))
-    except RnnlabError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+    run_command(_translate, argv, __doc__)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@
     python scripts/ablation_table.py <sweep-dir> --csv > table.csv
     python scripts/ablation_table.py <sweep-dir> --published table12   # + the study's figures
 
-Reads each run's TensorBoard events (final value of each scalar) and `.hydra/overrides.yaml`;
+Reads each run's metrics.json, TensorBoard events (final value of each scalar) and
+`.hydra/overrides.yaml`;
 rows and columns default to models × the swept parameter. See rnnlab/tables/ablation.py.
 """
 
@@ -25,8 +26,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sweep_dir", type=Path, help="a multirun directory (outputs/multirun/...)")
     parser.add_argument("--metric", action="append", dest="metrics",
-                        help=f"metric name or TensorBoard tag, repeatable "
-                             f"(default: {', '.join(ablation.DEFAULT_METRICS)})")
+                        help=f"a metrics.json key (best_val_perplexity: the best epoch's, "
+                             f"test_sacrebleu, ...) or TensorBoard tag, repeatable (default: "
+                             f"{', '.join(ablation.DEFAULT_METRICS)}; for seq2seq and "
+                             f"sentiment their objective, last and best, and test metrics)")
     parser.add_argument("--rows", type=keys, help="comma-separated override keys (default: model)")
     parser.add_argument("--cols", type=keys,
                         help="comma-separated override keys (default: the swept parameter)")
@@ -56,7 +59,11 @@ def main(argv=None) -> int:
         return 2
     default_rows, default_cols = ablation.default_layout(runs)
     rows, cols = args.rows or default_rows, args.cols or default_cols
-    metrics = args.metrics or ablation.DEFAULT_METRICS
+    metrics = args.metrics or ablation.default_metrics(runs)
+    if unknown := ablation.unknown_metrics(runs, metrics):
+        print(f"error: --metric {', '.join(unknown)}: no run of {args.sweep_dir} has it; "
+              f"available: {', '.join(ablation.available_metrics(runs))}", file=sys.stderr)
+        return 2
     if args.csv:
         print(ablation.csv_table(runs, metrics, rows, cols), end="")
     else:

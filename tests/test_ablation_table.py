@@ -110,3 +110,36 @@ def test_published_figures_under_each_row(sweep):
     assert "lstm (published)" not in result.stdout
     bad = table_script(sweep, "--published", "table18")
     assert bad.returncode == 2 and bad.stderr.startswith("error: --published 'table18' is not")
+
+
+@pytest.fixture
+def seq2seq_sweep(tmp_path):
+    """Two seeds of a translation sweep: its metrics live in metrics.json under its keys."""
+    for seed, (last, best, test) in enumerate([(10.0, 12.0, 11.0), (14.0, 16.0, 15.0)]):
+        run_dir = tmp_path / f"{seed}_model=gru,seed={seed}"
+        (run_dir / ".hydra").mkdir(parents=True)
+        (run_dir / ".hydra" / "overrides.yaml").write_text(f"- model=gru\n- seed={seed}\n")
+        (run_dir / "metrics.json").write_text(json.dumps({
+            "task": "seq2seq", "model": "gru", "status": "finished",
+            "objective": "val_sacrebleu", "val_sacrebleu": last, "best_val_sacrebleu": best,
+            "test_sacrebleu": test, "tokens_per_sec": 1000.0 * (seed + 1)}))
+    return tmp_path
+
+
+def test_metrics_json_keys_and_the_task_defaults(seq2seq_sweep):
+    result = table_script(seq2seq_sweep)
+    assert result.returncode == 0, result.stderr
+    for metric, cell in (("val_sacrebleu", "12.00 ± 2.83 (n=2)"),
+                         ("best_val_sacrebleu", "14.00 ± 2.83 (n=2)"),  # the best epoch's
+                         ("test_sacrebleu", "13.00 ± 2.83 (n=2)"),
+                         ("tokens_per_sec", "1,500 ± 707 (n=2)")):
+        assert f"### {metric}:" in result.stdout
+        assert f"| gru | {cell} |" in result.stdout
+
+
+def test_unknown_metric_is_one_line_listing_the_available(seq2seq_sweep):
+    result = table_script(seq2seq_sweep, "--metric", "bleu")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: --metric bleu: no run of {seq2seq_sweep} has it; available: "
+        "best_val_sacrebleu, test_sacrebleu, tokens_per_sec, val_sacrebleu"]

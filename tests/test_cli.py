@@ -62,7 +62,8 @@ def test_multirun_then_generate(tmp_path, real_data_dir):
 def test_console_scripts_run_the_commands(tmp_path):
     """`rnnlab-train` etc. (pyproject.toml) are the `python -m` commands, from any directory."""
     bin_dir = Path(sys.executable).parent
-    for name in ("rnnlab-train", "rnnlab-generate", "rnnlab-translate", "rnnlab-predict"):
+    for name in ("rnnlab-train", "rnnlab-generate", "rnnlab-translate", "rnnlab-predict",
+                 "rnnlab-evaluate"):
         assert (bin_dir / name).is_file(), f"{name}: reinstall with `make venv`"
     shown = subprocess.run([bin_dir / "rnnlab-train", "experiment=lm_best", "--cfg", "job"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -72,3 +73,27 @@ def test_console_scripts_run_the_commands(tmp_path):
     missing = subprocess.run([bin_dir / "rnnlab-generate", f"checkpoint={tmp_path / 'x.pt'}"],
                              capture_output=True, text=True, timeout=120)
     assert_one_line_error(missing, "x.pt", "does not exist")
+
+
+def test_every_command_has_help():
+    for command in ("generate", "translate", "predict", "evaluate"):
+        result = run(f"rnnlab.{command}", "--help")
+        assert result.returncode == 0, result.stderr
+        assert f"python -m rnnlab.{command} checkpoint=" in result.stdout
+        assert "checkpoint" in result.stdout and "error" not in result.stderr
+
+
+def test_evaluate_scores_a_checkpoint_as_training_did(tmp_path, real_data_dir):
+    assert run("rnnlab.train", f"hydra.run.dir={tmp_path}", *FAST).returncode == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    result = run("rnnlab.evaluate", f"checkpoint={tmp_path / 'checkpoint.pt'}")
+    assert result.returncode == 0, result.stderr
+    assert "task=lm has no test split; scoring its validation split" in result.stderr
+    scores = dict(line.split("\t") for line in result.stdout.splitlines())
+    assert set(scores) == {"val/loss", "val/perplexity"}
+    assert abs(float(scores["val/perplexity"]) - metrics["val_perplexity"]) < 1e-4
+
+    bad_split = run("rnnlab.evaluate", f"checkpoint={tmp_path / 'checkpoint.pt'}", "split=train")
+    assert_one_line_error(bad_split, "split='train' is not one of test, val")
+    bad_key = run("rnnlab.evaluate", f"checkpoint={tmp_path / 'checkpoint.pt'}", "data.nope=1")
+    assert_one_line_error(bad_key, "'data.nope=1'", "key of the run config")

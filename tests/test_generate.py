@@ -1,6 +1,7 @@
 """Generation from a checkpoint: unusual prefixes are read as in training with a warning,
 and a checkpoint that cannot serve is refused in one line."""
 
+import io
 import logging
 
 import pytest
@@ -56,8 +57,35 @@ def checkpoint(tmp_path, tiny_corpus):
 
 
 def test_checkpoint_generates(checkpoint):
-    text = generate(GenerateConfig(checkpoint=str(checkpoint), prefix="time", num_preds=4))
+    [text] = generate(GenerateConfig(checkpoint=str(checkpoint), prefix="time", num_preds=4))
     assert text.startswith("time") and len(text) == 8
+
+
+def test_prefixes_from_arguments_a_file_and_stdin(checkpoint, tmp_path, capsys, monkeypatch):
+    (tmp_path / "prefixes.txt").write_text("the time\n\nmachine\n")
+    monkeypatch.setattr("sys.stdin", io.StringIO("here\n"))
+    main([f"checkpoint={checkpoint}", "num_preds=3", "is", "-",
+          f"file={tmp_path / 'prefixes.txt'}"])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line[:-3] for line in lines] == ["is", "here", "the time", "machine"]
+
+
+@pytest.mark.parametrize(("argument", "message"), [
+    ("prefix=", "prefix=None is empty; expected text to continue"),
+    ("prefix=''", "prefix='' is empty; expected text to continue"),
+    ("temperature=-1", "temperature=-1.0 must be >= 0 (0 is greedy)"),
+    ("num_preds=-2", "num_preds=-2 must be >= 0"),
+    ("num_preds=many", "bad arguments: Value 'many' of type 'str' could not be converted"),
+    ("", "prefix 1 on the command line is empty ('')"),
+])
+def test_bad_arguments_are_one_line_naming_the_value(checkpoint, argument, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([f"checkpoint={checkpoint}", argument])
+    assert exit_info.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: {message}")
+    if "temperature" in argument:
+        assert "num_preds" not in line
 
 
 def test_weights_that_do_not_match_the_saved_config_are_one_line(checkpoint):

@@ -39,7 +39,7 @@ def _params_with_grads(*grads):
 def test_clipping_rescales_global_norm():
     # global norm of (3) and (4) is 5; clipped to 1 → (0.6) and (0.8)
     a, b = _params_with_grads([3.0], [4.0])
-    clip_gradients([a, b], max_norm=1.0)
+    assert clip_gradients([a, b], max_norm=1.0).item() == pytest.approx(5.0)  # before clipping
     assert a.grad.tolist() == pytest.approx([0.6])
     assert b.grad.tolist() == pytest.approx([0.8])
 
@@ -49,5 +49,5 @@ def test_clipping_leaves_small_gradients_and_zero_disables():
     clip_gradients([a, b], max_norm=1.0)
     assert a.grad.tolist() == pytest.approx([0.3])
     c, d = _params_with_grads([30.0], [40.0])
-    clip_gradients([c, d], max_norm=0)
+    assert clip_gradients([c, d], max_norm=0).item() == pytest.approx(50.0)  # still measured
     assert d.grad.tolist() == pytest.approx([40.0])

@@ -9,9 +9,10 @@ from rnnlab.run.records import (
     failure_record,
     key_of,
     objective_value,
+    summary,
     write_metrics,
 )
-from rnnlab.run.sweeps import failed_jobs
+from rnnlab.run.sweeps import failed_jobs, record_job_failure
 
 
 def test_keys_are_tags_with_underscores():
@@ -47,11 +48,25 @@ def test_completed_metrics_and_failure_records(tmp_path):
     assert completed_metrics(tmp_path) is None
 
     job = tmp_path / "sweep" / "3_optim.lr=-1"
-    (job / ".hydra").mkdir(parents=True)
-    (job / ".hydra" / "overrides.yaml").write_text("- optim.lr=-1\n- seed=2\n")
     write_metrics(job, failure_record("lm", "rnn", ValueError("Invalid learning rate: -1")))
     saved = json.loads((job / "metrics.json").read_text())
     assert saved == {"task": "lm", "model": "rnn", "status": "failed",
                      "error": "ValueError: Invalid learning rate: -1"}
-    assert failed_jobs(tmp_path / "sweep") == [
-        ("optim.lr=-1 seed=2", "ValueError: Invalid learning rate: -1")]
+
+
+def test_failed_jobs_lists_the_failures_of_the_sweep_in_job_order(tmp_path):
+    assert failed_jobs(tmp_path) == []
+    record_job_failure(tmp_path, 10, ["optim.lr=2", "seed=0"], "RnnlabError: b")
+    record_job_failure(tmp_path, 3, ["optim.lr=-1", "seed=2"], "ValueError: a")
+    assert failed_jobs(tmp_path) == [("optim.lr=-1 seed=2", "ValueError: a"),
+                                     ("optim.lr=2 seed=0", "RnnlabError: b")]
+
+
+def test_closing_summary_is_short_and_names_the_test_metrics():
+    metrics = {"task": "seq2seq", "status": "finished", "objective": "val_sacrebleu",
+               "val_sacrebleu": 12.345678901234567, "best_val_sacrebleu": 13.1,
+               "test_sacrebleu": 12.812345678, "test_loss": 2.5, "tokens_per_sec": 17012.4,
+               "wall_seconds": 95.23456, "epochs": 10}
+    assert summary(metrics) == ("status finished  val_sacrebleu 12.35  best_val_sacrebleu 13.1"
+                                "  test_sacrebleu 12.81  test_loss 2.5  tokens_per_sec 17,012"
+                                "  wall_seconds 95.23")

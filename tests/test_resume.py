@@ -169,6 +169,18 @@ def test_changed_training_settings_resume_with_a_warning(tmp_path, synthetic_boo
                         tmp_path, "lstm")
     assert metrics["epochs"] == 3
     assert "optim.lr 0.005 -> 0.001" in caplog.text
+    assert "skip_finished" not in caplog.text
+
+
+def test_how_a_run_is_launched_is_no_changed_setting(tmp_path, synthetic_book, caplog):
+    """The README's sweep-resume recipe (skip_finished, resume) and other settings that do not
+    change the result (threads, progress bar, more epochs) resume without a warning."""
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    with caplog.at_level(logging.WARNING):
+        train(compose_config(TINY + ["trainer.resume=true", "trainer.skip_finished=true",
+                                     "trainer.num_threads=1", "trainer.log_every_n_steps=5"]),
+              tmp_path, "lstm")
+    assert "changed settings" not in caplog.text
 
 
 def test_resuming_a_finished_run_reports_its_metrics(tmp_path, synthetic_book):

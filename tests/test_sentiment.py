@@ -105,6 +105,15 @@ def test_predict_prints_the_probability_of_a_positive_review(tmp_path, synthetic
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and result.stderr.startswith("error: bad arguments")
 
+    long_review = " ".join(["w1"] * 500 + ["good"])  # longer than data.max_len
+    from_stdin = subprocess.run(
+        [sys.executable, "-m", "rnnlab.predict", f"checkpoint={tmp_path / 'checkpoint.pt'}", "-"],
+        input=f"w4 bad w5 w6 w7\n{long_review}\n", capture_output=True, text=True, timeout=120)
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    lines = [line.split("\t") for line in from_stdin.stdout.splitlines()]
+    assert [review for _, review in lines] == ["w4 bad w5 w6 w7", long_review]
+    assert "a review of 501 tokens is cut" in from_stdin.stderr
+
 
 def test_bad_model_values_fail_before_the_data_loads(tmp_path):
     """No synthetic data here: the error must come before the archive is looked for."""

@@ -172,7 +172,20 @@ def test_translate_command_line(trained):
     checkpoint = trained[1] / "best.pt"
     result = translate_cli(f"checkpoint={checkpoint}", "a b c", "H G F E", "beam_size=2")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["c b a", "e f g h"]  # cleaned as the data was
+    # cleaned as the data was, each beside its source
+    assert result.stdout.splitlines() == ["c b a\ta b c", "e f g h\tH G F E"]
+    assert "WARNING" not in result.stderr
+
+
+def test_translate_reads_a_file_and_warns_when_it_cuts(trained, tmp_path):
+    num_steps = load_checkpoint(trained[1] / "best.pt")["config"]["data"]["num_steps"]
+    long = " ".join("abcdefgh"[i % 8] for i in range(num_steps + 2))
+    (tmp_path / "in.txt").write_text(f"a b c\n\n{long}\n")
+    result = translate_cli(f"checkpoint={trained[1] / 'best.pt'}", f"file={tmp_path / 'in.txt'}")
+    assert result.returncode == 0, result.stderr
+    assert [line.split("\t")[1] for line in result.stdout.splitlines()] == ["a b c", long]
+    assert f"{long!r} has {num_steps + 2} tokens: the model reads its first {num_steps}" \
+        in result.stderr
 
 
 def test_translate_refuses_weights_that_do_not_fit_the_saved_config(trained, tmp_path):
@@ -186,6 +199,8 @@ def test_translate_refuses_weights_that_do_not_fit_the_saved_config(trained, tmp
 
 @pytest.mark.parametrize(("argv", "fragment"), [
     (["checkpoint=x.pt"], "no sentence to translate"),
+    (["checkpoint=x.pt", ""], "sentence 1 on the command line is empty ('')"),
+    (["checkpoint=x.pt", "file=/nonexistent.txt"], "file='/nonexistent.txt' does not exist"),
     (["checkpoint=x.pt", "go .", "beam_size=0"], "beam_size=0 must be >= 1"),
     (["go ."], "Missing mandatory value: checkpoint"),
 ])

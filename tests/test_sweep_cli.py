@@ -6,6 +6,7 @@ Optuna search gets a float from every trial."""
 import json
 import math
 import os
+import re
 
 from omegaconf import OmegaConf
 from test_cli import FAST, run
@@ -35,7 +36,7 @@ def test_failed_job_is_reported_and_rerun_skips_finished(tmp_path, real_data_dir
     args = ["-m", "optim=sgd", "optim.lr=0.5,-1,1e6", "trainer.grad_clip=0",
             f"hydra.sweep.dir={sweep}", *FAST]
     result = run("rnnlab.train", *args)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # after every job ran: finished, diverged
     finished, failed, diverged = job_dirs(sweep)
     assert metrics(finished)["status"] == "finished"
     assert metrics(diverged)["status"] == "diverged"
@@ -45,13 +46,27 @@ def test_failed_job_is_reported_and_rerun_skips_finished(tmp_path, real_data_dir
 
     before = {job: (job / "metrics.json").stat().st_mtime_ns for job in (finished, diverged)}
     rerun = run("rnnlab.train", *args, "trainer.skip_finished=true")
-    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.returncode == 1, rerun.stderr
     assert job_dirs(sweep) == [finished, failed, diverged]  # the same run directories
     for job, mtime in before.items():  # skipped: not retrained
         assert (job / "metrics.json").stat().st_mtime_ns == mtime
     assert (rerun.stdout + rerun.stderr).count("skipping") == 2
     assert metrics(failed)["status"] == "failed"  # retried, and failed again
     assert "1 job(s) of this sweep failed" in rerun.stderr
+
+
+def test_rerun_without_skip_finished_never_overwrites_a_finished_job(tmp_path, real_data_dir):
+    sweep = tmp_path / "sweep"
+    args = ["-m", "model=rnn,gru", f"hydra.sweep.dir={sweep}", *FAST]
+    assert run("rnnlab.train", *args).returncode == 0
+    kept = ("metrics.json", ".hydra/config.yaml")
+    saved = {job: {name: (job / name).read_bytes() for name in kept} for job in job_dirs(sweep)}
+    again = run("rnnlab.train", *args)  # the same command again, without skip_finished
+    assert again.returncode == 1
+    assert "2 job(s) of this sweep failed" in again.stderr
+    assert again.stderr.count("checkpoint.pt exists") == 2
+    for job, files in saved.items():  # the finished records and configs stand
+        assert {name: (job / name).read_bytes() for name in files} == files
 
 
 def test_joblib_runs_jobs_in_parallel_with_a_share_of_the_cores(tmp_path, real_data_dir):
@@ -77,3 +92,21 @@ def test_optuna_search_gets_a_float_from_every_trial(tmp_path, real_data_dir):
     assert set(best.best_params) == {"model.dropout", "optim.lr", "optim.weight_decay"}
     values = [metrics(job)["best_val_perplexity"] for job in job_dirs(sweep)]
     assert math.isclose(best.best_value, min(values))
+    best_dir = job_dirs(sweep)[values.index(min(values))]
+    assert best.best_run_dir == str(best_dir)
+    assert f"run directory: {best_dir}" in result.stdout
+    for job in job_dirs(sweep):  # floats cut to 4 digits, the rest cut at 120 characters
+        assert len(job.name) <= len("0_") + 120
+        assert re.search(r"model\.dropout=0\.\d{1,4},.*optim\.lr=0\.\d{1,6},", job.name)
+
+
+def test_optuna_search_whose_trials_all_fail_has_no_best(tmp_path, real_data_dir):
+    sweep = tmp_path / "sweep"
+    result = run("rnnlab.train", "-m", "hparams_search=lm_optuna", "hydra.sweeper.n_trials=2",
+                 "model.num_hiddens=0", f"hydra.sweep.dir={sweep}", *FAST[1:])
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert "Best value" not in output and "inf" not in output
+    assert "no trial of this Optuna search finished (2 ran: 2 failed, 0 diverged)" in output
+    assert "2 job(s) of this sweep failed" in result.stderr
+    assert OmegaConf.load(sweep / "optimization_results.yaml").best_value is None

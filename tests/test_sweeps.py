@@ -11,7 +11,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
-from rnnlab.run.sweeps import threads_per_job
+from rnnlab.run.sweeps import short_dirname, threads_per_job
 
 
 def compose_with_hydra(overrides):
@@ -128,3 +128,17 @@ def test_threads_per_job_for_joblib():
     assert threads_per_job(joblib(16), cpu_count=8) == 1
     basic = compose_with_hydra([]).hydra.launcher
     assert threads_per_job(basic) is None
+
+
+def test_job_directory_names_stay_short():
+    trial = ("model=gru,model.dropout=0.41234567890123456,model.num_hiddens=384,"
+             "optim.lr=0.0051234567891234,optim.weight_decay=1e-05")
+    assert short_dirname(trial) == ("model=gru,model.dropout=0.4123,model.num_hiddens=384,"
+                                    "optim.lr=0.005123,optim.weight_decay=1e-05")
+    assert short_dirname("model=lstm,optim.lr=0.5,seed=3") == "model=lstm,optim.lr=0.5,seed=3"
+    assert short_dirname("") == ""
+    long = ",".join(f"data.key_{i}=value_{i}" for i in range(30))
+    cut = short_dirname(long)
+    assert len(cut) == 120 and cut != short_dirname(long.replace("value_29", "other"))
+    sweep = OmegaConf.to_container(compose_with_hydra([]).hydra.sweep)  # unresolved
+    assert sweep["subdir"] == "${hydra.job.num}_${short_dirname:${hydra.job.override_dirname}}"

@@ -51,9 +51,12 @@ def test_run_writes_metrics_events_and_checkpoint(tmp_path, synthetic_book):
     events = EventAccumulator(str(tmp_path))
     events.Reload()
     scalars = events.Tags()["scalars"]
-    for tag in ("train/loss", "train/perplexity", "val/perplexity", "train/tokens_per_sec"):
+    for tag in ("train/loss", "train/perplexity", "val/perplexity", "train/tokens_per_sec",
+                "train/grad_norm", "train/lr"):
         assert tag in scalars
         assert [e.step for e in events.Scalars(tag)] == [1, 2, 3]
+    assert [e.value for e in events.Scalars("train/lr")] == pytest.approx([0.005] * 3)  # Adam's
+    assert all(e.value > 0 for e in events.Scalars("train/grad_norm"))
     assert events.Scalars("val/perplexity")[-1].value == pytest.approx(saved["val_perplexity"])
     assert "sample/text_summary" in events.Tags()["tensors"]
     sample = events.Tensors("sample/text_summary")[-1].tensor_proto.string_val[0].decode()

@@ -136,6 +136,11 @@ def translate(model: EncoderDecoder, src_vocab: Vocab, tgt_vocab: Vocab, sentenc
     unknown = sorted({t for sentence in tokens for t in sentence if src_vocab[t] == src_vocab.unk})
     if unknown:
         log.warning("source words not in the vocabulary, read as <unk>: %s", unknown)
+    for sentence, words in zip(sentences, tokens, strict=True):
+        if len(words) >= num_steps:  # its <eos> and maybe words cut, as in training
+            log.warning("%r has %d tokens: the model reads its first %d (the run's "
+                        "data.num_steps), as the training sentences were cut",
+                        sentence, len(words), num_steps)
     src = encode_sentences(tokens, src_vocab, num_steps)
     ids = translate_ids(model, src, tgt_vocab[BOS], tgt_vocab[EOS], num_steps, beam_size)
     return [detokenize(tgt_vocab.to_tokens(row)) for row in ids]

@@ -43,11 +43,20 @@ def failure_record(task: str, model: str, error: BaseException) -> dict:
             "error": f"{type(error).__name__}: {error}"}
 
 
-def summary(metrics: dict) -> dict:
-    """The few values the closing log line shows: status, objective (last and best), speed."""
+def summary(metrics: dict) -> str:
+    """The closing log line: status, objective (last and best epoch), the test metrics,
+    speed and time, numbers to 4 significant digits ("status finished  val_sacrebleu 12.3
+    best_val_sacrebleu 13.1  test_sacrebleu 12.8 ...  tokens_per_sec 17,012 ...")."""
     objective = metrics.get("objective")
-    keys = ("status", objective, f"best_{objective}", "tokens_per_sec", "wall_seconds")
-    return {key: metrics[key] for key in keys if key in metrics}
+    tests = [key for key in metrics if key.startswith("test_")]
+    keys = ("status", objective, f"best_{objective}", *tests, "tokens_per_sec", "wall_seconds")
+    return "  ".join(f"{key} {_short(metrics[key])}" for key in keys if key in metrics)
+
+
+def _short(value) -> str:
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def write_json_atomically(path: Path, data: dict) -> None:

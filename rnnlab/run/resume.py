@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 MUST_MATCH = ("task.name", "data.name", "data.token", "data.min_freq", "data.vocab_size",
               "model.", "optim._target_")
 # Settings a resumed run may change without comment (how it runs, not what it learns).
-FREE = ("trainer.resume", "trainer.max_epochs", "trainer.device", "trainer.num_threads",
-        "trainer.progress_bar", "trainer.log_every_n_steps", "data.root", "data.download",
-        "data.cache_dir")
+FREE = ("trainer.resume", "trainer.skip_finished", "trainer.max_epochs", "trainer.device",
+        "trainer.num_threads", "trainer.progress_bar", "trainer.log_every_n_steps", "data.root",
+        "data.download", "data.cache_dir")
 
 
 def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
@@ -42,7 +42,7 @@ def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
     differences = [f"{key}={before.get(key)!r} (this run: {now.get(key)!r})"
                    for key in changed if key.startswith(MUST_MATCH)]
     differences += [f"a different {key}" for key, value in extras.items()
-                    if key in saved and not _same(saved[key], value)]
+                    if key in saved and not same_value(saved[key], value)]
     if differences:
         raise RnnlabError(
             f"checkpoint {str(path)!r} does not fit this run: it has {'; '.join(differences)}; "
@@ -53,7 +53,7 @@ def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
                     ", ".join(f"{key} {before.get(key)!r} -> {now.get(key)!r}" for key in changed))
 
 
-def _same(a, b) -> bool:
+def same_value(a, b) -> bool:
     if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
         return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) \
             and torch.equal(a.cpu(), b.cpu())

@@ -1,19 +1,25 @@
-"""What a job of a sweep needs beyond a single run: CPU threads per parallel job, and the
-list of failed jobs at the end of a multirun. (A job's record, what it hands the sweeper
-and what a rerun skips are `rnnlab.run.records`': its run directory's `metrics.json`.)
+"""What a job of a sweep needs beyond a single run: CPU threads per parallel job, a short
+directory name, and the list of failed jobs at the end of a multirun (exit status 1). (A
+job's record, what it hands the sweeper and what a rerun skips are `rnnlab.run.records`':
+its run directory's `metrics.json`.)
 """
 
+import hashlib
+import json
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from rnnlab.run.records import read_metrics
+from rnnlab.run.records import write_json_atomically
+from rnnlab.run.search import is_optuna, quiet_optuna_summary, report_best_trial
 
 log = logging.getLogger(__name__)
+FAILURES_DIR = ".failures"  # in the sweep directory: the jobs of its last launch that failed
 
 
 def threads_per_job(launcher: DictConfig | None, cpu_count: int | None = None) -> int | None:
@@ -33,27 +39,65 @@ def threads_per_job(launcher: DictConfig | None, cpu_count: int | None = None) -
     return max(cores // n_jobs, 1)
 
 
+def short_dirname(override_dirname: str, max_len: int = 120) -> str:
+    """A job directory name from Hydra's `override_dirname` that stays short: floats to 4
+    significant digits (an Optuna trial's `optim.lr=0.0051234567891234` → `optim.lr=0.005123`),
+    and anything longer than `max_len` cut and given a hash of the whole. The job number in
+    front keeps names unique (conf/config.yaml: `hydra.sweep.subdir`)."""
+    parts = []
+    for item in override_dirname.split(","):
+        key, sep, value = item.partition("=")
+        parts.append(f"{key}{sep}{_short_number(value)}" if sep else item)
+    name = ",".join(parts)
+    if len(name) <= max_len:
+        return name
+    digest = hashlib.sha1(override_dirname.encode()).hexdigest()[:8]
+    return f"{name[:max_len - 9]}~{digest}"
+
+
+def _short_number(value: str) -> str:
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return f"{number:.4g}" if len(value) > 7 and ("." in value or "e" in value) else value
+
+
+OmegaConf.register_new_resolver("short_dirname", short_dirname, replace=True)
+
+
+def record_job_failure(sweep_dir: Path, job_num: int, overrides: list[str], error: str) -> None:
+    """Note a failed job of this sweep in `<sweep dir>/.failures/<job num>.json`: outside its
+    run directory, which may hold another process's run or an earlier finished one."""
+    path = Path(sweep_dir) / FAILURES_DIR / f"{job_num}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(path, {"overrides": list(overrides), "error": error})
+
+
 def failed_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
-    """(override string, error) of each job under `sweep_dir` whose metrics.json says failed."""
-    failed = []
-    for path in sorted(Path(sweep_dir).rglob("metrics.json")):
-        metrics = read_metrics(path.parent)
-        if metrics is None or metrics.get("status") != "failed":
-            continue
-        overrides_file = path.parent / ".hydra" / "overrides.yaml"
-        overrides = (" ".join(OmegaConf.load(overrides_file)) if overrides_file.is_file()
-                     else str(path.parent))
-        failed.append((overrides, metrics.get("error", "")))
-    return failed
+    """(override string, error) of each job of the last launch of the sweep that failed."""
+    paths = sorted(Path(sweep_dir).glob(f"{FAILURES_DIR}/*.json"), key=lambda p: int(p.stem))
+    records = [json.loads(path.read_text()) for path in paths]
+    return [(" ".join(record["overrides"]), record["error"]) for record in records]
 
 
-class FailedJobsReport(Callback):
-    """Lists the failed jobs of a multirun, with their overrides, once all jobs are done
-    (configured under `hydra.callbacks` in conf/config.yaml). Reads the run directories, so
-    it sees jobs run by any launcher: in this process, joblib workers or SLURM nodes."""
+class SweepReport(Callback):
+    """The end of a multirun (configured under `hydra.callbacks` in conf/config.yaml): the
+    failed jobs with their overrides, and an exit status of 1 when there are any, once every
+    job has run; for an Optuna search, the best trial and its run directory
+    (`rnnlab.run.search`). Failures are read from the sweep directory, so it sees jobs run
+    by any launcher: in this process, joblib workers or SLURM nodes."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        shutil.rmtree(Path(config.hydra.sweep.dir) / FAILURES_DIR, ignore_errors=True)
+        if is_optuna(config):
+            quiet_optuna_summary()
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        failed = failed_jobs(Path(config.hydra.sweep.dir))
+        sweep_dir = Path(config.hydra.sweep.dir)
+        if is_optuna(config):
+            report_best_trial(sweep_dir, config)
+        failed = failed_jobs(sweep_dir)
         if not failed:
             return
         lines = [f"{len(failed)} job(s) of this sweep failed (see train.log in each run "
@@ -62,3 +106,4 @@ class FailedJobsReport(Callback):
         lines += [f"  {overrides}\n      " + error.replace("\n", "\n      ")
                   for overrides, error in failed]
         print("\n".join(lines), file=sys.stderr)
+        sys.exit(1)

@@ -32,6 +32,41 @@ class Run:
     params: dict[str, str]
     status: str  # finished | diverged | failed | incomplete (no metrics.json yet)
     scalars: dict[str, float] = field(default_factory=dict)  # tag → value at the last step
+    record: dict = field(default_factory=dict)  # metrics.json
+
+    def value(self, metric: str) -> float | None:
+        """`metric` as a metrics.json key (`test_sacrebleu`, `best_val_perplexity`: the
+        best epoch's, what best.pt keeps) or a TensorBoard tag (its last step's value)."""
+        value = self.record.get(metric)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        return self.scalars.get(metric_tag(metric))
+
+
+def available_metrics(runs: list[Run]) -> list[str]:
+    """Every name `Run.value` answers for some run: metrics.json's numeric keys and the
+    TensorBoard tags (as keys: `val/perplexity` → `val_perplexity`)."""
+    names = {key for run in runs for key, value in run.record.items()
+             if isinstance(value, int | float) and not isinstance(value, bool)}
+    names |= {tag.replace("/", "_") for run in runs for tag in run.scalars}
+    return sorted(names)
+
+
+def unknown_metrics(runs: list[Run], metrics: list[str]) -> list[str]:
+    known = set(available_metrics(runs))
+    tags = {tag for run in runs for tag in run.scalars}
+    return [m for m in metrics if m not in known and metric_tag(m) not in tags and m not in tags]
+
+
+def default_metrics(runs: list[Run]) -> list[str]:
+    """The study's three for language models; for another task its objective (last and best
+    epoch), its test metrics and the training speed."""
+    records = [run.record for run in runs if run.record.get("objective")]
+    if not records or all(record.get("task") == "lm" for record in records):
+        return DEFAULT_METRICS
+    objective = records[0]["objective"]
+    tests = sorted({key for record in records for key in record if key.startswith("test_")})
+    return [objective, f"best_{objective}", *tests, "tokens_per_sec"]
 
 
 def metric_tag(name: str) -> str:
@@ -53,7 +88,8 @@ def load_run(run_dir: Path) -> Run:
     metrics = read_metrics(run_dir) or {}
     if "model" not in params:  # a preset's model, not swept: still the table's row label
         params["model"] = metrics.get("model") or model_choice(run_dir)
-    return Run(run_dir, params, metrics.get("status", "incomplete"), final_scalars(run_dir))
+    return Run(run_dir, params, metrics.get("status", "incomplete"), final_scalars(run_dir),
+               metrics)
 
 
 def model_choice(run_dir: Path) -> str:
@@ -115,13 +151,13 @@ class TableCell:
 
 def table(runs: list[Run], metric: str, rows: list[str], cols: list[str]) -> dict:
     """{(row values, col values): TableCell} for one metric."""
-    tag, cells = metric_tag(metric), {}
+    cells = {}
     for run in runs:
         key = (tuple(run.params.get(k, "") for k in rows),
                tuple(run.params.get(k, "") for k in cols))
         cell = cells.setdefault(key, TableCell())
-        if run.status == "finished" and tag in run.scalars:
-            cell.values.append(run.scalars[tag])
+        if run.status == "finished" and (value := run.value(metric)) is not None:
+            cell.values.append(value)
         elif run.status in NOT_FINISHED:
             cell.counts[run.status] = cell.counts.get(run.status, 0) + 1
     return cells
@@ -232,9 +268,14 @@ def plot(runs: list[Run], metrics: list[str], rows: list[str], cols: list[str], 
         for row in axis_values(runs, rows):
             points = [(x, cells[(row, col)]) for x, col in zip(xs, col_values, strict=True)
                       if (row, col) in cells and cells[(row, col)].values]
-            axis.errorbar([x for x, _ in points], [c.mean for _, c in points],
-                          yerr=[c.std or 0 for _, c in points], marker="o", capsize=3,
-                          label=", ".join(row))
+            bars = axis.errorbar([x for x, _ in points], [c.mean for _, c in points],
+                                 yerr=[c.std or 0 for _, c in points], marker="o", capsize=3,
+                                 label=", ".join(row))
+            for x, cell in points:  # each seed's run, and how many runs the mean is over
+                axis.scatter([x] * len(cell.values), cell.values, s=10, alpha=0.4,
+                             color=bars[0].get_color())
+                axis.annotate(f"n={len(cell.values)}", (x, cell.mean), fontsize=7,
+                              textcoords="offset points", xytext=(4, 4))
             means += [c.mean for _, c in points]
         if means and min(means) > 0 and max(means) / min(means) >= 20:
             axis.set_yscale("log")  # tokens/sec across sizes spans orders of magnitude
@@ -243,7 +284,8 @@ def plot(runs: list[Run], metrics: list[str], rows: list[str], cols: list[str], 
         axis.set_xticks(xs, labels)
         axis.minorticks_off()
         axis.set_xlabel(", ".join(cols))
-        axis.set_title(f"{metric} (mean ± std over seeds)")
+        axis.set_ylabel(metric)
+        axis.set_title(f"{metric} (mean ± std over seeds; dots: runs)")
         axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=120)

@@ -1,0 +1,87 @@
+"""Score a trained checkpoint on its task's held-out data, without training
+(rnnlab-evaluate).
+
+    python -m rnnlab.evaluate checkpoint=outputs/.../best.pt              # the test split
+    python -m rnnlab.evaluate checkpoint=... split=val                     # the validation split
+    python -m rnnlab.evaluate checkpoint=... data.root=/data eval.beam_size=1
+
+Settings (`key=value`):
+  checkpoint   best.pt or checkpoint.pt of any rnnlab run (required)
+  split        test (default; a language model, which has no test split, is scored on its
+               validation split, the held-out end of the book) or val
+  any other key of the run's config (data.root, eval.batch_size, eval.beam_size, ...)
+               replaces the saved value, e.g. where the data lives on this machine
+The data is rebuilt from the saved config (the same split and vocabulary as in training;
+a vocabulary that differs is refused). Prints one `metric<TAB>value` line per metric.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from omegaconf import OmegaConf
+
+from rnnlab.errors import RnnlabError
+from rnnlab.inference.command_line import parse_settings, run_command, split_arguments
+from rnnlab.run.checkpoint import load_checkpoint, load_for_inference
+from rnnlab.run.resume import same_value
+from rnnlab.tasks import TASKS
+from rnnlab.tasks.base import Task
+
+log = logging.getLogger(__name__)
+USAGE = "checkpoint=PATH [split=test|val] [data.root=DIR ...]; see --help"
+SPLITS = ("test", "val")
+
+
+@dataclass
+class EvaluateConfig:
+    checkpoint: str = "???"
+    split: str = "test"
+
+
+def run_config(saved: dict, overrides: list[str], path: str):
+    """The saved run config with the command line's `key=value` for keys it has."""
+    config = OmegaConf.create(saved.get("config") or {})
+    for override in overrides:
+        key = override.partition("=")[0]
+        if "=" not in override or OmegaConf.select(config, key, default="<none>") == "<none>":
+            raise RnnlabError(f"{override!r} is neither a setting ({', '.join(SPLITS)} split, "
+                              f"checkpoint) nor key=value for a key of the run config in "
+                              f"{path!r}")
+    return OmegaConf.merge(config, OmegaConf.from_dotlist(overrides))
+
+
+def evaluate(path: str, split: str, overrides: list[str]) -> dict:
+    """{tag: value} of the checkpoint's model on the task's `split`."""
+    saved = load_checkpoint(path)
+    name = (saved.get("config") or {}).get("task", {}).get("name")
+    if name not in TASKS:
+        raise RnnlabError(f"checkpoint {path!r} names task {name!r}; expected one of "
+                          f"{', '.join(TASKS)}")
+    task_class = TASKS[name]
+    model, saved = load_for_inference(path, task_class)
+    task = task_class(run_config(saved, overrides, path))
+    for key, value in task.checkpoint_extras().items():
+        if key in saved and not same_value(saved[key], value):
+            raise RnnlabError(f"the {key} rebuilt from the data differs from the one in "
+                              f"{path!r}: the data files or data settings are not the run's")
+    if split == "test" and task_class.test is Task.test:
+        log.warning("task=%s has no test split; scoring its validation split", name)
+        split = "val"
+    return task.test(model) if split == "test" else task.evaluate(model)
+
+
+def _evaluate(argv: list[str]) -> None:
+    settings, overrides = split_arguments(argv, EvaluateConfig)
+    cfg = parse_settings(EvaluateConfig, settings, USAGE)
+    if cfg.split not in SPLITS:
+        raise RnnlabError(f"split={cfg.split!r} is not one of {', '.join(SPLITS)}")
+    for tag, value in evaluate(cfg.checkpoint, cfg.split, overrides).items():
+        print(f"{tag}\t{value:.6g}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_command(_evaluate, argv, __doc__)
+
+
+if __name__ == "__main__":
+    main()
