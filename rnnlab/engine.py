@@ -91,7 +91,7 @@ def train_epoch(task, model, optimizer, trainer_cfg, device, progress) -> tuple:
     scaler = torch.amp.GradScaler(device.type, enabled=str(precision) == "fp16")
     loss_sum = torch.zeros((), device=device)
     norm_sum = torch.zeros((), device=device)
-    tokens, state, steps = 0, None, 0
+    tokens, state, step = 0, None, 0
     start = time.perf_counter()
     for step, batch in enumerate(progress, start=1):
         with autocast(device, precision):
@@ -100,7 +100,6 @@ def train_epoch(task, model, optimizer, trainer_cfg, device, progress) -> tuple:
         scaler.scale(loss).backward()
         scaler.unscale_(optimizer)
         norm_sum += clip_gradients(parameters, trainer_cfg.grad_clip).float()
-        steps += 1
         scaler.step(optimizer)
         scaler.update()
         loss_sum += loss.detach().float() * num_tokens
@@ -114,7 +113,7 @@ def train_epoch(task, model, optimizer, trainer_cfg, device, progress) -> tuple:
                 break
     synchronize(device)
     seconds = time.perf_counter() - start
-    return loss_sum.item() / max(tokens, 1), tokens, seconds, norm_sum.item() / max(steps, 1)
+    return loss_sum.item() / max(tokens, 1), tokens, seconds, norm_sum.item() / max(step, 1)
 
 
 def should_evaluate(epoch: int, trainer_cfg, train_seconds: float) -> bool:

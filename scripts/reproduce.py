@@ -97,17 +97,18 @@ def main(argv=None) -> int:
                 print(f"error: the sweep of {source} failed; its runs so far are in "
                       f"{args.pool} (rerun to continue)", file=sys.stderr)
                 return 1
-    ledger.export(args.pool, args.ledger)
+    groups = study.pool_runs(args.pool)
+    ledger.export(groups, args.ledger)
     extra = selecting(args.overrides)
     args.out.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python scripts/reproduce.py", *argv])
     path = args.out / f"{args.table}.md"
     if "views" in spec:
-        path.write_text(study.view_markdown(args.table, spec, published, args.pool, command,
+        path.write_text(study.view_markdown(args.table, spec, published, groups, command,
                                             extra))
     else:
         identities = study.entry_identities(spec["preset"], spec["entries"], extra)
-        runs = study.collect(args.pool, identities)
+        runs = study.collect(groups, identities)
         path.write_text(study.markdown(args.table, spec, runs, command))
         if not args.no_plot:
             study.plot(args.table, spec, runs, args.out / f"{args.table}.png")

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from rnnlab.run.records import COMPLETE, read_metrics, write_metrics
-from rnnlab.tables.study import IDENTITY_KEYS, identity
+from rnnlab.tables.study import IDENTITY_KEYS
 
 FIGURES = ("train_perplexity", "val_perplexity", "best_val_perplexity", "best_epoch",
            "tokens_per_sec", "wall_seconds", "epochs")
@@ -30,22 +30,20 @@ def read(path: Path) -> dict[str, dict]:
         return {row["run"]: row for row in csv.DictReader(file)}
 
 
-def export(pool: Path, path: Path) -> int:
-    """Add the pool's completed runs to the ledger (a run already there is updated);
-    returns the number of lines written."""
+def export(groups: dict, path: Path) -> int:
+    """Add the completed runs of a pool (`study.pool_runs(pool)`) to the ledger (a run
+    already there is updated); returns the number of lines written."""
     rows = read(path)
-    for config_file in sorted(Path(pool).glob("*/.hydra/config.yaml")):
-        run_dir = config_file.parent.parent
-        metrics = read_metrics(run_dir)
-        if metrics is None or metrics.get("status") not in COMPLETE:
-            continue
-        config = yaml.safe_load(config_file.read_text())
-        rows[run_dir.name] = {
-            "run": run_dir.name, "seed": config.get("seed"),
-            "num_threads": (config.get("trainer") or {}).get("num_threads"),
-            "status": metrics["status"], **{key: metrics.get(key) for key in FIGURES},
-            **dict(zip(IDENTITY_KEYS, _identity_of(config), strict=True)),
-        }
+    for key, runs in groups.items():
+        for run_dir, metrics in runs:
+            if metrics is None or metrics.get("status") not in COMPLETE:
+                continue
+            rows[run_dir.name] = {
+                "run": run_dir.name, "seed": metrics.get("seed"),
+                "num_threads": metrics.get("num_threads"), "status": metrics["status"],
+                **{name: metrics.get(name) for name in FIGURES},
+                **dict(zip(IDENTITY_KEYS, key, strict=True)),
+            }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=FIELDS, lineterminator="\n")
@@ -73,12 +71,6 @@ def restore(path: Path, pool: Path) -> int:
                                 **{key: _number(row[key]) for key in FIGURES}})
         restored += 1
     return restored
-
-
-def _identity_of(config: dict) -> tuple:
-    from omegaconf import OmegaConf
-
-    return identity(OmegaConf.create(config))
 
 
 def _number(text: str):

@@ -11,7 +11,6 @@ runs are found by what they trained, not by their directory names: the pool's
 
 import os
 import platform
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from rnnlab.run.records import read_metrics
+from rnnlab.tables.ablation import TableCell
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF_DIR = ROOT / "conf"
@@ -82,15 +82,15 @@ def pool_runs(pool: Path) -> dict[tuple, list[tuple[Path, dict | None]]]:
         run_dir = config_file.parent.parent
         config = OmegaConf.load(config_file)
         metrics = read_metrics(run_dir)
-        if metrics is not None:  # the threads it trained with, for the table's provenance
+        if metrics is not None:  # seed and threads: for the ledger and the provenance
+            metrics["seed"] = OmegaConf.select(config, "seed")
             metrics["num_threads"] = OmegaConf.select(config, "trainer.num_threads")
         groups.setdefault(identity(config), []).append((run_dir, metrics))
     return groups
 
 
-def collect(pool: Path, identities: list[tuple]) -> list[EntryRuns]:
-    """The runs of each entry (given by its identity) found in `pool`."""
-    groups = pool_runs(pool)
+def collect(groups: dict, identities: list[tuple]) -> list[EntryRuns]:
+    """The runs of each entry (given by its identity) among `groups` (`pool_runs`)."""
     entries = []
     for key in identities:
         runs = EntryRuns()
@@ -106,8 +106,8 @@ def collect(pool: Path, identities: list[tuple]) -> list[EntryRuns]:
 
 def mean_std(values: list[float]) -> tuple[float | None, float | None]:
     """Mean and sample standard deviation (n - 1); None where undefined."""
-    mean = statistics.fmean(values) if values else None
-    return mean, (statistics.stdev(values) if len(values) > 1 else None)
+    cell = TableCell(values=list(values))
+    return cell.mean, cell.std
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
@@ -203,7 +203,7 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def view_markdown(name: str, spec: dict, published: dict, pool: Path, command: str,
+def view_markdown(name: str, spec: dict, published: dict, groups: dict, command: str,
                   extra=()) -> str:
     """Tables 18 and 19: one metric of tables 12, 16 and 17 side by side, a row per model
     and a column per num_hiddens, each entry "ours (published)"."""
@@ -214,7 +214,7 @@ def view_markdown(name: str, spec: dict, published: dict, pool: Path, command: s
     header = None
     for source in spec["views"]:
         table = published[source]
-        runs = collect(pool, entry_identities(table["preset"], table["entries"], list(extra)))
+        runs = collect(groups, entry_identities(table["preset"], table["entries"], list(extra)))
         row = [str(table["entries"][0]["model"])]
         for entry, found in zip(table["entries"], runs, strict=True):
             mean = mean_std(found.values(ours_key))[0]
