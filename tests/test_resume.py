@@ -227,3 +227,40 @@ def test_diverged_run_keeps_the_last_finite_checkpoint(tmp_path, synthetic_book,
     for name, weight in saved["model"].items():
         assert torch.isfinite(weight).all()
         assert torch.equal(weight, expected["model"][name])
+
+
+@pytest.mark.parametrize(("corrupt", "named"), [
+    (lambda saved: saved.pop("rng"), "has no rng; expected the checkpoint.pt of an rnnlab "
+                                     "training run"),
+    (lambda saved: saved.pop("config"), "has no config;"),
+    (lambda saved: saved["config"]["model"].pop("impl"),
+     "does not fit this run: it has no model.impl in its config (this run: 'nn')"),
+])
+def test_checkpoint_missing_a_field_is_one_line_naming_it(tmp_path, synthetic_book, corrupt,
+                                                          named):
+    from rnnlab.run.checkpoint import save_checkpoint
+
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    saved = load_checkpoint(tmp_path / "checkpoint.pt")
+    corrupt(saved)
+    save_checkpoint(tmp_path / "checkpoint.pt", saved)
+    with pytest.raises(RnnlabError) as error:
+        train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")
+    message = str(error.value)
+    assert "\n" not in message and named in message
+    assert str(tmp_path / "checkpoint.pt") in message
+
+
+def test_disk_full_during_training_is_one_line_and_keeps_the_last_checkpoint(
+        tmp_path, synthetic_book, monkeypatch):
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    before = (tmp_path / "checkpoint.pt").read_bytes()
+
+    def disk_full(obj, handle, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(RnnlabError, match=r"could not write checkpoint .*(best|checkpoint)\.pt"
+                                          r"': No space left on device;"):
+        train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")
+    assert (tmp_path / "checkpoint.pt").read_bytes() == before

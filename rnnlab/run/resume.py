@@ -39,7 +39,8 @@ def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
     before, now = flatten_config(saved.get("config") or {}), flatten_config(config)
     changed = sorted(key for key in before.keys() | now.keys()
                      if before.get(key) != now.get(key) and not key.startswith(FREE))
-    differences = [f"{key}={before.get(key)!r} (this run: {now.get(key)!r})"
+    differences = [f"{key}={before[key]!r} (this run: {now.get(key)!r})" if key in before
+                   else f"no {key} in its config (this run: {now.get(key)!r})"
                    for key in changed if key.startswith(MUST_MATCH)]
     differences += [f"a different {key}" for key, value in extras.items()
                     if key in saved and not same_value(saved[key], value)]
