@@ -31,6 +31,7 @@ from rnnlab.run.checkpoint import (
 )
 from rnnlab.run.events import RunLogger
 from rnnlab.run.interrupt import Interrupted, signals_raise_interrupted
+from rnnlab.run.overview import count_parameters, log_overview
 from rnnlab.run.records import (
     completed_metrics,
     failure_record,
@@ -80,6 +81,8 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
                        device)
         start_epoch, best, resumed_metrics = saved["epoch"], saved["best"], saved["metrics"]
     record_launch(run_dir, cfg.seed, device, start_epoch)
+    if cfg.trainer.get("summary", True):
+        log_overview(model, config)
 
     def save(epoch: int, progress: FitResult) -> None:
         state = training_state(model, optimizer, epoch, config, progress,
@@ -97,7 +100,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
         if result.epochs > 0:
             test_metrics = run_test(task, model, cfg, best_path, device, logger, result.epochs)
         metrics = run_record(cfg.task.name, model_name, task.objective, result, test_metrics,
-                             sum(p.numel() for p in model.parameters()))
+                             count_parameters(model))
         metrics["wall_seconds"] = time.perf_counter() - start
         logger.hparams(config, [*result.last_metrics, *test_metrics])
         write_metrics(run_dir, metrics)

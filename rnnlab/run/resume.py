@@ -29,7 +29,8 @@ MUST_MATCH = ("task.name", "data.name", "data.token", "data.min_freq", "data.voc
               "model.", "optim._target_")
 # Settings a resumed run may change without comment (how it runs, not what it learns).
 FREE = ("trainer.resume", "trainer.skip_finished", "trainer.max_epochs", "trainer.device",
-        "trainer.num_threads", "trainer.progress_bar", "trainer.log_every_n_steps", "data.root",
+        "trainer.num_threads", "trainer.progress_bar", "trainer.log_every_n_steps",
+        "trainer.summary", "data.root",
         "data.download", "data.cache_dir")
 
 
