@@ -43,7 +43,7 @@ from rnnlab.run.records import (
 from rnnlab.run.resume import resume
 from rnnlab.run.run_dir import RunDirBusy, run_dir_lock, save_hydra_record
 from rnnlab.run.run_info import record_launch
-from rnnlab.run.sweeps import record_job_failure, threads_per_job
+from rnnlab.run.sweeps import group_choices, record_job_failure, threads_per_job
 from rnnlab.tasks import TASKS, Task, build_task
 from rnnlab.validation import CONF_DIR, check_group_choices, validate
 
@@ -59,8 +59,9 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
-    """Run one experiment in `run_dir` and return its metrics.json content."""
+def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None = None) -> dict:
+    """Run one experiment in `run_dir` and return its metrics.json content; `choices`: the
+    config groups Hydra chose ({"model": "gru", ...}), recorded with the HParams session."""
     validate(cfg)
     checkpoint_path, best_path = run_dir / LAST, run_dir / BEST
     refuse_overwrite(run_dir, cfg.trainer.resume)
@@ -92,6 +93,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
         save_checkpoint(checkpoint_path, state)
 
     logger = RunLogger(run_dir, purge_step=start_epoch + 1 if start_epoch else None)
+    logger.session_start(config, choices)
     start = time.perf_counter()
     try:
         result = fit(task, model, optimizer, cfg.trainer, device, logger, start_epoch, save, best)
@@ -102,7 +104,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
         metrics = run_record(cfg.task.name, model_name, task.objective, result, test_metrics,
                              count_parameters(model))
         metrics["wall_seconds"] = time.perf_counter() - start
-        logger.hparams(config, [*result.last_metrics, *test_metrics])
+        logger.session_end()
         write_metrics(run_dir, metrics)
     finally:
         logger.close()
@@ -178,7 +180,8 @@ class Job:
                 save_hydra_record(run_dir, cfg)
                 if not cfg.trainer.num_threads:
                     cfg.trainer.num_threads = threads_per_job(HydraConfig.get().launcher)
-                metrics = train(cfg, run_dir, self.model_name)
+                metrics = train(cfg, run_dir, self.model_name,
+                                group_choices(HydraConfig.get().runtime.choices))
         except Interrupted as interrupt:  # a BaseException: stops the whole sweep
             sweep_dir = HydraConfig.get().sweep.dir
             again = f"hydra.sweep.dir={sweep_dir}" if self.multirun else f"hydra.run.dir={run_dir}"
