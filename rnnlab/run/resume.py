@@ -27,11 +27,17 @@ log = logging.getLogger(__name__)
 # trained with other values cannot continue this run.
 MUST_MATCH = ("task.name", "data.name", "data.token", "data.min_freq", "data.vocab_size",
               "model.", "optim._target_")
-# Settings a resumed run may change without comment (how it runs, not what it learns).
-FREE = ("trainer.resume", "trainer.skip_finished", "trainer.max_epochs", "trainer.device",
-        "trainer.num_threads", "trainer.progress_bar", "trainer.log_every_n_steps",
-        "trainer.summary", "data.root",
-        "data.download", "data.cache_dir")
+# Settings a resumed run may change without comment: how it runs (device, threads, progress
+# output, the overview), how long it trains (max_epochs, max_train_seconds), how it is
+# launched (resume, skip_finished), where the data lives, and what is only logged (greedy
+# text samples) or only batched differently (eval.batch_size); not what it learns or how
+# its best epoch is chosen (val_every_n_epochs, keep_best, eval.beam_size, eval.bleu_k).
+FREE = ("trainer.resume", "trainer.skip_finished", "trainer.max_epochs",
+        "trainer.max_train_seconds", "trainer.device", "trainer.num_threads",
+        "trainer.progress_bar", "trainer.log_every_n_steps", "trainer.summary",
+        "data.root", "data.download", "data.cache_dir", "eval.batch_size",
+        "task.sample_prefix", "task.sample_length", "task.sample_sentences",
+        "task.num_test_samples")
 
 
 def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
