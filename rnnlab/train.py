@@ -45,7 +45,7 @@ from rnnlab.run.run_dir import RunDirBusy, run_dir_lock, save_hydra_record
 from rnnlab.run.run_info import record_launch
 from rnnlab.run.sweeps import group_choices, record_job_failure, threads_per_job
 from rnnlab.tasks import TASKS, Task, build_task
-from rnnlab.validation import CONF_DIR, check_group_choices, validate
+from rnnlab.validation import CONF_DIR, check_group_choices, settle_unused_dropout, validate
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     """Run one experiment in `run_dir` and return its metrics.json content; `choices`: the
     config groups Hydra chose ({"model": "gru", ...}), recorded with the HParams session."""
     validate(cfg)
+    settle_unused_dropout(cfg)
     checkpoint_path, best_path = run_dir / LAST, run_dir / BEST
     refuse_overwrite(run_dir, cfg.trainer.resume)
     torch.manual_seed(cfg.seed)

@@ -3,10 +3,10 @@ a run unless trainer.summary=false."""
 
 import logging
 
-import rnnlab.tasks.lm
 from conftest import TINY, compose_config
 from torch import nn
 
+import rnnlab.tasks.lm
 from rnnlab.run.overview import config_overview, model_overview
 from rnnlab.train import train
 

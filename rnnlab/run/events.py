@@ -81,9 +81,10 @@ def write_experiment(sweep_dir: str | Path, swept: dict, constant: dict,
     """The HParams experiment of a sweep, in an event file at its root: the swept keys (the
     dashboard's first columns: marked `differs`), each with its values as the domain (a
     list, or a (low, high) interval for a search), then the other hparams the runs record
-    (`constant`: {key: a value, for its type}), and the metric columns `metric_tags`. The dashboard reads this one record for the whole logdir;
-    the runs write only their sessions (`RunLogger.session_start`), so a killed or running
-    run is listed too. A rerun of the sweep replaces the record."""
+    (`constant`: {key: a value, for its type}), and the metric columns `metric_tags`. The
+    dashboard reads this one record for the whole logdir; the runs write only their sessions
+    (`RunLogger.session_start`), so a killed or running run is listed too. A rerun of the
+    sweep replaces the record."""
     def swept_info(name, values) -> HParamInfo:
         # `differs` puts a column first: TensorBoard sorts by it, then by name
         if isinstance(values, tuple):  # a search's interval

@@ -146,8 +146,9 @@ class SweepReport(Callback):
     """Configured under `hydra.callbacks` in conf/config.yaml. The start of a multirun: the
     sweep's HParams experiment. Its end: the failed jobs with their overrides, and an exit
     status of 1 when there are any, once every job has run; for an Optuna search, the best
-    trial and its run directory (`rnnlab.run.search`). Failures are read from the sweep directory, so it sees jobs run
-    by any launcher: in this process, joblib workers or SLURM nodes."""
+    trial and its run directory (`rnnlab.run.search`). Failures are read from the sweep
+    directory, so it sees jobs run by any launcher: in this process, joblib workers or SLURM
+    nodes."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         shutil.rmtree(Path(config.hydra.sweep.dir) / FAILURES_DIR, ignore_errors=True)
