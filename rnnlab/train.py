@@ -44,6 +44,7 @@ from rnnlab.run.resume import resume
 from rnnlab.run.run_dir import RunDirBusy, run_dir_lock, save_hydra_record
 from rnnlab.run.run_info import record_launch
 from rnnlab.run.sweeps import group_choices, record_job_failure, threads_per_job
+from rnnlab.run.threads import default_threads
 from rnnlab.tasks import TASKS, Task, build_task
 from rnnlab.validation import CONF_DIR, check_group_choices, settle_unused_dropout, validate
 
@@ -67,10 +68,11 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     checkpoint_path, best_path = run_dir / LAST, run_dir / BEST
     refuse_overwrite(run_dir, cfg.trainer.resume)
     torch.manual_seed(cfg.seed)
-    # Always set the count, torch's default included: left unset, MKL may pick fewer threads
-    # for a product when other processes load the cores, and the sums then round otherwise
-    # (the default job's val perplexity varied 3.955-3.990 under load; set, it did not).
-    torch.set_num_threads(cfg.trainer.num_threads or torch.get_num_threads())
+    # Always set the count: left unset, MKL may pick fewer threads for a product when other
+    # processes load the cores, and the sums then round otherwise (the default job's val
+    # perplexity varied 3.955-3.990 under load; set, it did not). Null: the free cores
+    # (rnnlab.run.threads), so a busy core does not slow the run 10-75x.
+    torch.set_num_threads(cfg.trainer.num_threads or default_threads(torch.get_num_threads()))
     device = resolve_device(cfg.trainer.device)
     task = build_task(cfg)
     model = task.build_model().to(device)
