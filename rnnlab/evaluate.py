@@ -2,13 +2,21 @@
 (rnnlab-evaluate).
 
     python -m rnnlab.evaluate checkpoint=outputs/.../best.pt              # the test split
+    python -m rnnlab.evaluate outputs/2025-01-01/12-00-00                  # a run directory
     python -m rnnlab.evaluate checkpoint=... split=val                     # the validation split
+    python -m rnnlab.evaluate checkpoint=... file=my_text.txt              # your own file
     python -m rnnlab.evaluate checkpoint=... data.root=/data eval.beam_size=1
 
 Settings (`key=value`):
-  checkpoint   best.pt or checkpoint.pt of any rnnlab run (required)
+  checkpoint   best.pt or checkpoint.pt of any rnnlab run, or its run directory (best.pt
+               there, else checkpoint.pt); required, and may be given without `checkpoint=`
   split        test (default; a language model, which has no test split, is scored on its
                validation split, the held-out end of the book) or val
+  file         score this UTF-8 file instead of a split (tags file/...), read with the
+               checkpoint's vocabulary; no dataset is needed. Its format by task:
+                 lm         any text (perplexity of the whole text as one stream)
+                 sentiment  one review per line: pos, neg, 1 or 0, a tab, the review
+                 seq2seq    one pair per line: English, a tab, French (BLEU, loss)
   any other key of the run's config (data.root, eval.batch_size, eval.beam_size, ...)
                replaces the saved value, e.g. where the data lives on this machine
 The data is rebuilt from the saved config (the same split and vocabulary as in training;
@@ -17,18 +25,20 @@ a vocabulary that differs is refused). Prints one `metric<TAB>value` line per me
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from omegaconf import OmegaConf
 
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.command_line import parse_settings, run_command, split_arguments
-from rnnlab.run.checkpoint import load_checkpoint, load_for_inference
+from rnnlab.inference.files import file_data
+from rnnlab.run.checkpoint import BEST, LAST, load_checkpoint, load_for_inference
 from rnnlab.run.resume import same_value
 from rnnlab.tasks import TASKS
 from rnnlab.tasks.base import Task
 
 log = logging.getLogger(__name__)
-USAGE = "checkpoint=PATH [split=test|val] [data.root=DIR ...]; see --help"
+USAGE = "checkpoint=PATH [split=test|val] [file=PATH] [data.root=DIR ...]; see --help"
 SPLITS = ("test", "val")
 
 
@@ -36,6 +46,7 @@ SPLITS = ("test", "val")
 class EvaluateConfig:
     checkpoint: str = "???"
     split: str = "test"
+    file: str | None = None
 
 
 def run_config(saved: dict, overrides: list[str], path: str):
@@ -50,8 +61,10 @@ def run_config(saved: dict, overrides: list[str], path: str):
     return OmegaConf.merge(config, OmegaConf.from_dotlist(overrides))
 
 
-def evaluate(path: str, split: str, overrides: list[str]) -> dict:
-    """{tag: value} of the checkpoint's model on the task's `split`."""
+def evaluate(path: str, split: str, overrides: list[str], file: str | None = None) -> dict:
+    """{tag: value} of the checkpoint's model on the task's `split`, or on `file`
+    (`rnnlab.inference.files`: tags file/...)."""
+    path = checkpoint_in(path)
     saved = load_checkpoint(path)
     name = (saved.get("config") or {}).get("task", {}).get("name")
     if name not in TASKS:
@@ -59,7 +72,12 @@ def evaluate(path: str, split: str, overrides: list[str]) -> dict:
                           f"{', '.join(TASKS)}")
     task_class = TASKS[name]
     model, saved = load_for_inference(path, task_class)
-    task = task_class(run_config(saved, overrides, path))
+    cfg = run_config(saved, overrides, path)
+    if file is not None:
+        task = task_class(cfg, file_data(name, file, saved, cfg))
+        scores = task.evaluate(model) if task_class.test is Task.test else task.test(model)
+        return {"file/" + tag.partition("/")[2]: value for tag, value in scores.items()}
+    task = task_class(cfg)
     for key, value in task.checkpoint_extras().items():
         if key in saved and not same_value(saved[key], value):
             raise RnnlabError(f"the {key} rebuilt from the data differs from the one in "
@@ -70,12 +88,23 @@ def evaluate(path: str, split: str, overrides: list[str]) -> dict:
     return task.test(model) if split == "test" else task.evaluate(model)
 
 
+def checkpoint_in(path: str) -> str:
+    """A run directory's best.pt (else its checkpoint.pt); a file path as given."""
+    if not Path(path).is_dir():
+        return path
+    return str(Path(path) / (BEST if (Path(path) / BEST).is_file() else LAST))
+
+
 def _evaluate(argv: list[str]) -> None:
     settings, overrides = split_arguments(argv, EvaluateConfig)
+    paths = [arg for arg in overrides if "=" not in arg or Path(arg).exists()]
+    if len(paths) == 1 and not any(s.startswith("checkpoint=") for s in settings):
+        settings.append(f"checkpoint={paths[0]}")  # the run directory or checkpoint, bare
+        overrides.remove(paths[0])
     cfg = parse_settings(EvaluateConfig, settings, USAGE)
     if cfg.split not in SPLITS:
         raise RnnlabError(f"split={cfg.split!r} is not one of {', '.join(SPLITS)}")
-    for tag, value in evaluate(cfg.checkpoint, cfg.split, overrides).items():
+    for tag, value in evaluate(cfg.checkpoint, cfg.split, overrides, cfg.file).items():
         print(f"{tag}\t{value:.6g}")
 
 

@@ -31,6 +31,7 @@ from rnnlab.run.checkpoint import (
 )
 from rnnlab.run.events import RunLogger
 from rnnlab.run.interrupt import Interrupted, signals_raise_interrupted
+from rnnlab.run.overview import count_parameters, log_overview
 from rnnlab.run.records import (
     completed_metrics,
     failure_record,
@@ -42,9 +43,10 @@ from rnnlab.run.records import (
 from rnnlab.run.resume import resume
 from rnnlab.run.run_dir import RunDirBusy, run_dir_lock, save_hydra_record
 from rnnlab.run.run_info import record_launch
-from rnnlab.run.sweeps import record_job_failure, threads_per_job
+from rnnlab.run.sweeps import group_choices, record_job_failure, threads_per_job
+from rnnlab.run.threads import default_threads
 from rnnlab.tasks import TASKS, Task, build_task
-from rnnlab.validation import CONF_DIR, check_group_choices, validate
+from rnnlab.validation import CONF_DIR, check_group_choices, settle_unused_dropout, validate
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +60,19 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
-    """Run one experiment in `run_dir` and return its metrics.json content."""
+def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None = None) -> dict:
+    """Run one experiment in `run_dir` and return its metrics.json content; `choices`: the
+    config groups Hydra chose ({"model": "gru", ...}), recorded with the HParams session."""
     validate(cfg)
+    settle_unused_dropout(cfg)
     checkpoint_path, best_path = run_dir / LAST, run_dir / BEST
     refuse_overwrite(run_dir, cfg.trainer.resume)
     torch.manual_seed(cfg.seed)
-    # Always set the count, torch's default included: left unset, MKL may pick fewer threads
-    # for a product when other processes load the cores, and the sums then round otherwise
-    # (the default job's val perplexity varied 3.955-3.990 under load; set, it did not).
-    torch.set_num_threads(cfg.trainer.num_threads or torch.get_num_threads())
+    # Always set the count: left unset, MKL may pick fewer threads for a product when other
+    # processes load the cores, and the sums then round otherwise (the default job's val
+    # perplexity varied 3.955-3.990 under load; set, it did not). Null: the free cores
+    # (rnnlab.run.threads), so a busy core does not slow the run 10-75x.
+    torch.set_num_threads(cfg.trainer.num_threads or default_threads(torch.get_num_threads()))
     device = resolve_device(cfg.trainer.device)
     task = build_task(cfg)
     model = task.build_model().to(device)
@@ -80,6 +85,8 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
                        device)
         start_epoch, best, resumed_metrics = saved["epoch"], saved["best"], saved["metrics"]
     record_launch(run_dir, cfg.seed, device, start_epoch)
+    if cfg.trainer.get("summary", True):
+        log_overview(model, config)
 
     def save(epoch: int, progress: FitResult) -> None:
         state = training_state(model, optimizer, epoch, config, progress,
@@ -89,6 +96,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
         save_checkpoint(checkpoint_path, state)
 
     logger = RunLogger(run_dir, purge_step=start_epoch + 1 if start_epoch else None)
+    logger.session_start(config, choices)
     start = time.perf_counter()
     try:
         result = fit(task, model, optimizer, cfg.trainer, device, logger, start_epoch, save, best)
@@ -97,9 +105,9 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
         if result.epochs > 0:
             test_metrics = run_test(task, model, cfg, best_path, device, logger, result.epochs)
         metrics = run_record(cfg.task.name, model_name, task.objective, result, test_metrics,
-                             sum(p.numel() for p in model.parameters()))
+                             count_parameters(model))
         metrics["wall_seconds"] = time.perf_counter() - start
-        logger.hparams(config, [*result.last_metrics, *test_metrics])
+        logger.session_end()
         write_metrics(run_dir, metrics)
     finally:
         logger.close()
@@ -175,7 +183,8 @@ class Job:
                 save_hydra_record(run_dir, cfg)
                 if not cfg.trainer.num_threads:
                     cfg.trainer.num_threads = threads_per_job(HydraConfig.get().launcher)
-                metrics = train(cfg, run_dir, self.model_name)
+                metrics = train(cfg, run_dir, self.model_name,
+                                group_choices(HydraConfig.get().runtime.choices))
         except Interrupted as interrupt:  # a BaseException: stops the whole sweep
             sweep_dir = HydraConfig.get().sweep.dir
             again = f"hydra.sweep.dir={sweep_dir}" if self.multirun else f"hydra.run.dir={run_dir}"

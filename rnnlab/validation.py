@@ -8,6 +8,7 @@ left to the task's constructor. `check_group_choices(argv)` catches `model=nope`
 Hydra composes, with one line instead of Hydra's multi-line report.
 """
 
+import logging
 import math
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.models.cells import CELLS, IMPLEMENTATIONS
 from rnnlab.models.scratch import BPTT_MODES
 
+log = logging.getLogger(__name__)
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 DEVICES = ("auto", "cpu", "cuda", "cuda:N")
 
@@ -60,6 +62,23 @@ def validate(cfg: DictConfig) -> None:
     problems += _check_trainer(cfg)
     if problems:
         raise RnnlabError("; ".join(problems))
+
+
+def settle_unused_dropout(cfg: DictConfig) -> None:
+    """Set model.dropout to 0, with one warning, where it would do nothing: it acts between
+    stacked layers (as PyTorch's `dropout`), so a one-layer model of a task whose model
+    drops out nowhere else trains without it. The run's config (its checkpoint, HParams and
+    metrics) then records the dropout actually used."""
+    from rnnlab.tasks import TASKS
+
+    task = TASKS.get(_get(cfg, "task.name"))
+    dropout, num_layers = _get(cfg, "model.dropout"), _get(cfg, "model.num_layers")
+    if task is None or not task.dropout_between_layers_only or num_layers != 1 \
+            or not isinstance(dropout, int | float) or dropout == 0:
+        return
+    log.warning("model.dropout=%s has no effect with model.num_layers=1 (it acts between "
+                "stacked layers): training with model.dropout=0, as recorded", dropout)
+    cfg.model.dropout = 0.0
 
 
 def check_group_choices(argv: list[str], conf_dir: Path = CONF_DIR) -> None:

@@ -1,5 +1,6 @@
 """Checkpoints: atomic writes, clear errors, and no code execution from crafted files."""
 
+import errno
 import os
 import pickle
 
@@ -29,13 +30,12 @@ def test_interrupted_write_leaves_previous_checkpoint(tmp_path, monkeypatch, fai
     path = tmp_path / "checkpoint.pt"
     save_checkpoint(path, {"epoch": 1})
 
-    def crash_midway(obj, f, *args, **kwargs):
-        with open(f, "wb") as handle:
-            handle.write(b"half a checkpoint")
+    def crash_midway(obj, handle, *args, **kwargs):
+        handle.write(b"half a checkpoint")
         raise failure
 
     monkeypatch.setattr(torch, "save", crash_midway)
-    with pytest.raises((KeyboardInterrupt, OSError)):
+    with pytest.raises((KeyboardInterrupt, RnnlabError)):
         save_checkpoint(path, {"epoch": 2})
     monkeypatch.undo()
     assert load_checkpoint(path)["epoch"] == 1
@@ -100,3 +100,32 @@ def test_temporary_file_left_by_a_killed_write_is_harmless(tmp_path):
     save_checkpoint(path, {"epoch": 2})
     assert load_checkpoint(path)["epoch"] == 2
     assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt"]
+
+
+def test_disk_full_is_one_line_naming_the_file_and_keeps_the_previous(tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"epoch": 1})
+
+    def disk_full(obj, handle, *args, **kwargs):
+        handle.write(b"half a checkpoint")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(RnnlabError) as error:
+        save_checkpoint(path, {"epoch": 2})
+    monkeypatch.undo()
+    assert str(error.value) == (f"could not write checkpoint {str(path)!r}: No space left on "
+                                "device; checkpoint.pt is unchanged")
+    assert load_checkpoint(path)["epoch"] == 1
+    assert os.listdir(tmp_path) == ["checkpoint.pt"]
+
+
+def test_a_real_full_disk_is_one_line(tmp_path, monkeypatch):
+    """/dev/full fails every write with ENOSPC, as a full disk does."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda file, mode="r", *args, **kwargs: real_open(
+        "/dev/full" if str(file).endswith(".tmp") else file, mode, *args, **kwargs))
+    with pytest.raises(RnnlabError, match="No space left on device; best.pt was not written"):
+        save_checkpoint(tmp_path / "best.pt", {"model": {"w": torch.zeros(100_000)}})

@@ -122,3 +122,15 @@ def test_foreign_file_at_the_command_line_is_one_line(tmp_path, capsys):
     lines = capsys.readouterr().err.splitlines()
     assert lines == [f"error: {str(tmp_path / 'x.pt')!r} is not an rnnlab checkpoint "
                      f"(expected format {FORMAT})"]
+
+
+@pytest.mark.parametrize("key", ["impl", "num_hiddens"])
+def test_checkpoint_config_without_a_model_key_is_one_line(checkpoint, key, capsys):
+    saved = load_checkpoint(checkpoint)
+    del saved["config"]["model"][key]
+    save_checkpoint(checkpoint, saved)
+    with pytest.raises(SystemExit):
+        main([f"checkpoint={checkpoint}"])
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: checkpoint {str(checkpoint)!r} has no model.{key} in its config; expected "
+        "the checkpoint.pt of an rnnlab task=lm run"]

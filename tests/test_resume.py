@@ -227,3 +227,81 @@ def test_diverged_run_keeps_the_last_finite_checkpoint(tmp_path, synthetic_book,
     for name, weight in saved["model"].items():
         assert torch.isfinite(weight).all()
         assert torch.equal(weight, expected["model"][name])
+
+
+@pytest.mark.parametrize(("corrupt", "named"), [
+    (lambda saved: saved.pop("rng"), "has no rng; expected the checkpoint.pt of an rnnlab "
+                                     "training run"),
+    (lambda saved: saved.pop("config"), "has no config;"),
+    (lambda saved: saved["config"]["model"].pop("impl"),
+     "does not fit this run: it has no model.impl in its config (this run: 'nn')"),
+])
+def test_checkpoint_missing_a_field_is_one_line_naming_it(tmp_path, synthetic_book, corrupt,
+                                                          named):
+    from rnnlab.run.checkpoint import save_checkpoint
+
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    saved = load_checkpoint(tmp_path / "checkpoint.pt")
+    corrupt(saved)
+    save_checkpoint(tmp_path / "checkpoint.pt", saved)
+    with pytest.raises(RnnlabError) as error:
+        train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")
+    message = str(error.value)
+    assert "\n" not in message and named in message
+    assert str(tmp_path / "checkpoint.pt") in message
+
+
+def test_disk_full_during_training_is_one_line_and_keeps_the_last_checkpoint(
+        tmp_path, synthetic_book, monkeypatch):
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    before = (tmp_path / "checkpoint.pt").read_bytes()
+
+    def disk_full(obj, handle, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(RnnlabError, match=r"could not write checkpoint .*(best|checkpoint)\.pt"
+                                          r"': No space left on device;"):
+        train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")
+    assert (tmp_path / "checkpoint.pt").read_bytes() == before
+
+
+@pytest.mark.parametrize(("key", "before", "now"), [
+    ("trainer.skip_finished", False, True), ("trainer.resume", False, True),
+    ("trainer.device", "auto", "cpu"), ("trainer.num_threads", None, 4),
+    ("trainer.max_epochs", 10, 20), ("trainer.max_train_seconds", None, 60),
+    ("trainer.progress_bar", True, False), ("trainer.summary", True, False),
+    ("trainer.log_every_n_steps", 20, 5), ("data.root", "/a", "/b"),
+    ("data.download", True, False), ("eval.batch_size", 64, 256),
+    ("task.sample_prefix", "time", "the"), ("task.sample_length", 50, 10),
+    ("task.num_test_samples", 4, 0),
+])
+def test_settings_that_do_not_change_the_result_are_no_changed_setting(key, before, now,
+                                                                        caplog):
+    from rnnlab.run.resume import check_fits_run
+
+    def config(value):
+        group, name = key.split(".")
+        return {"model": {"cell": "lstm"}, "optim": {"lr": 0.1}, group: {name: value}}
+
+    with caplog.at_level(logging.WARNING):
+        check_fits_run({"config": config(before)}, config(now), {}, Path("checkpoint.pt"))
+    assert caplog.text == ""
+
+
+@pytest.mark.parametrize(("key", "before", "now"), [
+    ("optim.lr", 0.1, 0.01), ("trainer.grad_clip", 1.0, 0.0), ("seed", 0, 1),
+    ("trainer.val_every_n_epochs", 1, 5), ("trainer.keep_best", True, False),
+    ("eval.beam_size", 1, 4), ("data.batch_size", 32, 64), ("trainer.precision", 32, "bf16"),
+])
+def test_settings_that_change_the_result_are_named_in_the_warning(key, before, now, caplog):
+    from rnnlab.run.resume import check_fits_run
+
+    def config(value):
+        group, _, name = key.rpartition(".")
+        return {group: {name: value}} if group else {name: value}
+
+    with caplog.at_level(logging.WARNING):
+        check_fits_run({"config": config(before)}, config(now), {}, Path("checkpoint.pt"))
+    assert "resuming with changed settings" in caplog.text
+    assert f"{key} {before!r} -> {now!r}" in caplog.text

@@ -61,7 +61,7 @@ def test_a_synthetic_sentiment_task_is_learned(tmp_path, synthetic_imdb, model):
                 "train/tokens_per_sec"):
         assert tag in events.Tags()["scalars"]
     assert events.Scalars("test/accuracy")[-1].value == pytest.approx(saved["test_accuracy"])
-    assert "_hparams_/experiment" in events.PluginTagToContent("hparams")
+    assert "_hparams_/session_start_info" in events.PluginTagToContent("hparams")
 
 
 def test_same_seed_same_metrics(tmp_path, synthetic_imdb):

@@ -1,18 +1,24 @@
 """Bad config values are refused before any work, in one line naming the value; the
 command line shows them with exit code 2 and no traceback."""
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import CONF_DIR, compose_config
+from conftest import CONF_DIR, TINY, compose_config
 from omegaconf import OmegaConf
 from synthetic_train import write_book
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import metadata
 from test_cli import assert_one_line_error, run
 
+import rnnlab.tasks.lm
 from rnnlab.errors import RnnlabError
-from rnnlab.validation import check_group_choices, options_of, validate
+from rnnlab.run.checkpoint import load_checkpoint
+from rnnlab.train import train
+from rnnlab.validation import check_group_choices, options_of, settle_unused_dropout, validate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -166,3 +172,29 @@ def test_corpus_too_small_for_the_batches_is_refused_by_the_task(tiny_corpus, ov
     with pytest.raises(RnnlabError) as error:
         LanguageModelTask(cfg, corpus=tiny_corpus)
     assert message in str(error.value)
+
+
+def test_dropout_with_one_layer_warns_once_and_records_zero(tmp_path, tiny_corpus, monkeypatch,
+                                                            caplog):
+    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
+    with caplog.at_level(logging.WARNING):
+        train(compose_config(TINY + ["trainer.max_epochs=1", "model.num_layers=1",
+                                     "model.dropout=0.5"]), tmp_path, "lstm")
+    assert caplog.text.count("model.dropout=0.5 has no effect with model.num_layers=1") == 1
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["config"]["model"]["dropout"] == 0.0
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    session = metadata.parse_session_start_info_plugin_data(
+        events.PluginTagToContent("hparams")[metadata.SESSION_START_INFO_TAG])
+    assert session.hparams["model.dropout"].number_value == 0.0
+
+
+@pytest.mark.parametrize(("overrides", "kept"), [
+    (["model.num_layers=2", "model.dropout=0.5"], 0.5),
+    (["task=sentiment", "model.num_layers=1", "model.dropout=0.5"], 0.5),  # embeddings, pool
+])
+def test_dropout_that_acts_is_kept_silently(overrides, kept, caplog):
+    cfg = compose_config(overrides)
+    with caplog.at_level(logging.WARNING):
+        settle_unused_dropout(cfg)
+    assert cfg.model.dropout == kept and caplog.text == ""

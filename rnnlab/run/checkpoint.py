@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import torch
+from omegaconf.errors import ConfigAttributeError
 from torch import nn
 
 from rnnlab.errors import RnnlabError
@@ -60,7 +61,9 @@ def training_state(model: nn.Module, optimizer, epoch: int, config: dict, progre
 def load_training_state(path: Path, map_location) -> dict:
     """A checkpoint a run can continue from; a one-line RnnlabError for anything else."""
     saved = load_checkpoint(path, map_location=map_location)
-    _require(saved, ("model", "optimizer", "epoch"), path, "an rnnlab training run")
+    _require(saved, ("model", "optimizer", "epoch", "config"), path, "an rnnlab training run")
+    if "rng" not in saved and "rng_state" not in saved:  # rng_state: older checkpoints
+        _require(saved, ("rng",), path, "an rnnlab training run")
     return saved
 
 
@@ -92,7 +95,12 @@ def load_for_inference(path: str | Path, task) -> tuple[nn.Module, dict]:
         raise RnnlabError(f"checkpoint {str(path)!r} is a task={name} model; this command "
                           f"needs one trained with task={task.name}")
     _require(saved, task.checkpoint_keys, path, f"an rnnlab task={task.name} run")
-    model = task.model_from_checkpoint(saved)
+    try:
+        model = task.model_from_checkpoint(saved)
+    except (KeyError, ConfigAttributeError) as error:  # OmegaConf's missing keys are these
+        raise RnnlabError(f"checkpoint {str(path)!r} has no {_missing_key(error)} in its "
+                          f"config; expected the checkpoint.pt of an rnnlab task={task.name} "
+                          "run") from None
     load_weights(model, saved["model"], path)
     return model.eval(), saved
 
@@ -104,16 +112,37 @@ def _require(saved: dict, keys: tuple[str, ...], path, expected: str) -> None:
                           f"the checkpoint.pt of {expected}")
 
 
+def _missing_key(error: Exception) -> str:
+    """The config key a model builder missed: `model_from_checkpoint` reads the saved
+    config's `model` node, so OmegaConf names the key under it ("impl" → "model.impl")."""
+    full_key = getattr(error, "full_key", None)
+    if full_key:
+        return f"model.{full_key}"
+    return str(error.args[0]) if error.args else type(error).__name__
+
+
 def save_checkpoint(path: str | Path, payload: dict) -> None:
     """Write to a temporary file beside `path`, then rename: the old file survives a crash,
-    and an exception or Ctrl-C during the write removes the temporary file."""
+    and an exception or Ctrl-C during the write removes the temporary file. A failed write
+    (a full disk, no permission) is a one-line RnnlabError naming the file."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        torch.save({"format": FORMAT, **payload}, tmp)
+        # through a Python file, so a full disk raises OSError(ENOSPC), not torch's
+        # "[enforce fail at inline_container.cc] unexpected pos"
+        with open(tmp, "wb") as handle:
+            torch.save({"format": FORMAT, **payload}, handle)
         os.replace(tmp, path)
+    except OSError as error:
+        raise RnnlabError(_write_failure(path, error)) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _write_failure(path: Path, error: OSError) -> str:
+    reason = error.strerror or str(error)
+    kept = "is unchanged" if path.exists() else "was not written"
+    return f"could not write checkpoint {str(path)!r}: {reason}; {path.name} {kept}"
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:

@@ -1,12 +1,25 @@
-"""A run's TensorBoard events: scalars per epoch, text samples, and the HParams record.
+"""TensorBoard events: a run's scalars per epoch, text samples and HParams session, and a
+sweep's HParams experiment.
 
 Events go straight into the run directory, so `tensorboard --logdir outputs` shows every
-run (single or multirun) under its own name, and the HParams dashboard can line up the
-runs of a sweep by their flattened config.
+run (single or multirun) under its own name. The HParams dashboard lines up the runs of a
+sweep by their flattened config; its columns come from the one experiment record the sweep
+writes at its root (`write_experiment`), swept keys first. A single run writes no
+experiment: TensorBoard then builds one from the sessions it finds.
 """
 
 from pathlib import Path
 
+from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
+from tensorboard.plugins.hparams.api_pb2 import (
+    DataType,
+    Experiment,
+    HParamInfo,
+    Interval,
+    MetricInfo,
+    MetricName,
+)
+from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams as hparams_summary
 
@@ -42,13 +55,68 @@ class RunLogger:
     def text(self, tag: str, text: str, step: int) -> None:
         self.writer.add_text(tag, text, step)
 
-    def hparams(self, config: dict, metric_tags: list[str]) -> None:
-        """The HParams record: the flattened config ↔ the final values of `metric_tags`."""
-        final = {tag: 0.0 for tag in metric_tags}  # values are read from the scalars
-        experiment, start, end = hparams_summary(flatten_config(config), final)
-        for summary in (experiment, start, end):
-            self.writer.file_writer.add_summary(summary)
+    def session_start(self, config: dict, choices: dict | None = None) -> None:
+        """The run's HParams session, written when it starts (so a killed or running run is
+        listed): the flattened config and the config groups chosen (`model=gru` as
+        "model": "gru", the name a sweep of groups is recorded under)."""
+        _, start, _ = hparams_summary({**(choices or {}), **flatten_config(config)}, {})
+        self.writer.file_writer.add_summary(start)
+        self.writer.flush()
+
+    def session_end(self) -> None:
+        """The session ended (finished or diverged: a result, not a failure)."""
+        _, _, end = hparams_summary({}, {})
+        self.writer.file_writer.add_summary(end)
         self.writer.flush()
 
     def close(self) -> None:
         self.writer.close()
+
+
+EXPERIMENT_SUFFIX = ".sweep"  # the sweep directory's own event file (`write_experiment`)
+
+
+def write_experiment(sweep_dir: str | Path, swept: dict, constant: dict,
+                     metric_tags: list[str]) -> Path:
+    """The HParams experiment of a sweep, in an event file at its root: the swept keys (the
+    dashboard's first columns: marked `differs`), each with its values as the domain (a
+    list, or a (low, high) interval for a search), then the other hparams the runs record
+    (`constant`: {key: a value, for its type}), and the metric columns `metric_tags`. The
+    dashboard reads this one record for the whole logdir; the runs write only their sessions
+    (`RunLogger.session_start`), so a killed or running run is listed too. A rerun of the
+    sweep replaces the record."""
+    def swept_info(name, values) -> HParamInfo:
+        # `differs` puts a column first: TensorBoard sorts by it, then by name
+        if isinstance(values, tuple):  # a search's interval
+            return HParamInfo(name=name, type=DataType.DATA_TYPE_FLOAT64, differs=True,
+                              domain_interval=Interval(min_value=values[0], max_value=values[1]))
+        hparam = HParamInfo(name=name, type=_data_type(values), differs=len(values) > 1)
+        hparam.domain_discrete.extend(values)
+        return hparam
+
+    hparam_infos = [swept_info(name, values) for name, values in swept.items()]
+    hparam_infos += [HParamInfo(name=name, type=_data_type([value]))
+                     for name, value in constant.items() if name not in swept]
+    experiment = Experiment(hparam_infos=hparam_infos, metric_infos=[
+        MetricInfo(name=MetricName(tag=tag)) for tag in metric_tags])
+    content = HParamsPluginData(experiment=experiment, version=0).SerializeToString()
+    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
+        plugin_name="hparams", content=content))
+    summary = Summary(value=[Summary.Value(tag="_hparams_/experiment", metadata=metadata)])
+
+    sweep_dir = Path(sweep_dir)
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    for old in sweep_dir.glob(f"events.out.tfevents.*{EXPERIMENT_SUFFIX}"):
+        old.unlink()
+    writer = SummaryWriter(log_dir=str(sweep_dir), filename_suffix=EXPERIMENT_SUFFIX)
+    writer.file_writer.add_summary(summary)
+    writer.close()
+    return next(sweep_dir.glob(f"events.out.tfevents.*{EXPERIMENT_SUFFIX}"))
+
+
+def _data_type(values: list):
+    if values and all(isinstance(value, bool) for value in values):
+        return DataType.DATA_TYPE_BOOL
+    if values and all(isinstance(value, int | float) for value in values):
+        return DataType.DATA_TYPE_FLOAT64
+    return DataType.DATA_TYPE_STRING

@@ -27,10 +27,17 @@ log = logging.getLogger(__name__)
 # trained with other values cannot continue this run.
 MUST_MATCH = ("task.name", "data.name", "data.token", "data.min_freq", "data.vocab_size",
               "model.", "optim._target_")
-# Settings a resumed run may change without comment (how it runs, not what it learns).
-FREE = ("trainer.resume", "trainer.skip_finished", "trainer.max_epochs", "trainer.device",
-        "trainer.num_threads", "trainer.progress_bar", "trainer.log_every_n_steps", "data.root",
-        "data.download", "data.cache_dir")
+# Settings a resumed run may change without comment: how it runs (device, threads, progress
+# output, the overview), how long it trains (max_epochs, max_train_seconds), how it is
+# launched (resume, skip_finished), where the data lives, and what is only logged (greedy
+# text samples) or only batched differently (eval.batch_size); not what it learns or how
+# its best epoch is chosen (val_every_n_epochs, keep_best, eval.beam_size, eval.bleu_k).
+FREE = ("trainer.resume", "trainer.skip_finished", "trainer.max_epochs",
+        "trainer.max_train_seconds", "trainer.device", "trainer.num_threads",
+        "trainer.progress_bar", "trainer.log_every_n_steps", "trainer.summary",
+        "data.root", "data.download", "data.cache_dir", "eval.batch_size",
+        "task.sample_prefix", "task.sample_length", "task.sample_sentences",
+        "task.num_test_samples")
 
 
 def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
@@ -39,7 +46,8 @@ def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
     before, now = flatten_config(saved.get("config") or {}), flatten_config(config)
     changed = sorted(key for key in before.keys() | now.keys()
                      if before.get(key) != now.get(key) and not key.startswith(FREE))
-    differences = [f"{key}={before.get(key)!r} (this run: {now.get(key)!r})"
+    differences = [f"{key}={before[key]!r} (this run: {now.get(key)!r})" if key in before
+                   else f"no {key} in its config (this run: {now.get(key)!r})"
                    for key in changed if key.startswith(MUST_MATCH)]
     differences += [f"a different {key}" for key, value in extras.items()
                     if key in saved and not same_value(saved[key], value)]

@@ -1,7 +1,8 @@
 """What a job of a sweep needs beyond a single run: CPU threads per parallel job, a short
-directory name, and the list of failed jobs at the end of a multirun (exit status 1). (A
-job's record, what it hands the sweeper and what a rerun skips are `rnnlab.run.records`':
-its run directory's `metrics.json`.)
+directory name, the sweep's HParams experiment (its swept keys and values, written at the
+start of a multirun), and the list of failed jobs at the end (exit status 1). (A job's
+record, what it hands the sweeper and what a rerun skips are `rnnlab.run.records`': its
+run directory's `metrics.json`.)
 """
 
 import hashlib
@@ -12,9 +13,13 @@ import shutil
 import sys
 from pathlib import Path
 
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, RangeSweep
+from hydra.errors import HydraException
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from rnnlab.run.events import flatten_config, write_experiment
 from rnnlab.run.records import write_json_atomically
 from rnnlab.run.search import is_optuna, quiet_optuna_summary, report_best_trial
 
@@ -81,15 +86,73 @@ def failed_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
     return [(" ".join(record["overrides"]), record["error"]) for record in records]
 
 
+def group_choices(choices) -> dict:
+    """The config groups Hydra chose for a job ({"model": "gru", "task": "lm", ...}), less
+    Hydra's own (hydra/launcher, ...) and the unset ones."""
+    return {group: str(choice) for group, choice in (choices or {}).items()
+            if choice is not None and not group.startswith("hydra")}
+
+
+def swept_parameters(config: DictConfig) -> dict:
+    """{key: values} of what a multirun sweeps: `hydra.sweeper.params` (presets, searches)
+    and the command line's sweep overrides (which win), e.g. {"model": ["lstm", "gru"],
+    "optim.lr": (0.001, 0.1)}: a list for a choice or range, (low, high) for an interval."""
+    params = OmegaConf.select(config, "hydra.sweeper.params") or {}
+    arguments = [f"{key}={value}" for key, value in params.items()]
+    arguments += list(OmegaConf.select(config, "hydra.overrides.task") or [])
+    swept = {}
+    for argument in arguments:
+        try:
+            [override] = OverridesParser.create().parse_overrides([argument])
+        except HydraException:
+            continue
+        value = override.value()
+        if isinstance(value, IntervalSweep):
+            swept[override.key_or_group] = (float(value.start), float(value.end))
+        elif isinstance(value, ChoiceSweep | RangeSweep):
+            swept[override.key_or_group] = list(override.sweep_iterator())
+        else:
+            swept.pop(override.key_or_group, None)  # the command line fixed it
+    return swept
+
+
+def metric_tags(task_name: str) -> list[str]:
+    """The HParams metric columns of a task: its objective first, then the losses, the test
+    split's objective (when the task has one) and the speed."""
+    from rnnlab.tasks import TASKS  # here: the tasks import most of rnnlab
+    from rnnlab.tasks.base import Task
+
+    task = TASKS.get(task_name)
+    if task is None:
+        return []
+    tags = [task.objective, "val/loss", "train/loss"]
+    if task.test is not Task.test:
+        tags.append(task.objective.replace("val/", "test/", 1))
+    return [*tags, "train/tokens_per_sec"]
+
+
+def write_sweep_experiment(config: DictConfig) -> Path:
+    """The sweep's one HParams experiment (`rnnlab.run.events.write_experiment`) at its root:
+    the swept keys and their values, then every other config key, and the task's metrics."""
+    plain = {key: value for key, value in config.items() if key != "hydra"}
+    choices = group_choices(OmegaConf.select(config, "hydra.runtime.choices"))
+    constant = {**choices, **flatten_config(OmegaConf.to_container(
+        OmegaConf.create(plain), resolve=False))}
+    return write_experiment(config.hydra.sweep.dir, swept_parameters(config), constant,
+                            metric_tags(str(OmegaConf.select(config, "task.name"))))
+
+
 class SweepReport(Callback):
-    """The end of a multirun (configured under `hydra.callbacks` in conf/config.yaml): the
-    failed jobs with their overrides, and an exit status of 1 when there are any, once every
-    job has run; for an Optuna search, the best trial and its run directory
-    (`rnnlab.run.search`). Failures are read from the sweep directory, so it sees jobs run
-    by any launcher: in this process, joblib workers or SLURM nodes."""
+    """Configured under `hydra.callbacks` in conf/config.yaml. The start of a multirun: the
+    sweep's HParams experiment. Its end: the failed jobs with their overrides, and an exit
+    status of 1 when there are any, once every job has run; for an Optuna search, the best
+    trial and its run directory (`rnnlab.run.search`). Failures are read from the sweep
+    directory, so it sees jobs run by any launcher: in this process, joblib workers or SLURM
+    nodes."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         shutil.rmtree(Path(config.hydra.sweep.dir) / FAILURES_DIR, ignore_errors=True)
+        write_sweep_experiment(config)
         if is_optuna(config):
             quiet_optuna_summary()
 

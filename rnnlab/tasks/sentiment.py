@@ -34,6 +34,7 @@ class SentimentTask(Task):
     name = "sentiment"
     objective = "val/accuracy"
     objective_direction = "maximize"
+    dropout_between_layers_only = False  # also on the embeddings and the pooled vector
     checkpoint_keys = ("vocab",)
 
     def __init__(self, cfg, data: SentimentData | None = None):

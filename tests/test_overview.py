@@ -1,0 +1,45 @@
+"""The run overview: parameters per module and the resolved config, logged at the start of
+a run unless trainer.summary=false."""
+
+import logging
+
+from conftest import TINY, compose_config
+from torch import nn
+
+import rnnlab.tasks.lm
+from rnnlab.run.overview import config_overview, model_overview
+from rnnlab.train import train
+
+
+class Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(10, 4)  # 40
+        self.head = nn.Linear(4, 3)  # 4 * 3 + 3 = 15
+
+
+def test_model_overview_counts_parameters_per_module():
+    assert model_overview(Tiny()) == ["model Tiny: 55 parameters",
+                                      "  embedding  Embedding            40",
+                                      "  head       Linear               15"]
+
+
+def test_config_overview_is_one_line_per_group():
+    config = {"seed": 0, "model": {"cell": "lstm", "num_hiddens": 8},
+              "optim": {"lr": 0.1, "betas": {"b1": 0.9}}}
+    assert config_overview(config) == ["config", "  seed=0",
+                                       "  model  cell=lstm num_hiddens=8",
+                                       "  optim  lr=0.1 betas.b1=0.9"]
+
+
+def test_a_run_logs_its_overview_unless_told_not_to(tmp_path, tiny_corpus, monkeypatch, caplog):
+    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
+    with caplog.at_level(logging.INFO):
+        train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path / "a", "lstm")
+    assert "model RNNLM: " in caplog.text
+    assert "  model    num_hiddens=16 " in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        train(compose_config(TINY + ["trainer.max_epochs=1", "trainer.summary=false"]),
+              tmp_path / "b", "lstm")
+    assert "model RNNLM" not in caplog.text and "num_hiddens=16" not in caplog.text
