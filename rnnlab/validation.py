@@ -20,6 +20,7 @@ from rnnlab.engine import PRECISIONS
 from rnnlab.errors import RnnlabError
 from rnnlab.models.cells import CELLS, IMPLEMENTATIONS
 from rnnlab.models.scratch import BPTT_MODES
+from rnnlab.schedules import SCHEDULERS
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 DEVICES = ("auto", "cpu", "cuda", "cuda:N")
@@ -31,8 +32,10 @@ POSITIVE_INTS = [
     ("trainer.log_every_n_steps", False), ("trainer.num_threads", True),
     ("trainer.early_stopping_patience", True), ("trainer.val_every_n_epochs", False),
     ("data.max_tokens", True), ("data.num_examples", True), ("eval.beam_size", False),
-    ("eval.bleu_k", False), ("eval.batch_size", False),
+    ("eval.bleu_k", False), ("eval.batch_size", False), ("scheduler.step_size", False),
 ]
+# integers >= 0
+NATURAL_INTS = ["scheduler.warmup_steps", "scheduler.patience", "scheduler.nonmono"]
 # (key, test, what is expected): numbers
 NUMBERS = [
     ("optim.lr", lambda x: x > 0, "a number > 0"),
@@ -41,6 +44,11 @@ NUMBERS = [
     ("data.val_fraction", lambda x: 0 < x < 1, "a number in (0, 1)"),
     ("data.test_fraction", lambda x: 0 < x < 1, "a number in (0, 1)"),
     ("trainer.grad_clip", lambda x: x >= 0, "a number >= 0 (0 disables clipping)"),
+    ("optim.weight_decay", lambda x: x >= 0, "a number >= 0"),
+    ("scheduler.gamma", lambda x: 0 < x <= 1, "a number in (0, 1]"),
+    ("scheduler.factor", lambda x: 0 < x < 1, "a number in (0, 1)"),
+    ("scheduler.final_lr_fraction", lambda x: 0 <= x <= 1, "a number in [0, 1]"),
+    ("scheduler.min_lr", lambda x: x >= 0, "a number >= 0"),
 ]
 
 
@@ -49,7 +57,8 @@ def validate(cfg: DictConfig) -> None:
     problems = []
     for key, nullable in POSITIVE_INTS:
         problems += _check_int(cfg, key, nullable, lowest=1)
-    problems += _check_int(cfg, "data.min_freq", False, lowest=0)
+    for key in ["data.min_freq", *NATURAL_INTS]:
+        problems += _check_int(cfg, key, False, lowest=0)
     problems += _check_int(cfg, "seed", False, lowest=None)
     for key, ok, expected in NUMBERS:
         problems += _check_number(cfg, key, ok, expected)
@@ -139,7 +148,8 @@ def _check_names(cfg) -> list[str]:
     problems = []
     for key, valid in (("task.name", TASKS), ("model.cell", CELLS),
                        ("model.impl", IMPLEMENTATIONS), ("model.bptt", BPTT_MODES),
-                       ("model.init", INITS), ("trainer.precision", PRECISIONS)):
+                       ("model.init", INITS), ("trainer.precision", PRECISIONS),
+                       ("scheduler.name", SCHEDULERS)):
         value = _get(cfg, key)
         if value is not _ABSENT and str(value) not in valid:
             problems.append(f"{key}={value!r} is not one of: {', '.join(valid)}")

@@ -107,7 +107,7 @@ def test_keys_a_task_does_not_have_are_skipped():
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["model=transformer"], "model='transformer' is not one of: gru, gru_scratch, lstm"),
-    (["-m", "optim=adam,adamw"], "optim='adamw' is not one of: adam, sgd"),
+    (["-m", "optim=adam,nadam"], "optim='nadam' is not one of: adam, adamw, sgd"),
     (["task=choice(lm,vision)"], "task='vision' is not one of: lm"),
 ])
 def test_unknown_group_option_lists_the_options(argv, message):
@@ -166,3 +166,17 @@ def test_corpus_too_small_for_the_batches_is_refused_by_the_task(tiny_corpus, ov
     with pytest.raises(RnnlabError) as error:
         LanguageModelTask(cfg, corpus=tiny_corpus)
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["scheduler.name=linear"], "scheduler.name='linear' is not one of: none, step, cosine"),
+    (["scheduler=step", "scheduler.gamma=1.5"], "scheduler.gamma=1.5 is not a number in (0, 1]"),
+    (["scheduler=cosine", "scheduler.warmup_steps=-1"],
+     "scheduler.warmup_steps=-1 is not an integer >= 0"),
+    (["scheduler=plateau", "scheduler.factor=1"], "scheduler.factor=1 is not a number in (0, 1)"),
+    (["optim=adamw", "optim.weight_decay=-0.1"], "optim.weight_decay=-0.1 is not a number >= 0"),
+])
+def test_bad_scheduler_and_optimizer_values_are_one_line(overrides, message):
+    with pytest.raises(RnnlabError) as error:
+        validate(compose_config(overrides))
+    assert message in str(error.value) and "\n" not in str(error.value)

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 # Settings that decide the shape of the weights and the optimizer state: a checkpoint
 # trained with other values cannot continue this run.
 MUST_MATCH = ("task.name", "data.name", "data.token", "data.min_freq", "data.vocab_size",
-              "model.", "optim._target_")
+              "model.", "optim._target_", "scheduler.name")
 # Settings a resumed run may change without comment (how it runs, not what it learns).
 FREE = ("trainer.resume", "trainer.skip_finished", "trainer.max_epochs", "trainer.device",
         "trainer.num_threads", "trainer.progress_bar", "trainer.log_every_n_steps", "data.root",
@@ -60,13 +60,17 @@ def same_value(a, b) -> bool:
     return a == b
 
 
-def resume(path: Path, model, optimizer, config: dict, extras: dict, device) -> dict:
-    """Load the checkpoint at `path` into `model` and `optimizer`, restore the random
-    states, and return what the loop needs: {"epoch", "best": (epoch, value), "metrics"}."""
+def resume(path: Path, model, optimizer, config: dict, extras: dict, device,
+           schedule=None) -> dict:
+    """Load the checkpoint at `path` into `model`, `optimizer` and `schedule` (an
+    `rnnlab.schedules` schedule), restore the random states, and return what the loop
+    needs: {"epoch", "best": (epoch, value), "metrics"}."""
     saved = load_training_state(path, map_location=device)
     check_fits_run(saved, config, extras, path)
     load_weights(model, saved["model"], path)
     load_weights(optimizer, saved["optimizer"], path, what="optimizer state")
+    if schedule is not None and saved.get("scheduler"):
+        schedule.load_state_dict(saved["scheduler"])
     restore_rng_states(saved)
     log.info("resuming from %s after epoch %d", path, saved["epoch"])
     return resume_point(saved)
