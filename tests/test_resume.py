@@ -227,3 +227,18 @@ def test_diverged_run_keeps_the_last_finite_checkpoint(tmp_path, synthetic_book,
     for name, weight in saved["model"].items():
         assert torch.isfinite(weight).all()
         assert torch.equal(weight, expected["model"][name])
+
+
+def test_a_checkpoint_older_than_the_awd_settings_resumes_with_them_off(tmp_path, synthetic_book):
+    from rnnlab.run.checkpoint import save_checkpoint
+
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    saved = load_checkpoint(tmp_path / "checkpoint.pt")
+    for key in ("weight_drop", "tie_weights", "forget_bias", "locked_dropout"):
+        del saved["config"]["model"][key]
+    del saved["config"]["scheduler"], saved["scheduler"]
+    save_checkpoint(tmp_path / "checkpoint.pt", saved)
+    with pytest.raises(RnnlabError, match=r"model.weight_drop=None \(this run: 0.5\)"):
+        train(compose_config(TINY + ["trainer.resume=true", "model.weight_drop=0.5"]),
+              tmp_path, "lstm")
+    assert train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")["epochs"] == 3

@@ -180,3 +180,22 @@ def test_bad_scheduler_and_optimizer_values_are_one_line(overrides, message):
     with pytest.raises(RnnlabError) as error:
         validate(compose_config(overrides))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["model.embed_size=32", "model.tie_weights=true"],
+     "model.tie_weights=true needs model.embed_size == the stack's output width 256 "
+     "(num_hiddens=256), got model.embed_size=32"),
+    (["model.tie_weights=true"], "got model.embed_size=None"),
+    (["task=sentiment", "model.tie_weights=true"], "model.tie_weights=true is for task=lm"),
+    (["model=gru", "model.forget_bias=1"], "model.forget_bias=1 is for LSTM cells"),
+    (["model.num_layers=1", "model.residual=true"],
+     "model.residual=true joins stacked layers; model.num_layers=1 has none to join"),
+    (["model.weight_drop=1.0"], "model.weight_drop=1.0 is not a number in [0, 1)"),
+    (["model.locked_dropout=yes"], "model.locked_dropout='yes' is not true or false"),
+    (["task.ar_alpha=-1"], "task.ar_alpha=-1 is not a number >= 0"),
+])
+def test_bad_awd_options_are_one_line(overrides, message):
+    with pytest.raises(RnnlabError) as error:
+        validate(compose_config(overrides))
+    assert message in str(error.value) and "\n" not in str(error.value)

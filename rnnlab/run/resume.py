@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 # trained with other values cannot continue this run.
 MUST_MATCH = ("task.name", "data.name", "data.token", "data.min_freq", "data.vocab_size",
               "model.", "optim._target_", "scheduler.name")
+# A setting that a checkpoint older than it lacks matches when this run leaves it off (the
+# AWD tools and the scheduler group were added with these defaults).
+OFF = (None, "None", False, 0, "none")  # flatten_config writes None as "None"
 # Settings a resumed run may change without comment (how it runs, not what it learns).
 FREE = ("trainer.resume", "trainer.skip_finished", "trainer.max_epochs", "trainer.device",
         "trainer.num_threads", "trainer.progress_bar", "trainer.log_every_n_steps", "data.root",
@@ -38,7 +41,8 @@ def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
     warn about other changed settings (a resumed run then differs from an uninterrupted one)."""
     before, now = flatten_config(saved.get("config") or {}), flatten_config(config)
     changed = sorted(key for key in before.keys() | now.keys()
-                     if before.get(key) != now.get(key) and not key.startswith(FREE))
+                     if before.get(key) != now.get(key) and not key.startswith(FREE)
+                     and not (key not in before and now[key] in OFF))
     differences = [f"{key}={before.get(key)!r} (this run: {now.get(key)!r})"
                    for key in changed if key.startswith(MUST_MATCH)]
     differences += [f"a different {key}" for key, value in extras.items()
