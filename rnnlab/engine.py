@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import torch
 from tqdm import tqdm
 
+from rnnlab.schedules import Schedule
+
 log = logging.getLogger(__name__)
 
 
@@ -81,9 +83,11 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def train_epoch(task, model, optimizer, trainer_cfg, device, progress) -> tuple:
+def train_epoch(task, model, optimizer, trainer_cfg, device, progress,
+                schedule: Schedule | None = None) -> tuple:
     """One pass over the task's training batches → (mean loss, tokens, seconds, mean
-    gradient norm before clipping)."""
+    gradient norm before clipping); `schedule.after_step()` follows every optimizer step."""
+    schedule = schedule or Schedule()
     model.train()
     parameters = [p for p in model.parameters() if p.requires_grad]
     precision = trainer_cfg.get("precision", 32)
@@ -102,6 +106,7 @@ def train_epoch(task, model, optimizer, trainer_cfg, device, progress) -> tuple:
         norm_sum += clip_gradients(parameters, trainer_cfg.grad_clip).float()
         scaler.step(optimizer)
         scaler.update()
+        schedule.after_step()
         loss_sum += loss.detach().float() * num_tokens
         tokens += num_tokens
         if step % trainer_cfg.log_every_n_steps == 0:
@@ -130,7 +135,8 @@ def should_evaluate(epoch: int, trainer_cfg, train_seconds: float) -> bool:
 
 def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 0,
         on_epoch_end: Callable[[int, "FitResult"], None] | None = None,
-        best: tuple[int | None, float | None] = (None, None)) -> FitResult:
+        best: tuple[int | None, float | None] = (None, None),
+        schedule: Schedule | None = None) -> FitResult:
     """Train from `start_epoch` to `trainer_cfg.max_epochs`, logging each epoch at x = epoch.
 
     After each epoch the task's `objective` tag is compared with the best so far (`best`:
@@ -142,7 +148,10 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
     it stops after the epoch in which training time (this process's) passes t seconds, which
     gives each trial of a search the same budget whatever its model size. Epochs that are
     not evaluated (`should_evaluate`) cannot improve the objective; patience counts epochs.
+    `schedule` (`rnnlab.schedules`, the `scheduler` group) is stepped after every optimizer
+    step and every epoch, and decides the weights the held-out split is scored with.
     """
+    schedule = schedule or Schedule()
     direction = task.objective_direction
     patience = trainer_cfg.get("early_stopping_patience")
     budget = trainer_cfg.get("max_train_seconds")
@@ -153,7 +162,8 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
                         desc=f"epoch {epoch}/{trainer_cfg.max_epochs}",
                         disable=None if trainer_cfg.progress_bar else True)  # None: TTY only
         train_loss, tokens, seconds, grad_norm = train_epoch(task, model, optimizer,
-                                                             trainer_cfg, device, progress)
+                                                             trainer_cfg, device, progress,
+                                                             schedule)
         progress.close()
         result.train_tokens += tokens
         result.train_seconds += seconds
@@ -169,8 +179,10 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
                    "train/grad_norm": grad_norm,  # mean over the epoch's steps, before clipping
                    "train/lr": optimizer.param_groups[0]["lr"]}
         if should_evaluate(epoch, trainer_cfg, result.train_seconds):
-            metrics.update(task.evaluate(model))
-            task.log_samples(model, logger, epoch)
+            with schedule.evaluation_weights(model):
+                metrics.update(task.evaluate(model))
+                task.log_samples(model, logger, epoch)
+        schedule.after_epoch(metrics)
         logger.scalars(metrics, epoch)
         log.info("epoch %d/%d  %s", epoch, trainer_cfg.max_epochs,
                  "  ".join(f"{tag} {value:.4g}" for tag, value in metrics.items()))

@@ -24,6 +24,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.run.checkpoint import (
     BEST,
     LAST,
+    evaluation_weights,
     load_checkpoint,
     save_checkpoint,
     saved_epoch,
@@ -45,6 +46,7 @@ from rnnlab.run.run_dir import RunDirBusy, run_dir_lock, save_hydra_record
 from rnnlab.run.run_info import record_launch
 from rnnlab.run.sweeps import group_choices, record_job_failure, threads_per_job
 from rnnlab.run.threads import default_threads
+from rnnlab.schedules import build_schedule
 from rnnlab.tasks import TASKS, Task, build_task
 from rnnlab.validation import CONF_DIR, check_group_choices, settle_unused_dropout, validate
 
@@ -77,12 +79,14 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     task = build_task(cfg)
     model = task.build_model().to(device)
     optimizer = instantiate(cfg.optim, params=model.parameters())
+    schedule = build_schedule(cfg.get("scheduler"), optimizer, model, task,
+                              task.num_train_batches(), cfg.trainer.max_epochs)
     config = OmegaConf.to_container(cfg, resolve=True)
 
     start_epoch, best, resumed_metrics = 0, (None, None), {}
     if cfg.trainer.resume and checkpoint_path.exists():
         saved = resume(checkpoint_path, model, optimizer, config, task.checkpoint_extras(),
-                       device)
+                       device, schedule)
         start_epoch, best, resumed_metrics = saved["epoch"], saved["best"], saved["metrics"]
     record_launch(run_dir, cfg.seed, device, start_epoch)
     if cfg.trainer.get("summary", True):
@@ -90,7 +94,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
 
     def save(epoch: int, progress: FitResult) -> None:
         state = training_state(model, optimizer, epoch, config, progress,
-                               task.checkpoint_extras())
+                               task.checkpoint_extras(), schedule.state_dict())
         if cfg.trainer.keep_best and progress.best_epoch == epoch:
             save_checkpoint(best_path, state)
         save_checkpoint(checkpoint_path, state)
@@ -99,11 +103,14 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     logger.session_start(config, choices)
     start = time.perf_counter()
     try:
-        result = fit(task, model, optimizer, cfg.trainer, device, logger, start_epoch, save, best)
+        result = fit(task, model, optimizer, cfg.trainer, device, logger, start_epoch, save, best,
+                     schedule)
         result.last_metrics = result.last_metrics or resumed_metrics  # resumed a finished run
         test_metrics = {}
         if result.epochs > 0:
-            test_metrics = run_test(task, model, cfg, best_path, device, logger, result.epochs)
+            with schedule.evaluation_weights(model):
+                test_metrics = run_test(task, model, cfg, best_path, device, logger,
+                                        result.epochs)
         metrics = run_record(cfg.task.name, model_name, task.objective, result, test_metrics,
                              count_parameters(model))
         metrics["wall_seconds"] = time.perf_counter() - start
@@ -124,9 +131,10 @@ def refuse_overwrite(run_dir: Path, resume: bool) -> None:
 
 def run_test(task, model, cfg, best_path: Path, device, logger, step: int) -> dict:
     """The task's held-out test metrics, on the best epoch's weights when they were kept
-    (model selection by the validation objective, never by the test set)."""
+    (model selection by the validation objective, never by the test set); the weights that
+    epoch was scored with (`evaluation_weights`: NT-ASGD's average once it has begun)."""
     if cfg.trainer.keep_best and best_path.exists():
-        model.load_state_dict(load_checkpoint(best_path, map_location=device)["model"])
+        model.load_state_dict(evaluation_weights(load_checkpoint(best_path, map_location=device)))
     test_metrics = task.test(model)
     if test_metrics:
         logger.scalars(test_metrics, step)

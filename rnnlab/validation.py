@@ -21,6 +21,7 @@ from rnnlab.engine import PRECISIONS
 from rnnlab.errors import RnnlabError
 from rnnlab.models.cells import CELLS, IMPLEMENTATIONS
 from rnnlab.models.scratch import BPTT_MODES
+from rnnlab.schedules import SCHEDULERS
 
 log = logging.getLogger(__name__)
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
@@ -33,16 +34,29 @@ POSITIVE_INTS = [
     ("trainer.log_every_n_steps", False), ("trainer.num_threads", True),
     ("trainer.early_stopping_patience", True), ("trainer.val_every_n_epochs", False),
     ("data.max_tokens", True), ("data.num_examples", True), ("eval.beam_size", False),
-    ("eval.bleu_k", False), ("eval.batch_size", False),
+    ("eval.bleu_k", False), ("eval.batch_size", False), ("scheduler.step_size", False),
 ]
+# integers >= 0
+NATURAL_INTS = ["scheduler.warmup_steps", "scheduler.patience", "scheduler.nonmono"]
 # (key, test, what is expected): numbers
 NUMBERS = [
     ("optim.lr", lambda x: x > 0, "a number > 0"),
     ("model.dropout", lambda x: 0 <= x < 1, "a number in [0, 1)"),
     ("model.recurrent_dropout", lambda x: 0 <= x < 1, "a number in [0, 1)"),
+    ("model.embedding_dropout", lambda x: 0 <= x < 1, "a number in [0, 1)"),
+    ("model.input_dropout", lambda x: 0 <= x < 1, "a number in [0, 1)"),
+    ("model.output_dropout", lambda x: 0 <= x < 1, "a number in [0, 1)"),
+    ("model.weight_drop", lambda x: 0 <= x < 1, "a number in [0, 1)"),
+    ("task.ar_alpha", lambda x: x >= 0, "a number >= 0 (0 turns AR off)"),
+    ("task.tar_beta", lambda x: x >= 0, "a number >= 0 (0 turns TAR off)"),
     ("data.val_fraction", lambda x: 0 < x < 1, "a number in (0, 1)"),
     ("data.test_fraction", lambda x: 0 < x < 1, "a number in (0, 1)"),
     ("trainer.grad_clip", lambda x: x >= 0, "a number >= 0 (0 disables clipping)"),
+    ("optim.weight_decay", lambda x: x >= 0, "a number >= 0"),
+    ("scheduler.gamma", lambda x: 0 < x <= 1, "a number in (0, 1]"),
+    ("scheduler.factor", lambda x: 0 < x < 1, "a number in (0, 1)"),
+    ("scheduler.final_lr_fraction", lambda x: 0 <= x <= 1, "a number in [0, 1]"),
+    ("scheduler.min_lr", lambda x: x >= 0, "a number >= 0"),
 ]
 
 
@@ -51,12 +65,14 @@ def validate(cfg: DictConfig) -> None:
     problems = []
     for key, nullable in POSITIVE_INTS:
         problems += _check_int(cfg, key, nullable, lowest=1)
-    problems += _check_int(cfg, "data.min_freq", False, lowest=0)
+    for key in ["data.min_freq", *NATURAL_INTS]:
+        problems += _check_int(cfg, key, False, lowest=0)
     problems += _check_int(cfg, "seed", False, lowest=None)
     for key, ok, expected in NUMBERS:
         problems += _check_number(cfg, key, ok, expected)
     problems += _check_names(cfg)
     problems += _check_model(cfg)
+    problems += _check_awd_options(cfg)
     problems += _check_held_out(cfg)
     problems += _check_optimizer(cfg)
     problems += _check_trainer(cfg)
@@ -158,7 +174,8 @@ def _check_names(cfg) -> list[str]:
     problems = []
     for key, valid in (("task.name", TASKS), ("model.cell", CELLS),
                        ("model.impl", IMPLEMENTATIONS), ("model.bptt", BPTT_MODES),
-                       ("model.init", INITS), ("trainer.precision", PRECISIONS)):
+                       ("model.init", INITS), ("trainer.precision", PRECISIONS),
+                       ("scheduler.name", SCHEDULERS)):
         value = _get(cfg, key)
         if value is not _ABSENT and str(value) not in valid:
             problems.append(f"{key}={value!r} is not one of: {', '.join(valid)}")
@@ -196,6 +213,42 @@ def _check_model(cfg) -> list[str]:
         except RnnlabError as error:
             problems.append(str(error))
     return problems
+
+
+def _check_awd_options(cfg) -> list[str]:
+    """The switches of the AWD-LSTM tools, and what each needs of the model and task."""
+    problems = []
+    for key in ("model.locked_dropout", "model.residual", "model.tie_weights"):
+        value = _get(cfg, key)
+        if value is not _ABSENT and not isinstance(value, bool):
+            problems.append(f"{key}={value!r} is not true or false")
+    cell, layers = _get(cfg, "model.cell"), _get(cfg, "model.num_layers")
+    forget_bias = _get(cfg, "model.forget_bias")
+    if forget_bias not in (_ABSENT, None):
+        problems += _check_number(cfg, "model.forget_bias", lambda x: True, "a number or null")
+        if cell != "lstm":
+            problems.append(f"model.forget_bias={forget_bias!r} is for LSTM cells; "
+                            f"model.cell={cell!r} has no forget gate: expected null")
+    if _get(cfg, "model.residual") is True and isinstance(layers, int) and layers < 2:
+        problems.append(f"model.residual=true joins stacked layers; model.num_layers={layers} "
+                        "has none to join: expected num_layers >= 2 or residual=false")
+    if _get(cfg, "model.tie_weights") is True:
+        problems += _check_tying(cfg)
+    return problems
+
+
+def _check_tying(cfg) -> list[str]:
+    task, embed = _get(cfg, "task.name"), _get(cfg, "model.embed_size")
+    if task != "lm":
+        return [f"model.tie_weights=true is for task=lm (input embedding = output layer); "
+                f"task={task} has no such pair: expected tie_weights=false"]
+    hiddens, bidirectional = _get(cfg, "model.num_hiddens"), _get(cfg, "model.bidirectional")
+    width = hiddens * (2 if bidirectional is True else 1) if isinstance(hiddens, int) else None
+    if embed != width:
+        return [f"model.tie_weights=true needs model.embed_size == the stack's output width "
+                f"{width} (num_hiddens={hiddens}{' x 2 directions' if bidirectional else ''}),"
+                f" got model.embed_size={embed}"]
+    return []
 
 
 def _check_held_out(cfg) -> list[str]:

@@ -305,3 +305,18 @@ def test_settings_that_change_the_result_are_named_in_the_warning(key, before, n
         check_fits_run({"config": config(before)}, config(now), {}, Path("checkpoint.pt"))
     assert "resuming with changed settings" in caplog.text
     assert f"{key} {before!r} -> {now!r}" in caplog.text
+
+
+def test_a_checkpoint_older_than_the_awd_settings_resumes_with_them_off(tmp_path, synthetic_book):
+    from rnnlab.run.checkpoint import save_checkpoint
+
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    saved = load_checkpoint(tmp_path / "checkpoint.pt")
+    for key in ("weight_drop", "tie_weights", "forget_bias", "locked_dropout"):
+        del saved["config"]["model"][key]
+    del saved["config"]["scheduler"], saved["scheduler"]
+    save_checkpoint(tmp_path / "checkpoint.pt", saved)
+    with pytest.raises(RnnlabError, match=r"no model.weight_drop in its config \(this run: 0.5\)"):
+        train(compose_config(TINY + ["trainer.resume=true", "model.weight_drop=0.5"]),
+              tmp_path, "lstm")
+    assert train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")["epochs"] == 3

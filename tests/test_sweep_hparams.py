@@ -57,7 +57,7 @@ def test_presets_and_searches_name_their_domains():
     swept = swept_parameters(compose_with_hydra(["hparams_search=lm_optuna"]))
     assert swept["model"] == ["lstm", "gru"]
     assert swept["model.num_hiddens"] == [256, 384, 512]
-    assert swept["model.dropout"] == (0.3, 0.6) and swept["optim.lr"] == (0.002, 0.01)
+    assert swept["model.dropout"] == (0.1, 0.6) and swept["optim.lr"] == (0.002, 0.01)
     table = swept_parameters(compose_with_hydra(["experiment=ablation_table13",
                                                  "data.num_steps=35"]))
     assert "data.num_steps" not in table  # fixed on the command line: not swept

@@ -113,7 +113,7 @@ def test_keys_a_task_does_not_have_are_skipped():
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["model=transformer"], "model='transformer' is not one of: gru, gru_scratch, lstm"),
-    (["-m", "optim=adam,adamw"], "optim='adamw' is not one of: adam, sgd"),
+    (["-m", "optim=adam,nadam"], "optim='nadam' is not one of: adam, adamw, sgd"),
     (["task=choice(lm,vision)"], "task='vision' is not one of: lm"),
 ])
 def test_unknown_group_option_lists_the_options(argv, message):
@@ -198,3 +198,36 @@ def test_dropout_that_acts_is_kept_silently(overrides, kept, caplog):
     with caplog.at_level(logging.WARNING):
         settle_unused_dropout(cfg)
     assert cfg.model.dropout == kept and caplog.text == ""
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["scheduler.name=linear"], "scheduler.name='linear' is not one of: none, step, cosine"),
+    (["scheduler=step", "scheduler.gamma=1.5"], "scheduler.gamma=1.5 is not a number in (0, 1]"),
+    (["scheduler=cosine", "scheduler.warmup_steps=-1"],
+     "scheduler.warmup_steps=-1 is not an integer >= 0"),
+    (["scheduler=plateau", "scheduler.factor=1"], "scheduler.factor=1 is not a number in (0, 1)"),
+    (["optim=adamw", "optim.weight_decay=-0.1"], "optim.weight_decay=-0.1 is not a number >= 0"),
+])
+def test_bad_scheduler_and_optimizer_values_are_one_line(overrides, message):
+    with pytest.raises(RnnlabError) as error:
+        validate(compose_config(overrides))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["model.embed_size=32", "model.tie_weights=true"],
+     "model.tie_weights=true needs model.embed_size == the stack's output width 256 "
+     "(num_hiddens=256), got model.embed_size=32"),
+    (["model.tie_weights=true"], "got model.embed_size=None"),
+    (["task=sentiment", "model.tie_weights=true"], "model.tie_weights=true is for task=lm"),
+    (["model=gru", "model.forget_bias=1"], "model.forget_bias=1 is for LSTM cells"),
+    (["model.num_layers=1", "model.residual=true"],
+     "model.residual=true joins stacked layers; model.num_layers=1 has none to join"),
+    (["model.weight_drop=1.0"], "model.weight_drop=1.0 is not a number in [0, 1)"),
+    (["model.locked_dropout=yes"], "model.locked_dropout='yes' is not true or false"),
+    (["task.ar_alpha=-1"], "task.ar_alpha=-1 is not a number >= 0"),
+])
+def test_bad_awd_options_are_one_line(overrides, message):
+    with pytest.raises(RnnlabError) as error:
+        validate(compose_config(overrides))
+    assert message in str(error.value) and "\n" not in str(error.value)

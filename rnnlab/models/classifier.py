@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from rnnlab.errors import RnnlabError
+from rnnlab.models.dropout import TokenDropoutEmbedding
 from rnnlab.models.recurrent import build_recurrent
 
 POOLINGS = ("last", "max", "mean")
@@ -30,11 +31,13 @@ class SentimentClassifier(nn.Module):
     with `padded=True`)."""
 
     def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module,
-                 pooling: str = "last", dropout: float = 0.0, pad_id: int = 1):
+                 pooling: str = "last", dropout: float = 0.0, pad_id: int = 1,
+                 embedding_dropout: float = 0.0):
         super().__init__()
         self.pad_id = pad_id
         self.pooling = parse_pooling(pooling)
-        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=pad_id)
+        self.embedding = TokenDropoutEmbedding(vocab_size, embed_size, embedding_dropout,
+                                               padding_idx=pad_id)
         # Keras' uniform(±0.05) rather than nn's N(0, 1): Adam moves each weight by about
         # lr per step, so rows that start 20x larger barely move in the few epochs IMDB
         # allows (the tutorial LSTM: 64.5% test accuracy after one epoch with N(0, 1)).
@@ -70,4 +73,5 @@ def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentCl
     """A `SentimentClassifier` from the `model` config group (cell, impl, sizes, pooling)."""
     recurrent = build_recurrent(model_cfg, model_cfg.embed_size, padded=True)
     return SentimentClassifier(vocab_size, model_cfg.embed_size, recurrent,
-                               model_cfg.get("pooling", "last"), model_cfg.dropout, pad_id)
+                               model_cfg.get("pooling", "last"), model_cfg.dropout, pad_id,
+                               model_cfg.get("embedding_dropout", 0.0))

@@ -25,9 +25,12 @@ Two ways to run the time loop (`bptt`):
 """
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+
+from rnnlab.models.dropout import drop_hidden_weights
 
 State = Tensor | tuple[Tensor, Tensor]
 
@@ -67,6 +70,18 @@ class GateWeights(nn.Module):
         self.b_h = uniform(num_gates * num_hiddens)
 
 
+@dataclass
+class DroppedWeights:
+    """One (layer, direction)'s tensors with W_h replaced by its weight-dropped copy: read
+    by the step loop and the fused BPTT as a `GateWeights` is, so the gradient reaches
+    W_h through the dropout."""
+
+    W_x: Tensor
+    W_h: Tensor
+    b_x: Tensor
+    b_h: Tensor
+
+
 def input_projection(X: Tensor, w: GateWeights, fold_b_h: bool) -> Tensor:
     """X W_x + b_x (+ b_h, where the cell adds it to the same sum) for all steps as one
     matmul: (num_steps, batch, in) -> (num_steps, batch, G * num_hiddens)."""
@@ -99,6 +114,7 @@ class ScratchRecurrent(nn.Module):
         dropout: float = 0.0,
         bptt: str = "fused",
         recurrent_dropout: float = 0.0,
+        weight_drop: float = 0.0,
     ):
         super().__init__()
         if bptt not in BPTT_MODES:
@@ -122,6 +138,9 @@ class ScratchRecurrent(nn.Module):
         # Keras' recurrent_dropout: in training, the H that feeds the recurrent matmul is
         # multiplied by one dropout mask per sequence (and layer/direction), fixed over time.
         self.recurrent_dropout = recurrent_dropout
+        # AWD's weight drop: in training, W_h is replaced by a DropConnect copy, one mask
+        # per batch (and layer/direction); the fused BPTT takes it like the stored W_h.
+        self.weight_drop = weight_drop
         # Layer l > 0 reads both directions of layer l - 1, concatenated.
         self.weights = nn.ModuleList(
             GateWeights(input_size if layer == 0 else self.num_directions * num_hiddens,
@@ -184,6 +203,9 @@ class ScratchRecurrent(nn.Module):
         loop below runs under autograd."""
         if mask is not None and bool(mask.all()):
             mask = None  # a batch without padding (common when bucketed)
+        if self.training and self.weight_drop > 0:
+            w = DroppedWeights(w.W_x, drop_hidden_weights(w.W_h, self.weight_drop, True),
+                               w.b_x, w.b_h)
         drop_active = self.training and self.recurrent_dropout > 0
         if (self.bptt == "fused" and self.fused_direction is not None and mask is None
                 and not drop_active and not torch.is_autocast_enabled(X.device.type)):

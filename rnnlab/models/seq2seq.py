@@ -22,6 +22,7 @@ summaries still reach it, the backward one ending at the *first* source word.
 import torch
 from torch import nn
 
+from rnnlab.models.dropout import TokenDropoutEmbedding
 from rnnlab.models.recurrent import build_recurrent
 from rnnlab.models.state import State, map_state
 
@@ -37,9 +38,10 @@ def bridge(state: State, num_layers: int, bidirectional: bool) -> State:
 class Seq2SeqEncoder(nn.Module):
     """Embedding → recurrent stack (any cell, any implementation, optionally bidirectional)."""
 
-    def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module):
+    def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module,
+                 embedding_dropout: float = 0.0):
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.embedding = TokenDropoutEmbedding(vocab_size, embed_size, embedding_dropout)
         self.recurrent = recurrent
 
     def forward(self, src: torch.Tensor) -> tuple[State, torch.Tensor]:
@@ -54,11 +56,12 @@ class Seq2SeqDecoder(nn.Module):
     """At each step: [embedding of the previous target token; context] → recurrent stack →
     linear head over the target vocabulary."""
 
-    def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module):
+    def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module,
+                 embedding_dropout: float = 0.0):
         super().__init__()
         if recurrent.bidirectional:
             raise ValueError("a decoder generates left to right; it cannot be bidirectional")
-        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.embedding = TokenDropoutEmbedding(vocab_size, embed_size, embedding_dropout)
         self.recurrent = recurrent
         self.head = nn.Linear(recurrent.hidden_size, vocab_size)
 
@@ -94,8 +97,9 @@ class EncoderDecoder(nn.Module):
 def build_seq2seq(src_vocab_size: int, tgt_vocab_size: int, model_cfg) -> EncoderDecoder:
     """An `EncoderDecoder` from the `model` config group; `model.bidirectional` applies to
     the encoder only (the decoder reads its embedding and the context, num_hiddens wide)."""
-    embed_size = model_cfg.embed_size
-    encoder = Seq2SeqEncoder(src_vocab_size, embed_size, build_recurrent(model_cfg, embed_size))
+    embed_size, embedding_dropout = model_cfg.embed_size, model_cfg.get("embedding_dropout", 0.0)
+    encoder = Seq2SeqEncoder(src_vocab_size, embed_size, build_recurrent(model_cfg, embed_size),
+                             embedding_dropout)
     decoder = Seq2SeqDecoder(tgt_vocab_size, embed_size, build_recurrent(
-        model_cfg, embed_size + model_cfg.num_hiddens, bidirectional=False))
+        model_cfg, embed_size + model_cfg.num_hiddens, bidirectional=False), embedding_dropout)
     return EncoderDecoder(encoder, decoder)

@@ -1,7 +1,8 @@
 """`checkpoint.pt` and `best.pt`: their layout, and files that a crash cannot corrupt and a
 crafted file cannot run code from.
 
-Layout (`training_state`): `model` and `optimizer` state dicts, `epoch`, `rng` (every
+Layout (`training_state`): `model`, `optimizer` and `scheduler` state dicts (the last one
+holds NT-ASGD's averaged weights once averaging has begun), `epoch`, `rng` (every
 random state training draws from), `config` (the resolved run config as a dict),
 `metrics` (the epoch's), `best_epoch` and `best_value` (model selection so far), and the
 task's `checkpoint_extras()` (its vocabulary). Everything saved is tensors or plain Python
@@ -19,6 +20,7 @@ from omegaconf.errors import ConfigAttributeError
 from torch import nn
 
 from rnnlab.errors import RnnlabError
+from rnnlab.schedules import averaged_weights
 
 FORMAT = "rnnlab-checkpoint-1"
 LAST = "checkpoint.pt"  # in the run directory: the last completed epoch
@@ -47,10 +49,12 @@ def restore_rng_states(saved: dict) -> None:
 
 
 def training_state(model: nn.Module, optimizer, epoch: int, config: dict, progress,
-                   extras: dict) -> dict:
-    """What a checkpoint holds after `epoch`; `progress` is the loop's `FitResult`."""
+                   extras: dict, schedule_state: dict | None = None) -> dict:
+    """What a checkpoint holds after `epoch`; `progress` is the loop's `FitResult`,
+    `schedule_state` the `rnnlab.schedules` schedule's."""
     return {
         "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+        "scheduler": schedule_state or {},
         "epoch": epoch, "rng": rng_states(), "config": config,
         "metrics": progress.last_metrics,
         "best_epoch": progress.best_epoch, "best_value": progress.best_value,
@@ -65,6 +69,12 @@ def load_training_state(path: Path, map_location) -> dict:
     if "rng" not in saved and "rng_state" not in saved:  # rng_state: older checkpoints
         _require(saved, ("rng",), path, "an rnnlab training run")
     return saved
+
+
+def evaluation_weights(saved: dict) -> dict:
+    """The model state dict a checkpoint's model is scored and used with: the trained
+    weights, or NT-ASGD's average of them once averaging has begun."""
+    return averaged_weights(saved["model"], saved.get("scheduler"))
 
 
 def resume_point(saved: dict) -> dict:
@@ -101,7 +111,7 @@ def load_for_inference(path: str | Path, task) -> tuple[nn.Module, dict]:
         raise RnnlabError(f"checkpoint {str(path)!r} has no {_missing_key(error)} in its "
                           f"config; expected the checkpoint.pt of an rnnlab task={task.name} "
                           "run") from None
-    load_weights(model, saved["model"], path)
+    load_weights(model, evaluation_weights(saved), path)
     return model.eval(), saved
 
 

@@ -26,7 +26,10 @@ log = logging.getLogger(__name__)
 # Settings that decide the shape of the weights and the optimizer state: a checkpoint
 # trained with other values cannot continue this run.
 MUST_MATCH = ("task.name", "data.name", "data.token", "data.min_freq", "data.vocab_size",
-              "model.", "optim._target_")
+              "model.", "optim._target_", "scheduler.name")
+# A setting that a checkpoint older than it lacks matches when this run leaves it off (the
+# AWD tools and the scheduler group were added with these defaults).
+OFF = (None, "None", False, 0, "none")  # flatten_config writes None as "None"
 # Settings a resumed run may change without comment: how it runs (device, threads, progress
 # output, the overview), how long it trains (max_epochs, max_train_seconds), how it is
 # launched (resume, skip_finished), where the data lives, and what is only logged (greedy
@@ -45,7 +48,8 @@ def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
     warn about other changed settings (a resumed run then differs from an uninterrupted one)."""
     before, now = flatten_config(saved.get("config") or {}), flatten_config(config)
     changed = sorted(key for key in before.keys() | now.keys()
-                     if before.get(key) != now.get(key) and not key.startswith(FREE))
+                     if before.get(key) != now.get(key) and not key.startswith(FREE)
+                     and not (key not in before and now[key] in OFF))
     differences = [f"{key}={before[key]!r} (this run: {now.get(key)!r})" if key in before
                    else f"no {key} in its config (this run: {now.get(key)!r})"
                    for key in changed if key.startswith(MUST_MATCH)]
@@ -68,13 +72,17 @@ def same_value(a, b) -> bool:
     return a == b
 
 
-def resume(path: Path, model, optimizer, config: dict, extras: dict, device) -> dict:
-    """Load the checkpoint at `path` into `model` and `optimizer`, restore the random
-    states, and return what the loop needs: {"epoch", "best": (epoch, value), "metrics"}."""
+def resume(path: Path, model, optimizer, config: dict, extras: dict, device,
+           schedule=None) -> dict:
+    """Load the checkpoint at `path` into `model`, `optimizer` and `schedule` (an
+    `rnnlab.schedules` schedule), restore the random states, and return what the loop
+    needs: {"epoch", "best": (epoch, value), "metrics"}."""
     saved = load_training_state(path, map_location=device)
     check_fits_run(saved, config, extras, path)
     load_weights(model, saved["model"], path)
     load_weights(optimizer, saved["optimizer"], path, what="optimizer state")
+    if schedule is not None and saved.get("scheduler"):
+        schedule.load_state_dict(saved["scheduler"])
     restore_rng_states(saved)
     log.info("resuming from %s after epoch %d", path, saved["epoch"])
     return resume_point(saved)

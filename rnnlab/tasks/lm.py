@@ -23,6 +23,19 @@ from rnnlab.tasks.base import Task
 log = logging.getLogger(__name__)
 
 
+def activation_penalty(raw, dropped, ar_alpha: float, tar_beta: float):
+    """AWD's activation regularisation of the last layer's outputs (num_steps, batch,
+    width): AR, ar_alpha × mean(dropped²), keeps the outputs (after the output dropout)
+    small; TAR, tar_beta × mean((raw_t - raw_{t-1})²), keeps the undropped outputs slow.
+    None when both are off."""
+    if not ar_alpha and not tar_beta:
+        return None
+    penalty = ar_alpha * dropped.pow(2).mean() if ar_alpha else 0.0
+    if tar_beta:
+        penalty = penalty + tar_beta * (raw[1:] - raw[:-1]).pow(2).mean()
+    return penalty
+
+
 class LanguageModelTask(Task):
     """Next-token prediction on The Time Machine, character or word level."""
 
@@ -59,11 +72,20 @@ class LanguageModelTask(Task):
     def training_loss(self, model, batch, state):
         """batch: X, Y of shape (batch, num_steps). Sequential batches continue each other, so
         the state carries over (detached: gradients stop at the batch boundary); random
-        batches are unrelated, so each starts from zeros."""
+        batches are unrelated, so each starts from zeros. With `task.ar_alpha` or
+        `task.tar_beta`, AWD's activation regularisation joins the gradient (see
+        `activation_penalty`); the loss's value, and so train/perplexity, stays the
+        cross-entropy."""
         X, Y = batch
         state = detach_state(state) if self.cfg.data.sampling == "sequential" else None
-        logits, state = model(X, state)
+        logits, state, (raw, dropped) = model.forward_with_activations(X, state)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
+        penalty = activation_penalty(raw, dropped, self.cfg.task.get("ar_alpha", 0.0),
+                                     self.cfg.task.get("tar_beta", 0.0))
+        if penalty is not None:
+            # x - x.detach() is 0 in value and x in gradient: the penalty is trained on
+            # but not reported as part of the language model's loss (as AWD reports it).
+            loss = loss + (penalty - penalty.detach())
         return loss, Y.numel(), state
 
     def train_metrics(self, mean_loss: float) -> dict:

@@ -1,0 +1,195 @@
+"""Learning-rate schedules and AWD's averaged SGD: what the `scheduler` config group builds.
+
+The shared loop (`rnnlab.engine.fit`) calls `after_step()` after every optimizer step,
+`after_epoch(metrics)` after every epoch (with the held-out metrics when the epoch was
+scored) and evaluates inside `evaluation_weights(model)`; the checkpoint keeps
+`state_dict()`, so a resumed run continues the schedule exactly where it stopped.
+
+- none: the optimizer's lr throughout.
+- step: lr × gamma every `step_size` epochs (torch's StepLR).
+- cosine: linear warm-up over `warmup_steps` optimizer steps to optim.lr, then a cosine
+  decay to `final_lr_fraction` × optim.lr at the last step of `trainer.max_epochs`.
+- plateau: lr × factor once the task's objective has not improved for `patience` scored
+  epochs (torch's ReduceLROnPlateau, in the task's objective_direction).
+- ntasgd: Merity et al.'s non-monotonically triggered averaged SGD. After each scored
+  epoch, averaging starts if the objective is worse than the best of all the values
+  scored before the last `nonmono` ones; from the next step on, the average of every
+  iterate since the switch is kept and the model is evaluated (and tested) with it. With
+  optim=sgd (no momentum) this is AWD's switch to torch.optim.ASGD(t0=0, lambd=0), which
+  takes SGD's steps and keeps the same average; with another optimizer it averages that
+  optimizer's iterates.
+"""
+
+import contextlib
+import math
+
+import torch
+from torch import nn
+from torch.optim import lr_scheduler
+
+SCHEDULERS = ("none", "step", "cosine", "plateau", "ntasgd")  # scheduler.name
+
+
+class Schedule:
+    """No schedule: the hooks the loop calls, doing nothing (scheduler=none)."""
+
+    def after_step(self) -> None:
+        """After each optimizer step."""
+
+    def after_epoch(self, metrics: dict) -> None:
+        """After each epoch; `metrics` holds the objective when the epoch was scored."""
+
+    def evaluation_weights(self, model: nn.Module) -> contextlib.AbstractContextManager:
+        """The weights the model is scored with inside the block (the trained ones)."""
+        return contextlib.nullcontext()
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+class TorchSchedule(Schedule):
+    """A torch lr_scheduler stepped per optimizer step (`per_step`) or per epoch."""
+
+    def __init__(self, scheduler, per_step: bool):
+        self.scheduler, self.per_step = scheduler, per_step
+
+    def after_step(self) -> None:
+        if self.per_step:
+            self.scheduler.step()
+
+    def after_epoch(self, metrics: dict) -> None:
+        if not self.per_step:
+            self.scheduler.step()
+
+    def state_dict(self) -> dict:
+        return self.scheduler.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.scheduler.load_state_dict(state)
+
+
+class Plateau(TorchSchedule):
+    """ReduceLROnPlateau on the task's objective; epochs that were not scored do not count."""
+
+    def __init__(self, scheduler, objective: str):
+        super().__init__(scheduler, per_step=False)
+        self.objective = objective
+
+    def after_epoch(self, metrics: dict) -> None:
+        if self.objective in metrics:
+            self.scheduler.step(metrics[self.objective])
+
+
+def cosine_factor(step: int, warmup_steps: int, total_steps: int,
+                  final_lr_fraction: float) -> float:
+    """The lr of optimizer step `step + 1` as a fraction of optim.lr: (step + 1) /
+    warmup_steps during the warm-up, then final + (1 - final) (1 + cos(π progress)) / 2
+    with progress from 0 (the first step after the warm-up) to 1 (the last step)."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps - 1))
+    return final_lr_fraction + (1 - final_lr_fraction) * (1 + math.cos(math.pi * progress)) / 2
+
+
+class NTASGD(Schedule):
+    """Non-monotonically triggered averaging of the iterates (see the module docstring)."""
+
+    def __init__(self, model: nn.Module, objective: str, direction: str, nonmono: int):
+        self.parameters = dict(model.named_parameters())
+        self.objective, self.direction, self.nonmono = objective, direction, nonmono
+        self.history: list[float] = []  # the objective of every scored epoch
+        self.switch_epoch: int | None = None  # the epoch after which averaging began
+        self.epochs = 0
+        self.num_averaged = 0
+        self.average: dict[str, torch.Tensor] = {}
+
+    def triggered(self, value: float) -> bool:
+        """AWD's condition: `value` is worse than the best of the history less its last
+        `nonmono` values (so it needs more than `nonmono` values before it)."""
+        if len(self.history) <= self.nonmono:
+            return False
+        earlier = self.history[:-self.nonmono] if self.nonmono else self.history
+        if self.direction == "minimize":
+            return value > min(earlier)
+        return value < max(earlier)
+
+    def after_epoch(self, metrics: dict) -> None:
+        self.epochs += 1
+        if self.objective not in metrics:
+            return
+        value = metrics[self.objective]
+        if self.switch_epoch is None and self.triggered(value):
+            self.switch_epoch = self.epochs
+            self.average = {name: torch.zeros_like(p, memory_format=torch.contiguous_format)
+                            for name, p in self.parameters.items()}
+        self.history.append(value)
+
+    @torch.no_grad()
+    def after_step(self) -> None:
+        if self.switch_epoch is None:
+            return
+        self.num_averaged += 1
+        for name, average in self.average.items():  # a running mean: exact at every count
+            average.add_(self.parameters[name].detach() - average, alpha=1 / self.num_averaged)
+
+    @contextlib.contextmanager
+    def evaluation_weights(self, model: nn.Module):
+        if not self.num_averaged:
+            yield
+            return
+        trained = {name: p.detach().clone() for name, p in self.parameters.items()}
+        with torch.no_grad():
+            for name, average in self.average.items():
+                self.parameters[name].copy_(average)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for name, weights in trained.items():
+                    self.parameters[name].copy_(weights)
+
+    def state_dict(self) -> dict:
+        return {"history": list(self.history), "switch_epoch": self.switch_epoch,
+                "epochs": self.epochs, "num_averaged": self.num_averaged,
+                "average": dict(self.average)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.history, self.switch_epoch = list(state["history"]), state["switch_epoch"]
+        self.epochs, self.num_averaged = state["epochs"], state["num_averaged"]
+        self.average = {name: value.clone() for name, value in state["average"].items()}
+
+
+def averaged_weights(model_state: dict, schedule_state: dict | None) -> dict:
+    """The weights a checkpoint's model is scored with: its NT-ASGD average in place of the
+    trained parameters once averaging has begun, else the trained ones (`model_state`)."""
+    if not schedule_state or not schedule_state.get("num_averaged"):
+        return model_state
+    return {**model_state, **schedule_state["average"]}
+
+
+def build_schedule(scheduler_cfg, optimizer, model: nn.Module, task,
+                   steps_per_epoch: int, max_epochs: int) -> Schedule:
+    """The `scheduler` config group's schedule for `optimizer`; `task` gives the objective
+    and its direction (plateau, ntasgd), the step counts give cosine its length."""
+    name = scheduler_cfg.name if scheduler_cfg is not None else "none"
+    if name == "none":
+        return Schedule()
+    if name == "step":
+        return TorchSchedule(lr_scheduler.StepLR(optimizer, scheduler_cfg.step_size,
+                                                 scheduler_cfg.gamma), per_step=False)
+    if name == "cosine":
+        total = steps_per_epoch * max_epochs
+        warmup, final = scheduler_cfg.warmup_steps, scheduler_cfg.final_lr_fraction
+        return TorchSchedule(lr_scheduler.LambdaLR(
+            optimizer, lambda step: cosine_factor(step, warmup, total, final)), per_step=True)
+    if name == "plateau":
+        mode = "min" if task.objective_direction == "minimize" else "max"
+        return Plateau(lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode=mode, factor=scheduler_cfg.factor, patience=scheduler_cfg.patience,
+            min_lr=scheduler_cfg.min_lr), task.objective)
+    if name == "ntasgd":
+        return NTASGD(model, task.objective, task.objective_direction, scheduler_cfg.nonmono)
+    raise ValueError(f"scheduler.name must be one of {', '.join(SCHEDULERS)}, got {name!r}")
