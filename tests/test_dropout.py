@@ -222,9 +222,9 @@ def test_ar_tar_change_the_gradient_not_the_reported_loss(tiny_corpus):
 
 @pytest.mark.parametrize("model", ["lstm", "lstm_scratch"])
 def test_a_language_model_trains_with_every_tool_on(tmp_path, monkeypatch, tiny_corpus, model):
-    import rnnlab.tasks.lm
     from conftest import TINY
 
+    import rnnlab.tasks.lm
     from rnnlab.train import train
 
     monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)

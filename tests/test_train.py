@@ -11,7 +11,8 @@ import rnnlab.tasks.lm
 from rnnlab.train import train
 from rnnlab.validation import options_of
 
-GLOBAL_GROUPS = ("experiment", "hparams_search", "lm_awd_without")  # presets that set values across groups
+# presets that set values across groups
+GLOBAL_GROUPS = ("experiment", "hparams_search", "lm_awd_without")
 GROUP_OPTIONS = sorted(
     (group.name, option)
     for group in CONF_DIR.iterdir() if group.is_dir()
