@@ -99,7 +99,8 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str) -> dict:
         metrics = run_record(cfg.task.name, model_name, task.objective, result, test_metrics,
                              sum(p.numel() for p in model.parameters()))
         metrics["wall_seconds"] = time.perf_counter() - start
-        logger.hparams(config, [*result.last_metrics, *test_metrics])
+        logger.hparams(config, [*result.last_metrics, *(
+            tag for tag, value in test_metrics.items() if not isinstance(value, str))])
         write_metrics(run_dir, metrics)
     finally:
         logger.close()
@@ -120,9 +121,13 @@ def run_test(task, model, cfg, best_path: Path, device, logger, step: int) -> di
     if cfg.trainer.keep_best and best_path.exists():
         model.load_state_dict(load_checkpoint(best_path, map_location=device)["model"])
     test_metrics = task.test(model)
-    if test_metrics:
-        logger.scalars(test_metrics, step)
-        log.info("test  %s", "  ".join(f"{tag} {value:.4g}" for tag, value in test_metrics.items()))
+    numbers = {tag: value for tag, value in test_metrics.items() if not isinstance(value, str)}
+    for tag, value in test_metrics.items():
+        if isinstance(value, str):  # what a number needs to be read by (a BLEU signature)
+            logger.text(tag, value, step)
+    if numbers:
+        logger.scalars(numbers, step)
+        log.info("test  %s", "  ".join(f"{tag} {value:.4g}" for tag, value in numbers.items()))
     return test_metrics
 
 

@@ -8,13 +8,16 @@ Settings (`key=value`, as in training):
   checkpoint   best.pt or checkpoint.pt of a task=seq2seq run (required)
   beam_size    1: greedy; default: the run's eval.beam_size
   file         a text file of sentences, one per line (- as an argument: standard input)
-Every other argument is a sentence. Prints `translation<TAB>sentence`, one line each.
+Every other argument is a sentence. Prints `translation<TAB>sentence`, one line each;
+capitals are restored as in the training references, and a word the model does not know
+is written ⁇.
 Sentences are cleaned as the training pairs were; one longer than the run's
 data.num_steps is cut, with a warning.
 """
 
 from dataclasses import dataclass
 
+from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.command_line import (
@@ -55,7 +58,7 @@ def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> lis
     src_vocab, tgt_vocab = Vocab.from_list(saved["src_vocab"]), Vocab.from_list(saved["tgt_vocab"])
     beam_size = cfg.beam_size or config["eval"]["beam_size"]
     return translate(model, src_vocab, tgt_vocab, sentences, config["data"]["num_steps"],
-                     beam_size)
+                     beam_size, Truecaser.from_dict(saved.get("truecaser")))
 
 
 def _translate(argv: list[str]) -> None:

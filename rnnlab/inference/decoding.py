@@ -14,6 +14,7 @@ import torch
 from torch.nn import functional as F
 
 from rnnlab.data.fra_eng import BOS, EOS, detokenize, encode_sentences, preprocess, tokenize
+from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import Vocab
 from rnnlab.models.modes import evaluating
 from rnnlab.models.seq2seq import EncoderDecoder
@@ -129,9 +130,11 @@ def translate_ids(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, 
 
 
 def translate(model: EncoderDecoder, src_vocab: Vocab, tgt_vocab: Vocab, sentences: list[str],
-              num_steps: int, beam_size: int = 1) -> list[str]:
+              num_steps: int, beam_size: int = 1,
+              truecase: Truecaser | None = None) -> list[str]:
     """English sentences → French ones: cleaned and cut as the training data was (see
-    `rnnlab.data.fra_eng`), searched with `beam_size`, joined back into text."""
+    `rnnlab.data.fra_eng`), searched with `beam_size`, joined back into text (capitals
+    restored by `truecase`, an unknown word written ⁇)."""
     tokens = [tokenize(preprocess(sentence)) for sentence in sentences]
     unknown = sorted({t for sentence in tokens for t in sentence if src_vocab[t] == src_vocab.unk})
     if unknown:
@@ -143,4 +146,4 @@ def translate(model: EncoderDecoder, src_vocab: Vocab, tgt_vocab: Vocab, sentenc
                         sentence, len(words), num_steps)
     src = encode_sentences(tokens, src_vocab, num_steps)
     ids = translate_ids(model, src, tgt_vocab[BOS], tgt_vocab[EOS], num_steps, beam_size)
-    return [detokenize(tgt_vocab.to_tokens(row)) for row in ids]
+    return [detokenize(tgt_vocab.to_tokens(row), truecase) for row in ids]
