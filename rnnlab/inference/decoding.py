@@ -13,7 +13,16 @@ from functools import partial
 import torch
 from torch.nn import functional as F
 
-from rnnlab.data.fra_eng import BOS, EOS, detokenize, encode_sentences, preprocess, tokenize
+from rnnlab.data.bucketing import same_length_batches, trim_padding
+from rnnlab.data.fra_eng import (
+    BOS,
+    EOS,
+    PAD,
+    detokenize,
+    encode_sentences,
+    preprocess,
+    tokenize,
+)
 from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import Vocab
 from rnnlab.models.modes import evaluating
@@ -117,15 +126,26 @@ def sequence_log_prob(model: EncoderDecoder, src: torch.Tensor, tgt_in: torch.Te
 
 
 def translate_ids(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len: int,
-                  beam_size: int = 1, batch_size: int = 512) -> list[list[int]]:
+                  beam_size: int = 1, batch_size: int = 512,
+                  src_pad: int | None = None) -> list[list[int]]:
     """Translate many sources (N, T) in batches of `batch_size`, in eval mode (no
-    dropout); the model's train/eval mode is restored afterwards."""
+    dropout); the model's train/eval mode is restored afterwards. With `src_pad`, the
+    sources are right-padded with it and batched by length, each batch cut after its
+    sources' end, as in training (`rnnlab.tasks.seq2seq`): the encoder never reads
+    padding. Returns one id list per source, in the order given."""
     device = next(model.parameters()).device
-    out = []
+    if src_pad is None:
+        batches = list(torch.arange(src.shape[0]).split(batch_size))
+    else:
+        lengths = (src != src_pad).sum(1)
+        batches = same_length_batches(lengths, lengths, batch_size)
+    out: list[list[int]] = [[] for _ in range(src.shape[0])]
     with evaluating(model):
-        for start in range(0, src.shape[0], batch_size):
-            batch = src[start : start + batch_size].to(device)
-            out += search(model, batch, bos, eos, max_len, beam_size)[0]
+        for rows in batches:
+            batch = src[rows] if src_pad is None else trim_padding(src[rows], src_pad)
+            for row, ids in zip(rows.tolist(), search(model, batch.to(device), bos, eos,
+                                                      max_len, beam_size)[0], strict=True):
+                out[row] = ids
     return out
 
 
@@ -145,5 +165,6 @@ def translate(model: EncoderDecoder, src_vocab: Vocab, tgt_vocab: Vocab, sentenc
                         "data.num_steps), as the training sentences were cut",
                         sentence, len(words), num_steps)
     src = encode_sentences(tokens, src_vocab, num_steps)
-    ids = translate_ids(model, src, tgt_vocab[BOS], tgt_vocab[EOS], num_steps, beam_size)
+    ids = translate_ids(model, src, tgt_vocab[BOS], tgt_vocab[EOS], num_steps, beam_size,
+                        src_pad=src_vocab[PAD])
     return [detokenize(tgt_vocab.to_tokens(row), truecase) for row in ids]

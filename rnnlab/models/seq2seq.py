@@ -8,9 +8,11 @@ Shapes (B = batch, T = num_steps, L = num_layers, h = num_hiddens, V = vocabular
     context:      (B, h)   the encoder's last layer's final hidden state
     logits:       (B, T, V_tgt)
 
-The encoder reads the padded source as is (padding included, as in the book): scratch
-cells take no packed sequences, and padding after `<eos>` is a consistent signal the model
-learns to carry.
+The encoder reads the source as it is given. The task gives it batches of sources of one
+length, cut after their `<eos>` (`rnnlab.data.bucketing.same_length_batches`), so it never
+reads padding and a sentence's encoding does not depend on what it is batched with (the
+book pads every source to num_steps and reads the padding; that cost half the training
+time for nothing, see issue #17).
 
 A bidirectional encoder's final state has a row per (layer, direction). `bridge` sums the
 two directions of each layer into one row, so the decoder keeps the encoder's width h and
@@ -24,6 +26,15 @@ from torch import nn
 
 from rnnlab.models.recurrent import build_recurrent
 from rnnlab.models.state import State, map_state
+
+
+def project(head: nn.Linear, outputs: torch.Tensor, select: torch.Tensor | None) -> torch.Tensor:
+    """The output layer on time-major decoder outputs (T, B, h): logits (B, T, V), or, with
+    `select` (B, T) bool, (N, V) at the selected positions only. Training selects the real
+    (non-padded) targets: the vocabulary-wide product, softmax and their gradients are the
+    largest single cost of a step, and padded positions would only be thrown away."""
+    outputs = outputs.transpose(0, 1)
+    return head(outputs if select is None else outputs[select])
 
 
 def bridge(state: State, num_layers: int, bidirectional: bool) -> State:
@@ -62,12 +73,14 @@ class Seq2SeqDecoder(nn.Module):
         self.recurrent = recurrent
         self.head = nn.Linear(recurrent.hidden_size, vocab_size)
 
-    def forward(self, tgt_in: torch.Tensor, state: State, context: torch.Tensor):
-        """tgt_in: (B, T) → logits (B, T, V), the state after the last step."""
+    def forward(self, tgt_in: torch.Tensor, state: State, context: torch.Tensor,
+                select: torch.Tensor | None = None):
+        """tgt_in: (B, T) → logits (B, T, V), the state after the last step; with `select`
+        (B, T) bool, logits (N, V) at its N true positions only, in batch-major order."""
         X = self.embedding(tgt_in.T)  # (T, B, embed)
         X = torch.cat([X, context.expand(X.shape[0], -1, -1)], dim=-1)
         outputs, state = self.recurrent(X, state)
-        return self.head(outputs).transpose(0, 1), state
+        return project(self.head, outputs, select), state
 
 
 class EncoderDecoder(nn.Module):
@@ -84,10 +97,12 @@ class EncoderDecoder(nn.Module):
     def decode(self, tgt_in: torch.Tensor, state: State, context: torch.Tensor):
         return self.decoder(tgt_in, state, context)
 
-    def forward(self, src: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
-        """src, tgt_in: (B, T) → logits (B, T, V_tgt) for the tokens that follow tgt_in."""
+    def forward(self, src: torch.Tensor, tgt_in: torch.Tensor,
+                select: torch.Tensor | None = None) -> torch.Tensor:
+        """src, tgt_in: (B, T) → logits (B, T, V_tgt) for the tokens that follow tgt_in;
+        with `select` (B, T) bool, (N, V_tgt) at the selected positions (batch-major)."""
         state, context = self.encode(src)
-        logits, _ = self.decode(tgt_in, state, context)
+        logits, _ = self.decoder(tgt_in, state, context, select)
         return logits
 
 

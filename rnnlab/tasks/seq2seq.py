@@ -40,6 +40,7 @@ from rnnlab.data.fra_eng import (
     preprocess,
     tokenize,
 )
+from rnnlab.data.bucketing import same_length_batches, trim_padding
 from rnnlab.engine import move_to
 from rnnlab.inference.decoding import translate_ids
 from rnnlab.metrics import CorpusBleu, bleu, corpus_bleu
@@ -93,24 +94,40 @@ class Seq2SeqTask(Task):
         return build_seq2seq(len(self.src_vocab), len(self.tgt_vocab), self.cfg.model)
 
     def train_batches(self, epoch: int):
-        """Shuffled (src, tgt_in, tgt_out) batches, each (batch_size, num_steps); the order
-        comes from (seed, epoch), so a resumed run sees the same batches."""
-        train, size = self.corpus.train, self.cfg.data.batch_size
-        order = torch.randperm(len(train), generator=self.epoch_generator(epoch))
-        for start in range(0, len(order), size):
-            rows = order[start : start + size]
-            yield train.src[rows], train.tgt_in[rows], train.tgt_out[rows]
+        """Shuffled (src, tgt_in, tgt_out) batches of at most data.batch_size pairs: every
+        source of a batch has the same length and targets similar ones, each cut after its
+        longest (`batches`); the order comes from (seed, epoch), so a resumed run sees the
+        same batches."""
+        return self.batches(self.corpus.train, self.cfg.data.batch_size,
+                            self.epoch_generator(epoch))
 
     def num_train_batches(self) -> int:
-        return -(-len(self.corpus.train) // self.cfg.data.batch_size)
+        return len(self.batch_rows(self.corpus.train, self.cfg.data.batch_size, None))
+
+    def batch_rows(self, split: TranslationSplit, size: int,
+                   generator: torch.Generator | None) -> list[torch.Tensor]:
+        """The row indices of each batch (see `same_length_batches`)."""
+        return same_length_batches((split.src != self.src_vocab[PAD]).sum(1),
+                                   (split.tgt_out != self.tgt_vocab[PAD]).sum(1), size,
+                                   generator)
+
+    def batches(self, split: TranslationSplit, size: int,
+                generator: torch.Generator | None = None):
+        """(src, tgt_in, tgt_out) batches without padding in the source and with as little
+        as the targets allow: the work a step does is the sentences' own (shuffled with a
+        `generator`, in length order without one)."""
+        for rows in self.batch_rows(split, size, generator):
+            tgt_out = trim_padding(split.tgt_out[rows], self.tgt_vocab[PAD])
+            yield (trim_padding(split.src[rows], self.src_vocab[PAD]),
+                   split.tgt_in[rows, : tgt_out.shape[1]], tgt_out)
 
     def training_loss(self, model, batch, state):
-        """Mean masked cross-entropy, the number of real target tokens, no state (each
-        batch is whole sentences)."""
+        """Mean cross-entropy over the real target tokens (the logits of padded positions
+        are never computed), their number, no state (each batch is whole sentences)."""
         src, tgt_in, tgt_out = batch
-        pad = self.tgt_vocab[PAD]
-        loss = masked_cross_entropy(model(src, tgt_in), tgt_out, pad)
-        return loss, int((tgt_out != pad).sum()), None
+        real = tgt_out != self.tgt_vocab[PAD]
+        loss = F.cross_entropy(model(src, tgt_in, select=real), tgt_out[real])
+        return loss, int(real.sum()), None
 
     def evaluate(self, model) -> dict:
         """Validation loss and greedy-search BLEU."""
@@ -152,7 +169,8 @@ class Seq2SeqTask(Task):
     def translate(self, model, split: TranslationSplit, beam_size: int) -> list[list[str]]:
         """The split's sources searched with `beam_size`: one token list per pair."""
         ids = translate_ids(model, split.src, self.tgt_vocab[BOS], self.tgt_vocab[EOS],
-                            self.cfg.data.num_steps, beam_size, self.cfg.eval.batch_size)
+                            self.cfg.data.num_steps, beam_size, self.cfg.eval.batch_size,
+                            self.src_vocab[PAD])
         return [self.tgt_vocab.to_tokens(row) for row in ids]
 
     def d2l_bleu(self, split: TranslationSplit, hypotheses: list[list[str]]) -> float:
@@ -163,12 +181,11 @@ class Seq2SeqTask(Task):
 
     def _loss(self, model, split: TranslationSplit) -> float:
         device = next(model.parameters()).device
-        pad, size = self.tgt_vocab[PAD], self.cfg.eval.batch_size
+        pad = self.tgt_vocab[PAD]
         total, count = 0.0, 0
-        with evaluating(model):
-            for start in range(0, len(split), size):
-                src, tgt_in, tgt_out = move_to(tuple(t[start : start + size] for t in (
-                    split.src, split.tgt_in, split.tgt_out)), device)
+        with evaluating(model), torch.no_grad():
+            for batch in self.batches(split, self.cfg.eval.batch_size):
+                src, tgt_in, tgt_out = move_to(batch, device)
                 total += masked_cross_entropy(model(src, tgt_in), tgt_out, pad, "sum").item()
                 count += int((tgt_out != pad).sum())
         return total / count
@@ -184,7 +201,7 @@ class Seq2SeqTask(Task):
         truecase = self.corpus.truecaser
         src = encode_sentences(sources, self.src_vocab, self.cfg.data.num_steps)
         ids = translate_ids(model, src, self.tgt_vocab[BOS], self.tgt_vocab[EOS],
-                            self.cfg.data.num_steps)
+                            self.cfg.data.num_steps, src_pad=self.src_vocab[PAD])
         rows = [f"| {' '.join(s)} | {detokenize(self.tgt_vocab.to_tokens(o), truecase)} | "
                 f"{r} |" for s, o, r in zip(sources, ids, references, strict=True)]
         logger.text("translations", "\n".join(["| English | model | reference |",
