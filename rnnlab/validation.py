@@ -133,13 +133,15 @@ def _check_number(cfg, key: str, ok, expected: str) -> list[str]:
 
 
 def _check_names(cfg) -> list[str]:
+    from rnnlab.models.attention_decoders import ATTENTIONS
     from rnnlab.models.lm import INITS
     from rnnlab.tasks import TASKS  # here, not at the top: tasks import most of rnnlab
 
     problems = []
     for key, valid in (("task.name", TASKS), ("model.cell", CELLS),
                        ("model.impl", IMPLEMENTATIONS), ("model.bptt", BPTT_MODES),
-                       ("model.init", INITS), ("trainer.precision", PRECISIONS)):
+                       ("model.init", INITS), ("trainer.precision", PRECISIONS),
+                       ("model.attention", ATTENTIONS)):
         value = _get(cfg, key)
         if value is not _ABSENT and str(value) not in valid:
             problems.append(f"{key}={value!r} is not one of: {', '.join(valid)}")

@@ -48,14 +48,14 @@ def greedy_search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int,
     Every step picks the most probable next token for all B sentences at once; a finished
     sentence keeps stepping (its tokens are dropped) until all have ended.
     """
-    state, context = model.encode(src)
+    state, memory = model.encode(src)
     B = src.shape[0]
     token = torch.full((B, 1), bos, dtype=torch.long, device=src.device)
     finished = torch.zeros(B, dtype=torch.bool, device=src.device)
     scores = torch.zeros(B, device=src.device)
     chosen = []
     for _ in range(max_len):
-        logits, state = model.decode(token, state, context)
+        logits, state = model.decode(token, state, memory)
         log_probs = F.log_softmax(logits[:, -1].float(), dim=-1)  # (B, V)
         token = log_probs.argmax(dim=-1, keepdim=True)  # (B, 1)
         scores += torch.where(finished, 0.0, log_probs.gather(1, token).squeeze(1))
@@ -79,16 +79,16 @@ def beam_search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, ma
     if beam_size < 1:
         raise ValueError(f"beam_size must be >= 1, got {beam_size}")
     B, K, device = src.shape[0], beam_size, src.device
-    state, context = model.encode(src)
+    state, memory = model.encode(src)
     state = map_state(lambda s: s.repeat_interleave(K, dim=1), state)  # rows b * K + k
-    context = context.repeat_interleave(K, dim=0)
+    memory = map_state(lambda m: m.repeat_interleave(K, dim=0), memory)
     scores = torch.full((B, K), -torch.inf, device=device)
     scores[:, 0] = 0.0  # K copies of one start: only the first may grow, or all K would tie
     finished = torch.zeros(B, K, dtype=torch.bool, device=device)
     tokens = torch.full((B * K, 0), bos, dtype=torch.long, device=device)
     token = torch.full((B * K, 1), bos, dtype=torch.long, device=device)
     for _ in range(max_len):
-        logits, state = model.decode(token, state, context)
+        logits, state = model.decode(token, state, memory)
         log_probs = F.log_softmax(logits[:, -1].float(), dim=-1).view(B, K, -1)  # (B, K, V)
         V = log_probs.shape[-1]
         frozen = torch.full((V,), -torch.inf, device=device)

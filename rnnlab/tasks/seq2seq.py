@@ -91,7 +91,8 @@ class Seq2SeqTask(Task):
                  len(self.src_vocab), len(self.tgt_vocab))
 
     def build_model(self) -> EncoderDecoder:
-        return build_seq2seq(len(self.src_vocab), len(self.tgt_vocab), self.cfg.model)
+        return build_seq2seq(len(self.src_vocab), len(self.tgt_vocab), self.cfg.model,
+                             self.src_vocab[PAD])
 
     def train_batches(self, epoch: int):
         """Shuffled (src, tgt_in, tgt_out) batches of at most data.batch_size pairs: every
@@ -215,4 +216,5 @@ class Seq2SeqTask(Task):
     @staticmethod
     def model_from_checkpoint(saved: dict) -> EncoderDecoder:
         return build_seq2seq(len(saved["src_vocab"]), len(saved["tgt_vocab"]),
-                             OmegaConf.create(saved["config"]["model"]))
+                             OmegaConf.create(saved["config"]["model"]),
+                             saved["src_vocab"].index(PAD))
