@@ -58,7 +58,8 @@ def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> lis
     src_vocab, tgt_vocab = Vocab.from_list(saved["src_vocab"]), Vocab.from_list(saved["tgt_vocab"])
     beam_size = cfg.beam_size or config["eval"]["beam_size"]
     return translate(model, src_vocab, tgt_vocab, sentences, config["data"]["num_steps"],
-                     beam_size, Truecaser.from_dict(saved.get("truecaser")))
+                     beam_size, Truecaser.from_dict(saved.get("truecaser")),
+                     config["eval"].get("length_penalty", 0.0))
 
 
 def _translate(argv: list[str]) -> None:

@@ -41,6 +41,7 @@ NUMBERS = [
     ("data.val_fraction", lambda x: 0 < x < 1, "a number in (0, 1)"),
     ("data.test_fraction", lambda x: 0 < x < 1, "a number in (0, 1)"),
     ("trainer.grad_clip", lambda x: x >= 0, "a number >= 0 (0 disables clipping)"),
+    ("eval.length_penalty", lambda x: x >= 0, "a number >= 0 (0: no length penalty)"),
 ]
 
 

@@ -98,3 +98,29 @@ def test_a_wide_beam_finds_the_exhaustive_argmax(attention, model):
 def test_attention_is_checked_at_start_up():
     with pytest.raises(RnnlabError, match="model.attention='dot' is not one of: none"):
         validate(compose_config(["task=seq2seq", "model.attention=dot"]))
+
+
+def test_length_penalty_on_a_hand_worked_case():
+    from rnnlab.inference.decoding import length_penalty, pick_best
+
+    # Two final hypotheses: log P -1.0 with |Y| = 1, log P -1.5 with |Y| = 6.
+    scores, lengths = torch.tensor([[-1.0, -1.5]]), torch.tensor([[1, 6]])
+    assert length_penalty(torch.tensor(6), 1.0) == pytest.approx(11 / 6)
+    assert length_penalty(torch.tensor(6), 0.0) == 1.0
+    assert pick_best(scores, lengths, 0.0).item() == 0  # off: the most probable
+    # α = 1: -1.0 / (6/6) = -1.0 against -1.5 / (11/6) = -0.818: the longer one wins
+    assert pick_best(scores, lengths, 1.0).item() == 1
+    # α = 0.5: -1.0 against -1.5 / sqrt(11/6) = -1.108: the shorter one still wins
+    assert pick_best(scores, lengths, 0.5).item() == 0
+
+
+@pytest.mark.parametrize("attention", ["none", "bahdanau"])
+def test_length_penalty_returns_one_of_the_beams_with_its_log_probability(attention):
+    net = seq2seq(attention, "gru")
+    src = torch.randint(4, 11, (6, 4))
+    plain, plain_scores = beam_search(net, src, BOS, EOS, 6, beam_size=4)
+    hypotheses, scores = beam_search(net, src, BOS, EOS, 6, beam_size=4, alpha=2.0)
+    expected = sequence_log_prob(net, src, *tokens_to_targets(hypotheses, 6))
+    assert torch.allclose(scores, expected, atol=1e-5)
+    assert (scores <= plain_scores + 1e-6).all()  # never more probable than the argmax
+    assert all(len(h) >= len(p) for h, p in zip(hypotheses, plain, strict=True))

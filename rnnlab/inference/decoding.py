@@ -3,8 +3,9 @@
 Both start the decoder at `<bos>`, feed back what they chose, and stop a sentence at
 `<eos>` or after `max_len` tokens. A hypothesis' score is its model log-probability, the
 sum of log p(token | earlier tokens, source) over its tokens, `<eos>` included when it
-was produced. Beam search ranks by that score alone (no length normalisation), so its
-answer is the most probable sentence it found; beam size 1 is greedy search.
+was produced. Beam search ranks by that score alone unless a length penalty is asked for
+(`eval.length_penalty`, GNMT's formula), so by default its answer is the most probable
+sentence it found; beam size 1 is greedy search.
 """
 
 import logging
@@ -66,10 +67,24 @@ def greedy_search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int,
     return _strip(torch.cat(chosen, dim=1), eos), scores
 
 
+def length_penalty(lengths: torch.Tensor, alpha: float) -> torch.Tensor:
+    """GNMT's (Wu et al., 2016; OpenNMT's "wu") lp(Y) = (5 + |Y|)^α / 6^α; 1 for α = 0."""
+    return ((5 + lengths.float()) / 6) ** alpha
+
+
+def pick_best(scores: torch.Tensor, lengths: torch.Tensor, alpha: float) -> torch.Tensor:
+    """The index (B,) of each sentence's best final hypothesis, ranked by log P / lp(Y);
+    scores, lengths: (B, K)."""
+    return (scores / length_penalty(lengths, alpha)).argmax(dim=1)
+
+
 @torch.no_grad()
 def beam_search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len: int,
-                beam_size: int) -> tuple[list[list[int]], torch.Tensor]:
+                beam_size: int, alpha: float = 0.0) -> tuple[list[list[int]], torch.Tensor]:
     """src: (B, T) ids → (the best of `beam_size` hypotheses per sentence, its score (B,)).
+    With `alpha` > 0 (`eval.length_penalty`), the final K hypotheses are ranked by
+    log P / lp(Y) (`length_penalty`, |Y| counting the <eos> when produced), which favours
+    longer ones; the search itself and the returned score (log P) are unchanged.
 
     The B * K hypotheses run as one batch. At each step every live hypothesis is extended
     by every token, and each sentence keeps its K best candidates. A hypothesis that has
@@ -103,16 +118,21 @@ def beam_search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, ma
         finished = finished.view(-1)[parent].view(B, K) | (token.view(B, K) == eos)
         if finished.all():
             break
-    best = tokens.view(B, K, -1)[:, 0]  # topk sorts, so beam 0 is the best
-    return _strip(best, eos), scores[:, 0]
+    tokens = tokens.view(B, K, -1)
+    ended = tokens == eos  # |Y|: up to and including the first <eos>, else all
+    lengths = torch.where(ended.any(-1), ended.float().argmax(-1) + 1, tokens.shape[-1])
+    best = pick_best(scores, lengths, alpha) if alpha else torch.zeros(B, dtype=torch.long,
+                                                                        device=device)
+    rows = torch.arange(B, device=device)  # without alpha topk sorted: beam 0 is the best
+    return _strip(tokens[rows, best], eos), scores[rows, best]
 
 
 def search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len: int,
-           beam_size: int = 1) -> tuple[list[list[int]], torch.Tensor]:
-    """Greedy search for `beam_size` 1, beam search above."""
+           beam_size: int = 1, alpha: float = 0.0) -> tuple[list[list[int]], torch.Tensor]:
+    """Greedy search for `beam_size` 1, beam search (length penalty `alpha`) above."""
     if beam_size == 1:
         return greedy_search(model, src, bos, eos, max_len)
-    return beam_search(model, src, bos, eos, max_len, beam_size)
+    return beam_search(model, src, bos, eos, max_len, beam_size, alpha)
 
 
 @torch.no_grad()
@@ -127,7 +147,7 @@ def sequence_log_prob(model: EncoderDecoder, src: torch.Tensor, tgt_in: torch.Te
 
 def translate_ids(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len: int,
                   beam_size: int = 1, batch_size: int = 512,
-                  src_pad: int | None = None) -> list[list[int]]:
+                  src_pad: int | None = None, alpha: float = 0.0) -> list[list[int]]:
     """Translate many sources (N, T) in batches of `batch_size`, in eval mode (no
     dropout); the model's train/eval mode is restored afterwards. With `src_pad`, the
     sources are right-padded with it and batched by length, each batch cut after its
@@ -144,14 +164,15 @@ def translate_ids(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, 
         for rows in batches:
             batch = src[rows] if src_pad is None else trim_padding(src[rows], src_pad)
             for row, ids in zip(rows.tolist(), search(model, batch.to(device), bos, eos,
-                                                      max_len, beam_size)[0], strict=True):
+                                                      max_len, beam_size, alpha)[0],
+                                strict=True):
                 out[row] = ids
     return out
 
 
 def translate(model: EncoderDecoder, src_vocab: Vocab, tgt_vocab: Vocab, sentences: list[str],
               num_steps: int, beam_size: int = 1,
-              truecase: Truecaser | None = None) -> list[str]:
+              truecase: Truecaser | None = None, alpha: float = 0.0) -> list[str]:
     """English sentences → French ones: cleaned and cut as the training data was (see
     `rnnlab.data.fra_eng`), searched with `beam_size`, joined back into text (capitals
     restored by `truecase`, an unknown word written ⁇)."""
@@ -166,5 +187,5 @@ def translate(model: EncoderDecoder, src_vocab: Vocab, tgt_vocab: Vocab, sentenc
                         sentence, len(words), num_steps)
     src = encode_sentences(tokens, src_vocab, num_steps)
     ids = translate_ids(model, src, tgt_vocab[BOS], tgt_vocab[EOS], num_steps, beam_size,
-                        src_pad=src_vocab[PAD])
+                        src_pad=src_vocab[PAD], alpha=alpha)
     return [detokenize(tgt_vocab.to_tokens(row), truecase) for row in ids]

@@ -171,7 +171,7 @@ class Seq2SeqTask(Task):
         """The split's sources searched with `beam_size`: one token list per pair."""
         ids = translate_ids(model, split.src, self.tgt_vocab[BOS], self.tgt_vocab[EOS],
                             self.cfg.data.num_steps, beam_size, self.cfg.eval.batch_size,
-                            self.src_vocab[PAD])
+                            self.src_vocab[PAD], self.cfg.eval.get("length_penalty", 0.0))
         return [self.tgt_vocab.to_tokens(row) for row in ids]
 
     def d2l_bleu(self, split: TranslationSplit, hypotheses: list[list[str]]) -> float:
