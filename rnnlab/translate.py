@@ -8,6 +8,8 @@ Settings (`key=value`, as in training):
   checkpoint   best.pt or checkpoint.pt of a task=seq2seq run (required)
   beam_size    1: greedy; default: the run's eval.beam_size
   file         a text file of sentences, one per line (- as an argument: standard input)
+  attention_png  save the first sentence's attention heat map (greedy translation) as
+               this PNG (models trained with model.attention=bahdanau or luong)
 Every other argument is a sentence. Prints `translation<TAB>sentence`, one line each;
 capitals are restored as in the training references, and a word the model does not know
 is written ⁇.
@@ -26,6 +28,7 @@ from rnnlab.inference.command_line import (
     run_command,
     split_arguments,
 )
+from rnnlab.inference.attention_map import has_attention, save_heatmap
 from rnnlab.inference.decoding import translate
 from rnnlab.run.checkpoint import load_for_inference
 from rnnlab.tasks.seq2seq import Seq2SeqTask
@@ -38,6 +41,7 @@ class TranslateConfig:
     checkpoint: str = "???"
     beam_size: int | None = None
     file: str | None = None
+    attention_png: str | None = None
 
 
 def parse_args(argv: list[str]) -> tuple[TranslateConfig, list[str]]:
@@ -57,6 +61,12 @@ def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> lis
     config = saved["config"]
     src_vocab, tgt_vocab = Vocab.from_list(saved["src_vocab"]), Vocab.from_list(saved["tgt_vocab"])
     beam_size = cfg.beam_size or config["eval"]["beam_size"]
+    if cfg.attention_png:
+        if not has_attention(model):
+            raise RnnlabError(f"attention_png={cfg.attention_png!r}: the checkpoint's model "
+                              "has no attention (model.attention=none)")
+        save_heatmap(cfg.attention_png, model, src_vocab, tgt_vocab, sentences[0],
+                     config["data"]["num_steps"])
     return translate(model, src_vocab, tgt_vocab, sentences, config["data"]["num_steps"],
                      beam_size, Truecaser.from_dict(saved.get("truecaser")),
                      config["eval"].get("length_penalty", 0.0))

@@ -124,3 +124,22 @@ def test_length_penalty_returns_one_of_the_beams_with_its_log_probability(attent
     assert torch.allclose(scores, expected, atol=1e-5)
     assert (scores <= plain_scores + 1e-6).all()  # never more probable than the argmax
     assert all(len(h) >= len(p) for h, p in zip(hypotheses, plain, strict=True))
+
+
+def test_attention_heat_map_in_tensorboard_and_as_png(tmp_path):
+    from test_seq2seq_task import reverse_corpus, run, translate_cli
+
+    corpus = reverse_corpus(300)
+    overrides = ["task=seq2seq", "model=gru", "model.num_hiddens=16", "model.embed_size=8",
+                 "model.num_layers=1", "data.num_steps=7", "trainer.max_epochs=1",
+                 "trainer.progress_bar=false", "model.attention=bahdanau"]
+    _, run_dir = run(tmp_path, corpus, overrides)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir), size_guidance={"images": 0})
+    events.Reload()
+    assert {f"attention/{i}" for i in range(4)} <= set(events.Tags()["images"])
+    png = tmp_path / "map.png"
+    result = translate_cli(f"checkpoint={run_dir / 'best.pt'}", "a b c", f"attention_png={png}")
+    assert result.returncode == 0, result.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

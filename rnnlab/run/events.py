@@ -42,6 +42,10 @@ class RunLogger:
     def text(self, tag: str, text: str, step: int) -> None:
         self.writer.add_text(tag, text, step)
 
+    def figure(self, tag: str, figure, step: int) -> None:
+        """A matplotlib figure as an image (closed afterwards)."""
+        self.writer.add_figure(tag, figure, step, close=True)
+
     def hparams(self, config: dict, metric_tags: list[str]) -> None:
         """The HParams record: the flattened config ↔ the final values of `metric_tags`."""
         final = {tag: 0.0 for tag in metric_tags}  # values are read from the scalars

@@ -42,6 +42,7 @@ from rnnlab.data.fra_eng import (
 )
 from rnnlab.data.bucketing import same_length_batches, trim_padding
 from rnnlab.engine import move_to
+from rnnlab.inference.attention_map import attention_map, has_attention, heatmap
 from rnnlab.inference.decoding import translate_ids
 from rnnlab.metrics import CorpusBleu, bleu, corpus_bleu
 from rnnlab.models.modes import evaluating
@@ -207,6 +208,11 @@ class Seq2SeqTask(Task):
                 f"{r} |" for s, o, r in zip(sources, ids, references, strict=True)]
         logger.text("translations", "\n".join(["| English | model | reference |",
                                                "| --- | --- | --- |", *rows]), epoch)
+        if has_attention(model):  # where the model looks, one heat map per book sentence
+            for index, sentence in enumerate(task.sample_sentences):
+                logger.figure(f"attention/{index}", heatmap(*attention_map(
+                    model, self.src_vocab, self.tgt_vocab, sentence,
+                    self.cfg.data.num_steps)), epoch)
 
     def checkpoint_extras(self) -> dict:
         """The vocabularies and the truecaser (absent from checkpoints older than it)."""
