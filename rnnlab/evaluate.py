@@ -105,7 +105,7 @@ def _evaluate(argv: list[str]) -> None:
     if cfg.split not in SPLITS:
         raise RnnlabError(f"split={cfg.split!r} is not one of {', '.join(SPLITS)}")
     for tag, value in evaluate(cfg.checkpoint, cfg.split, overrides, cfg.file).items():
-        print(f"{tag}\t{value:.6g}")
+        print(f"{tag}\t{value}" if isinstance(value, str) else f"{tag}\t{value:.6g}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,8 +3,9 @@ perplexity, d2l's sentence BLEU and sacreBLEU's corpus BLEU."""
 
 import math
 from collections import Counter
+from dataclasses import dataclass
 
-import sacrebleu
+from sacrebleu.metrics import BLEU
 
 
 def perplexity(mean_cross_entropy: float) -> float:
@@ -44,10 +45,32 @@ def bleu(prediction: list[str], reference: list[str], k: int = 2) -> float:
     return score
 
 
-def corpus_bleu(hypotheses: list[str], references: list[str]) -> float:
-    """The standard corpus BLEU (0-100) of detokenised sentences, one reference each:
-    sacreBLEU with its defaults (13a tokenisation, 4-grams, no smoothing at corpus level),
-    the number translation papers compare."""
+@dataclass(frozen=True)
+class CorpusBleu:
+    """A sacreBLEU score (0-100) and its signature, e.g.
+    `nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0`: what a reader needs to
+    compare it with a published figure."""
+
+    score: float
+    signature: str
+
+
+def corpus_bleu(hypotheses: list[str], references: list[list[str]],
+                lowercase: bool = False) -> CorpusBleu:
+    """The standard corpus BLEU of detokenised sentences: sacreBLEU's `BLEU` metric with
+    its defaults (13a tokenisation, 4-grams, exponential smoothing, which at corpus level
+    only acts on a zero n-gram count), cased unless `lowercase` (signature `case:lc`).
+    `references[i]` holds hypothesis i's references, one or more (their number may vary:
+    the signature then says `nrefs:var`). Score against the references as they stand in
+    the data, not against normalised tokens, or the number is not the one papers report."""
     if len(hypotheses) != len(references):
         raise ValueError(f"{len(hypotheses)} hypotheses but {len(references)} references")
-    return sacrebleu.corpus_bleu(hypotheses, [references]).score
+    if any(not refs for refs in references):
+        raise ValueError("every hypothesis needs at least one reference")
+    # sacreBLEU takes reference *streams* (stream j: every hypothesis' j-th reference),
+    # None where a hypothesis has fewer.
+    streams = [[refs[j] if j < len(refs) else None for refs in references]
+               for j in range(max(map(len, references)))]
+    metric = BLEU(lowercase=lowercase)
+    score = metric.corpus_score(hypotheses, streams).score
+    return CorpusBleu(score, str(metric.get_signature()))

@@ -136,9 +136,13 @@ def run_test(task, model, cfg, best_path: Path, device, logger, step: int) -> di
     if cfg.trainer.keep_best and best_path.exists():
         model.load_state_dict(evaluation_weights(load_checkpoint(best_path, map_location=device)))
     test_metrics = task.test(model)
-    if test_metrics:
-        logger.scalars(test_metrics, step)
-        log.info("test  %s", "  ".join(f"{tag} {value:.4g}" for tag, value in test_metrics.items()))
+    numbers = {tag: value for tag, value in test_metrics.items() if not isinstance(value, str)}
+    for tag, value in test_metrics.items():
+        if isinstance(value, str):  # what a number needs to be read by (a BLEU signature)
+            logger.text(tag, value, step)
+    if numbers:
+        logger.scalars(numbers, step)
+        log.info("test  %s", "  ".join(f"{tag} {value:.4g}" for tag, value in numbers.items()))
     return test_metrics
 
 

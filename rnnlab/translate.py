@@ -8,15 +8,21 @@ Settings (`key=value`, as in training):
   checkpoint   best.pt or checkpoint.pt of a task=seq2seq run (required)
   beam_size    1: greedy; default: the run's eval.beam_size
   file         a text file of sentences, one per line (- as an argument: standard input)
-Every other argument is a sentence. Prints `translation<TAB>sentence`, one line each.
+  attention_png  save the first sentence's attention heat map (greedy translation) as
+               this PNG (models trained with model.attention=bahdanau or luong)
+Every other argument is a sentence. Prints `translation<TAB>sentence`, one line each;
+capitals are restored as in the training references, and a word the model does not know
+is written ⁇.
 Sentences are cleaned as the training pairs were; one longer than the run's
 data.num_steps is cut, with a warning.
 """
 
 from dataclasses import dataclass
 
+from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
+from rnnlab.inference.attention_map import has_attention, save_heatmap
 from rnnlab.inference.command_line import (
     parse_settings,
     read_inputs,
@@ -35,6 +41,7 @@ class TranslateConfig:
     checkpoint: str = "???"
     beam_size: int | None = None
     file: str | None = None
+    attention_png: str | None = None
 
 
 def parse_args(argv: list[str]) -> tuple[TranslateConfig, list[str]]:
@@ -54,8 +61,15 @@ def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> lis
     config = saved["config"]
     src_vocab, tgt_vocab = Vocab.from_list(saved["src_vocab"]), Vocab.from_list(saved["tgt_vocab"])
     beam_size = cfg.beam_size or config["eval"]["beam_size"]
+    if cfg.attention_png:
+        if not has_attention(model):
+            raise RnnlabError(f"attention_png={cfg.attention_png!r}: the checkpoint's model "
+                              "has no attention (model.attention=none)")
+        save_heatmap(cfg.attention_png, model, src_vocab, tgt_vocab, sentences[0],
+                     config["data"]["num_steps"])
     return translate(model, src_vocab, tgt_vocab, sentences, config["data"]["num_steps"],
-                     beam_size)
+                     beam_size, Truecaser.from_dict(saved.get("truecaser")),
+                     config["eval"].get("length_penalty", 0.0))
 
 
 def _translate(argv: list[str]) -> None:

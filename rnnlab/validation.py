@@ -57,6 +57,7 @@ NUMBERS = [
     ("scheduler.factor", lambda x: 0 < x < 1, "a number in (0, 1)"),
     ("scheduler.final_lr_fraction", lambda x: 0 <= x <= 1, "a number in [0, 1]"),
     ("scheduler.min_lr", lambda x: x >= 0, "a number >= 0"),
+    ("eval.length_penalty", lambda x: x >= 0, "a number >= 0 (0: no length penalty)"),
 ]
 
 
@@ -168,6 +169,7 @@ def _check_number(cfg, key: str, ok, expected: str) -> list[str]:
 
 
 def _check_names(cfg) -> list[str]:
+    from rnnlab.models.attention_decoders import ATTENTIONS
     from rnnlab.models.lm import INITS
     from rnnlab.tasks import TASKS  # here, not at the top: tasks import most of rnnlab
 
@@ -175,7 +177,7 @@ def _check_names(cfg) -> list[str]:
     for key, valid in (("task.name", TASKS), ("model.cell", CELLS),
                        ("model.impl", IMPLEMENTATIONS), ("model.bptt", BPTT_MODES),
                        ("model.init", INITS), ("trainer.precision", PRECISIONS),
-                       ("scheduler.name", SCHEDULERS)):
+                       ("scheduler.name", SCHEDULERS), ("model.attention", ATTENTIONS)):
         value = _get(cfg, key)
         if value is not _ABSENT and str(value) not in valid:
             problems.append(f"{key}={value!r} is not one of: {', '.join(valid)}")

@@ -41,15 +41,36 @@ def test_matches_are_clipped_and_long_ngrams_weigh_more():
     assert bleu("a b".split(), "a b".split(), k=4) == 1.0
 
 
-def test_corpus_bleu_is_sacrebleu():
-    hypotheses = ["je suis chez moi.", "il est calme.", "va !", "j'ai perdu."]
-    references = ["je suis à la maison.", "il est calme.", "va !", "j'ai perdu."]
-    expected = sacrebleu.corpus_bleu(hypotheses, [references]).score
-    assert corpus_bleu(hypotheses, references) == expected
-    assert 0 < expected < 100
-    assert corpus_bleu(references, references) == pytest.approx(100.0)
+def test_corpus_bleu_is_sacrebleu_with_its_signature():
+    hypotheses = ["Je suis chez moi.", "il est calme.", "Va !", "J'ai perdu."]
+    references = ["Je suis à la maison.", "Il est calme.", "Va !", "J'ai perdu."]
+    cased = sacrebleu.corpus_bleu(hypotheses, [references])
+    result = corpus_bleu(hypotheses, [[r] for r in references])
+    assert result.score == cased.score and 0 < cased.score < 100
+    assert result.signature == "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:" \
+        + sacrebleu.__version__
+    lower = corpus_bleu(hypotheses, [[r] for r in references], lowercase=True)
+    assert lower.score == sacrebleu.corpus_bleu(hypotheses, [references], lowercase=True).score
+    assert lower.score > cased.score and "|case:lc|" in lower.signature
+    assert corpus_bleu(references, [[r] for r in references]).score == pytest.approx(100.0)
 
 
-def test_corpus_bleu_needs_one_reference_per_hypothesis():
+def test_multi_reference_corpus_bleu_is_sacrebleus_with_a_variable_number():
+    hypotheses = ["Je suis chez moi.", "Va !", "Il est calme."]
+    references = [["Je suis à la maison.", "Je suis chez moi."], ["Va !"],
+                  ["Il est tranquille.", "Il est calme.", "Il est serein."]]
+    streams = [["Je suis à la maison.", "Va !", "Il est tranquille."],
+               ["Je suis chez moi.", None, "Il est calme."],
+               [None, None, "Il est serein."]]
+    result = corpus_bleu(hypotheses, references)
+    assert result.score == sacrebleu.corpus_bleu(hypotheses, streams).score == pytest.approx(100)
+    assert result.signature.startswith("nrefs:var|")
+    single = corpus_bleu(hypotheses, [refs[:1] for refs in references])
+    assert single.score < result.score  # a second reference can only add matches
+
+
+def test_corpus_bleu_needs_references_for_every_hypothesis():
     with pytest.raises(ValueError, match="2 hypotheses but 1 references"):
-        corpus_bleu(["a", "b"], ["a"])
+        corpus_bleu(["a", "b"], [["a"]])
+    with pytest.raises(ValueError, match="at least one reference"):
+        corpus_bleu(["a"], [[]])

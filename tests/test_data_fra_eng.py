@@ -44,9 +44,10 @@ def test_detokenize_undoes_the_inserted_space_before_full_stops_and_commas():
 
 def test_lines_without_a_pair_are_skipped_and_counted():
     text = "Go.\tVa !\tCC-BY 2.0 (France)\nno tab here\n\nHi.\t \nRun!\tCours !\n"
-    src, tgt, skipped = parse_pairs(text)
+    src, tgt, french, skipped = parse_pairs(text)
     assert src == [["go", "."], ["run", "!"]]
     assert tgt == [["va", "!"], ["cours", "!"]]  # columns after the second are ignored
+    assert french == ["Va !", "Cours !"]  # as in the file
     assert skipped == 2  # the line without a tab and the one with an empty French side
     assert parse_pairs(text, num_examples=1)[0] == [["go", "."]]
 

@@ -39,8 +39,8 @@ def test_seq2seq_file_bleu_is_the_test_bleu_of_the_same_pairs(tmp_path, monkeypa
     monkeypatch.setattr(rnnlab.tasks.seq2seq, "load_fra_eng", lambda *args: corpus)
     metrics = train(compose_config(SEQ2SEQ + ["trainer.max_epochs=2"]), tmp_path, "gru")
     pairs = tmp_path / "pairs.tsv"
-    pairs.write_text("".join(f"{' '.join(src)}\t{' '.join(tgt)}\n" for src, tgt in zip(
-        corpus.test.src_tokens, corpus.test.tgt_tokens, strict=True)))
+    pairs.write_text("".join(f"{' '.join(src)}\t{french}\n" for src, french in zip(
+        corpus.test.src_tokens, corpus.test.tgt_text, strict=True)))  # French as written
     scores = evaluate(str(tmp_path / "best.pt"), "test", [], file=str(pairs))
     assert scores["file/sacrebleu"] == pytest.approx(metrics["test_sacrebleu"])
     assert scores["file/loss"] == pytest.approx(metrics["test_loss"], rel=1e-5)

@@ -20,7 +20,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.inference.decoding import beam_search, greedy_search, sequence_log_prob
 from rnnlab.models.seq2seq import build_seq2seq
 from rnnlab.run.checkpoint import load_checkpoint, save_checkpoint
-from rnnlab.tasks.seq2seq import Seq2SeqTask
+from rnnlab.tasks.seq2seq import Seq2SeqTask, masked_cross_entropy
 from rnnlab.train import train
 from rnnlab.translate import main as translate_main
 from rnnlab.validation import validate
@@ -99,13 +99,26 @@ def test_tensorboard_has_the_issue_tags_and_a_translation_panel(trained):
     assert len(panel.splitlines()) == 2 + 4 + 4  # header, the book's four, four test ones
 
 
-def test_tokens_per_sec_counts_real_target_tokens(corpus):
+def test_batches_hold_one_source_length_and_every_pair_once(corpus):
+    """No padding reaches the encoder; tokens/sec counts real target tokens; the loss of a
+    cut batch is the masked loss of the same pairs padded to num_steps."""
     task = Seq2SeqTask(compose_config(TINY), corpus)
     model = task.build_model()
-    batch = next(iter(task.train_batches(1)))
-    _, num_tokens, state = task.training_loss(model, batch, None)
-    assert num_tokens == int((batch[2] != task.tgt_vocab[PAD]).sum()) < batch[2].numel()
-    assert state is None
+    train, pad = corpus.train, task.tgt_vocab[PAD]
+    rows = [r for b in task.batch_rows(train, 16, task.epoch_generator(1)) for r in b.tolist()]
+    assert sorted(rows) == list(range(len(train)))
+    batches = list(task.train_batches(1))
+    assert len(batches) == task.num_train_batches()
+    for src, tgt_in, tgt_out in batches:
+        assert (src != task.src_vocab[PAD]).all()  # one length, cut after <eos>
+        assert tgt_in.shape == tgt_out.shape and (tgt_out[:, -1] != pad).any()
+    rows = task.batch_rows(train, 16, task.epoch_generator(1))[0]
+    src, tgt_in, tgt_out = batches[0]
+    loss, num_tokens, state = task.training_loss(model, batches[0], None)
+    assert num_tokens == int((tgt_out != pad).sum()) and state is None
+    with torch.no_grad():  # the targets' padding changes nothing (the decoder is causal)
+        padded = masked_cross_entropy(model(src, train.tgt_in[rows]), train.tgt_out[rows], pad)
+    assert loss.item() == pytest.approx(padded.item(), rel=1e-5)
 
 
 def test_beam_1_is_greedy_and_wider_beams_score_at_least_as_well(trained, corpus):

@@ -36,3 +36,31 @@ def pad_batch(sequences: list[torch.Tensor], pad_id: int) -> tuple[torch.Tensor,
     lengths = torch.tensor([len(s) for s in sequences], dtype=torch.int64)
     X = torch.nn.utils.rnn.pad_sequence(sequences, batch_first=True, padding_value=pad_id)
     return X, lengths
+
+
+def same_length_batches(group_lengths: torch.Tensor, lengths: torch.Tensor, batch_size: int,
+                        generator: torch.Generator | None = None,
+                        pool_batches: int = 50) -> list[torch.Tensor]:
+    """Batches in which every example has the same `group_lengths` (a translation's source
+    length) and similar `lengths` (its target length), each index exactly once. With a
+    `generator` (training) each group is bucketed as `bucket_batches` does and the batches
+    of all groups are shuffled together; without one (evaluation), in order of
+    (group length, length)."""
+    batches = []
+    for value in torch.unique(group_lengths).tolist():
+        members = (group_lengths == value).nonzero().squeeze(1)
+        if generator is None:
+            batches += [members[b] for b in sorted_batches(lengths[members], batch_size)]
+        else:
+            batches += [members[b] for b in bucket_batches(lengths[members], batch_size,
+                                                           generator, pool_batches)]
+    if generator is None:
+        return batches
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
+def trim_padding(ids: torch.Tensor, pad: int) -> torch.Tensor:
+    """Right-padded ids (batch, steps) without the trailing steps that are padding in
+    every row (at least one step is kept)."""
+    real = (ids != pad).any(dim=0).nonzero()
+    return ids[:, : int(real[-1]) + 1 if len(real) else 1]

@@ -11,23 +11,32 @@ lands in the same split, so no test sentence is ever trained on, even with anoth
 translation. A pair's split depends only on its English sentence and `split_seed` (a hash),
 not on `num_examples`: a sentence held out at 20,000 pairs is held out at 50,000 too.
 Vocabularies are built on the training split only.
+
+The French sentences are also kept as they stand in the file: the references a standard
+sacreBLEU is scored against (`rnnlab.tasks.seq2seq`), and the text a `Truecaser` learns
+the capitals from (training split only).
 """
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from rnnlab.data.archive import open_archive
 from rnnlab.data.download import fetch
-from rnnlab.data.vocab import Vocab
+from rnnlab.data.truecase import Truecaser
+from rnnlab.data.vocab import UNK, Vocab
 from rnnlab.errors import RnnlabError
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 RESERVED_TOKENS = (PAD, BOS, EOS)  # after <unk>, which Vocab always puts at id 0
 SPLITS = ("train", "val", "test")
 MEMBER = "fra-eng/fra.txt"
+# How an unknown word (<unk>) is written in text a user reads and sacreBLEU scores: one
+# symbol that no reference contains and the 13a tokenizer keeps whole (it would split
+# "<unk>" into "<", "unk", ">"); SentencePiece writes its unknown pieces the same way.
+UNK_TEXT = "\u2047"  # ⁇
 
 
 @dataclass
@@ -36,16 +45,29 @@ class TranslationSplit:
     `src` (English + <eos>, padded), `tgt_in` (<bos> + French, the decoder's input) and
     `tgt_out` (French + <eos>, the labels; <pad> marks what the loss ignores). The
     unpadded, untruncated token lists are kept as the references BLEU is scored against
-    (words outside the vocabulary stay themselves rather than <unk>)."""
+    (words outside the vocabulary stay themselves rather than <unk>), and `tgt_text`, each
+    French sentence as it stands in the file (cased, untouched): the references of the
+    standard sacreBLEU."""
 
     src: torch.Tensor
     tgt_in: torch.Tensor
     tgt_out: torch.Tensor
     src_tokens: list[list[str]]
     tgt_tokens: list[list[str]]
+    tgt_text: list[str]
 
     def __len__(self) -> int:
         return len(self.src_tokens)
+
+    def references_by_source(self) -> tuple[list[int], list[list[str]]]:
+        """(the index of the first pair of each distinct English sentence, in order;
+        every French translation of that sentence in this split, as in the file). The
+        split keeps all translations of a sentence together, so these are all of them."""
+        groups: dict[str, list[int]] = {}
+        for index, sentence in enumerate(self.src_tokens):
+            groups.setdefault(" ".join(sentence), []).append(index)
+        return ([indices[0] for indices in groups.values()],
+                [[self.tgt_text[i] for i in indices] for indices in groups.values()])
 
 
 @dataclass
@@ -56,11 +78,14 @@ class TranslationCorpus:
     val: TranslationSplit
     test: TranslationSplit
     num_skipped: int = 0  # lines without a tab
+    truecaser: Truecaser = field(default_factory=Truecaser)  # learned on train's French
 
 
-def preprocess(text: str) -> str:
-    """d2l's cleaning: non-breaking spaces → spaces, lower case, a space before , . ! ?"""
-    text = text.replace("\u202f", " ").replace("\xa0", " ").lower()
+def preprocess(text: str, lower: bool = True) -> str:
+    """d2l's cleaning: non-breaking spaces → spaces, lower case, a space before , . ! ?
+    (`lower=False`: the same without lower case, token for token)."""
+    text = text.replace("\u202f", " ").replace("\xa0", " ")
+    text = text.lower() if lower else text
     return "".join(" " + char if i > 0 and char in ",.!?" and text[i - 1] != " " else char
                    for i, char in enumerate(text))
 
@@ -70,18 +95,23 @@ def tokenize(sentence: str) -> list[str]:
     return sentence.split()
 
 
-def detokenize(tokens: list[str]) -> str:
-    """Tokens back into text, the form sacreBLEU expects: joined by spaces, without the
-    space that `preprocess` put before `.` and `,` (French keeps one before `!` and `?`).
-    sacreBLEU's 13a tokenizer splits the punctuation off again when it scores."""
+def detokenize(tokens: list[str], truecase: Truecaser | None = None) -> str:
+    """Tokens back into text, the form a reader sees and sacreBLEU scores: `<unk>` written
+    as `UNK_TEXT`, capitals restored by `truecase` (if given), joined by spaces, without
+    the space that `preprocess` put before `.` and `,` (French keeps one before `!` and
+    `?`). sacreBLEU's 13a tokenizer splits the punctuation off again when it scores."""
+    tokens = [UNK_TEXT if token == UNK else token for token in tokens]
+    if truecase is not None:
+        tokens = truecase(tokens)
     return re.sub(r" ([.,])", r"\1", " ".join(tokens))
 
 
-def parse_pairs(text: str, num_examples: int | None = None) -> tuple[list, list, int]:
-    """(English token lists, French token lists, number of lines skipped) from the first
-    `num_examples` tab-separated pairs of `text` (None: all). Columns after the second are
-    ignored; a line without a tab, or with an empty side, is skipped and counted."""
-    src, tgt, skipped = [], [], 0
+def parse_pairs(text: str, num_examples: int | None = None) -> tuple[list, list, list, int]:
+    """(English token lists, French token lists, French sentences as in the file (stripped),
+    number of lines skipped) from the first `num_examples` tab-separated pairs of `text`
+    (None: all). Columns after the second are ignored; a line without a tab, or with an
+    empty side, is skipped and counted."""
+    src, tgt, french_text, skipped = [], [], [], 0
     for line in text.split("\n"):
         if num_examples is not None and len(src) == num_examples:
             break
@@ -94,7 +124,8 @@ def parse_pairs(text: str, num_examples: int | None = None) -> tuple[list, list,
             continue
         src.append(english)
         tgt.append(french)
-    return src, tgt, skipped
+        french_text.append(parts[1].strip())
+    return src, tgt, french_text, skipped
 
 
 def split_of(sentence: list[str], val_fraction: float, test_fraction: float,
@@ -120,13 +151,13 @@ def encode_sentences(sentences: list[list[str]], vocab: Vocab, num_steps: int,
     return torch.tensor(rows, dtype=torch.long).reshape(len(sentences), num_steps)
 
 
-def build_split(src: list, tgt: list, src_vocab: Vocab, tgt_vocab: Vocab,
+def build_split(src: list, tgt: list, tgt_text: list, src_vocab: Vocab, tgt_vocab: Vocab,
                 num_steps: int) -> TranslationSplit:
     return TranslationSplit(
         src=encode_sentences(src, src_vocab, num_steps),
         tgt_in=encode_sentences(tgt, tgt_vocab, num_steps, bos=True),
         tgt_out=encode_sentences(tgt, tgt_vocab, num_steps),
-        src_tokens=src, tgt_tokens=tgt)
+        src_tokens=src, tgt_tokens=tgt, tgt_text=tgt_text)
 
 
 def corpus_from_text(text: str, num_examples: int | None = 600, num_steps: int = 10,
@@ -134,27 +165,29 @@ def corpus_from_text(text: str, num_examples: int | None = 600, num_steps: int =
                      split_seed: int = 0, *, source: str = "text") -> TranslationCorpus:
     """Tab-separated pairs → vocabularies (training split only) and the three splits.
     `source` names the text in error messages."""
-    src, tgt, skipped = parse_pairs(text, num_examples)
+    src, tgt, tgt_text, skipped = parse_pairs(text, num_examples)
     if not src:
         raise RnnlabError(f"{source} has no valid pairs ({skipped} lines skipped); expected "
                           "lines of 'English<TAB>French'")
-    chosen = {name: ([], []) for name in SPLITS}
-    for english, french in zip(src, tgt, strict=True):
-        pair_lists = chosen[split_of(english, val_fraction, test_fraction, split_seed)]
-        pair_lists[0].append(english)
-        pair_lists[1].append(french)
+    chosen = {name: ([], [], []) for name in SPLITS}
+    for pair in zip(src, tgt, tgt_text, strict=True):
+        pair_lists = chosen[split_of(pair[0], val_fraction, test_fraction, split_seed)]
+        for items, item in zip(pair_lists, pair, strict=True):
+            items.append(item)
     empty = [name for name in SPLITS if not chosen[name][0]]
     if empty:
         raise RnnlabError(
             f"{source}: {len(src)} pairs leave the {'/'.join(empty)} split empty with "
             f"val_fraction={val_fraction}, test_fraction={test_fraction}; use more pairs "
             "(data.num_examples) or larger fractions")
-    train_src, train_tgt = chosen["train"]
+    train_src, train_tgt, train_text = chosen["train"]
     src_vocab = Vocab(train_src, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS)
     tgt_vocab = Vocab(train_tgt, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS)
     splits = {name: build_split(*chosen[name], src_vocab, tgt_vocab, num_steps)
               for name in SPLITS}
-    return TranslationCorpus(src_vocab, tgt_vocab, **splits, num_skipped=skipped)
+    truecaser = Truecaser.fit([tokenize(preprocess(t, lower=False)) for t in train_text])
+    return TranslationCorpus(src_vocab, tgt_vocab, **splits, num_skipped=skipped,
+                             truecaser=truecaser)
 
 
 def load_fra_eng(root: str | None = None, num_examples: int | None = 600, num_steps: int = 10,

@@ -10,6 +10,7 @@ Formats (UTF-8 text; blank lines are skipped):
 import torch
 
 from rnnlab.data import fra_eng, imdb, timemachine
+from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.command_line import read_text
@@ -68,11 +69,12 @@ def _pairs(text: str, path: str, saved: dict, cfg) -> fra_eng.TranslationCorpus:
                 or not fra_eng.tokenize(fra_eng.preprocess(french.split("\t")[0])):
             raise RnnlabError(f"file={path!r} line {number} is not a sentence pair: "
                               f"{line[:40]!r}; expected {FORMATS['seq2seq']}")
-    src, tgt, _ = fra_eng.parse_pairs(text)
+    src, tgt, tgt_text, _ = fra_eng.parse_pairs(text)  # tgt_text: the references as written
     src_vocab, tgt_vocab = Vocab.from_list(saved["src_vocab"]), Vocab.from_list(saved["tgt_vocab"])
-    split = fra_eng.build_split(src, tgt, src_vocab, tgt_vocab, cfg.data.num_steps)
+    split = fra_eng.build_split(src, tgt, tgt_text, src_vocab, tgt_vocab, cfg.data.num_steps)
+    truecaser = Truecaser.from_dict(saved.get("truecaser"))  # older checkpoints: lower case
     return fra_eng.TranslationCorpus(src_vocab=src_vocab, tgt_vocab=tgt_vocab, train=split,
-                                     val=split, test=split)
+                                     val=split, test=split, truecaser=truecaser)
 
 
 def _lines(text: str):

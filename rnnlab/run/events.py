@@ -67,6 +67,10 @@ class RunLogger:
         """The session ended (finished or diverged: a result, not a failure)."""
         _, _, end = hparams_summary({}, {})
         self.writer.file_writer.add_summary(end)
+
+    def figure(self, tag: str, figure, step: int) -> None:
+        """A matplotlib figure as an image (closed afterwards)."""
+        self.writer.add_figure(tag, figure, step, close=True)
         self.writer.flush()
 
     def close(self) -> None:

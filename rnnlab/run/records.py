@@ -4,7 +4,8 @@ and reads it (training, sweeps, the ablation tables).
 Schema: `task`, `model`, `status` ("finished" or "diverged", or "failed" with `error` for a
 job of a sweep that raised), `objective` (the key of the metric that picks the best
 epoch), the last epoch's metrics, `best_epoch` and `best_<objective>`, `tokens_per_sec`,
-`epochs`, `num_params`, the test split's metrics and `wall_seconds`. Keys are the
+`epochs`, `num_params`, the test split's metrics (numbers, and the text that goes with
+some: seq2seq's `test_sacrebleu_signature`, ...) and `wall_seconds`. Keys are the
 TensorBoard tags with `/` written `_` (`val/perplexity` → `val_perplexity`); a value that
 is not finite is written as null.
 """
@@ -48,7 +49,8 @@ def summary(metrics: dict) -> str:
     speed and time, numbers to 4 significant digits ("status finished  val_sacrebleu 12.3
     best_val_sacrebleu 13.1  test_sacrebleu 12.8 ...  tokens_per_sec 17,012 ...")."""
     objective = metrics.get("objective")
-    tests = [key for key in metrics if key.startswith("test_")]
+    tests = [key for key, value in metrics.items()
+             if key.startswith("test_") and not isinstance(value, str)]  # not signatures
     keys = ("status", objective, f"best_{objective}", *tests, "tokens_per_sec", "wall_seconds")
     return "  ".join(f"{key} {_short(metrics[key])}" for key in keys if key in metrics)
 

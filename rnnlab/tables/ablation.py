@@ -65,7 +65,8 @@ def default_metrics(runs: list[Run]) -> list[str]:
     if not records or all(record.get("task") == "lm" for record in records):
         return DEFAULT_METRICS
     objective = records[0]["objective"]
-    tests = sorted({key for record in records for key in record if key.startswith("test_")})
+    tests = sorted({key for record in records for key, value in record.items()
+                    if key.startswith("test_") and not isinstance(value, str)})  # signatures
     return [objective, f"best_{objective}", *tests, "tokens_per_sec"]
 
 

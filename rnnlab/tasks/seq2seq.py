@@ -6,6 +6,16 @@ tokens/sec counts those real target tokens. After each epoch the validation spli
 translated greedily, in batches, for `val/bleu` (d2l's sentence BLEU, averaged) and
 `val/sacrebleu` (corpus BLEU); the test split is touched once, at the end, with beam search.
 
+sacreBLEU is the standard one: the model's lower-case tokens are made text a reader would
+see (`detokenize`: `<unk>` as ⁇, capitals restored by the corpus' truecaser) and scored
+against the French references as they stand in fra.txt, cased (`sacrebleu`) and with
+`lowercase=True` (`sacrebleu_lc`). On the test split the multi-reference score (every
+translation of an English sentence in the file as its references, one hypothesis per
+distinct sentence) is reported beside them as `sacrebleu_multiref`, with each score's
+sacreBLEU signature (`test/..._signature`, text). `sacrebleu_normalized_refs` is the
+figure reported before issue #17 (lower-case hypotheses against references rebuilt from
+the normalised tokens), kept so earlier results can be compared.
+
 The objective is `val/sacrebleu`, maximised: it is the number reported on the test split,
 and it scores what a user gets (searched translations), which the teacher-forced loss
 does not; as a corpus-level score over thousands of sentences it is also steadier than the
@@ -18,6 +28,7 @@ import torch
 from omegaconf import OmegaConf
 from torch.nn import functional as F
 
+from rnnlab.data.bucketing import same_length_batches, trim_padding
 from rnnlab.data.fra_eng import (
     BOS,
     EOS,
@@ -31,8 +42,9 @@ from rnnlab.data.fra_eng import (
     tokenize,
 )
 from rnnlab.engine import move_to
+from rnnlab.inference.attention_map import attention_map, has_attention, heatmap
 from rnnlab.inference.decoding import translate_ids
-from rnnlab.metrics import bleu, corpus_bleu
+from rnnlab.metrics import CorpusBleu, bleu, corpus_bleu
 from rnnlab.models.modes import evaluating
 from rnnlab.models.seq2seq import EncoderDecoder, build_seq2seq
 from rnnlab.tasks.base import Task
@@ -47,6 +59,13 @@ def masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, pad: int,
     say contributes nothing."""
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
                            ignore_index=pad, reduction=reduction)
+
+
+def sacrebleu_scores(hypotheses: list[str], references: list[list[str]],
+                     suffix: str = "") -> list[tuple[str, CorpusBleu]]:
+    """[("sacrebleu" + suffix, cased), ("sacrebleu" + suffix + "_lc", lowercase=True)]."""
+    return [(f"sacrebleu{suffix}", corpus_bleu(hypotheses, references)),
+            (f"sacrebleu{suffix}_lc", corpus_bleu(hypotheses, references, lowercase=True))]
 
 
 class Seq2SeqTask(Task):
@@ -73,27 +92,44 @@ class Seq2SeqTask(Task):
                  len(self.src_vocab), len(self.tgt_vocab))
 
     def build_model(self) -> EncoderDecoder:
-        return build_seq2seq(len(self.src_vocab), len(self.tgt_vocab), self.cfg.model)
+        return build_seq2seq(len(self.src_vocab), len(self.tgt_vocab), self.cfg.model,
+                             self.src_vocab[PAD])
 
     def train_batches(self, epoch: int):
-        """Shuffled (src, tgt_in, tgt_out) batches, each (batch_size, num_steps); the order
-        comes from (seed, epoch), so a resumed run sees the same batches."""
-        train, size = self.corpus.train, self.cfg.data.batch_size
-        order = torch.randperm(len(train), generator=self.epoch_generator(epoch))
-        for start in range(0, len(order), size):
-            rows = order[start : start + size]
-            yield train.src[rows], train.tgt_in[rows], train.tgt_out[rows]
+        """Shuffled (src, tgt_in, tgt_out) batches of at most data.batch_size pairs: every
+        source of a batch has the same length and targets similar ones, each cut after its
+        longest (`batches`); the order comes from (seed, epoch), so a resumed run sees the
+        same batches."""
+        return self.batches(self.corpus.train, self.cfg.data.batch_size,
+                            self.epoch_generator(epoch))
 
     def num_train_batches(self) -> int:
-        return -(-len(self.corpus.train) // self.cfg.data.batch_size)
+        return len(self.batch_rows(self.corpus.train, self.cfg.data.batch_size, None))
+
+    def batch_rows(self, split: TranslationSplit, size: int,
+                   generator: torch.Generator | None) -> list[torch.Tensor]:
+        """The row indices of each batch (see `same_length_batches`)."""
+        return same_length_batches((split.src != self.src_vocab[PAD]).sum(1),
+                                   (split.tgt_out != self.tgt_vocab[PAD]).sum(1), size,
+                                   generator)
+
+    def batches(self, split: TranslationSplit, size: int,
+                generator: torch.Generator | None = None):
+        """(src, tgt_in, tgt_out) batches without padding in the source and with as little
+        as the targets allow: the work a step does is the sentences' own (shuffled with a
+        `generator`, in length order without one)."""
+        for rows in self.batch_rows(split, size, generator):
+            tgt_out = trim_padding(split.tgt_out[rows], self.tgt_vocab[PAD])
+            yield (trim_padding(split.src[rows], self.src_vocab[PAD]),
+                   split.tgt_in[rows, : tgt_out.shape[1]], tgt_out)
 
     def training_loss(self, model, batch, state):
-        """Mean masked cross-entropy, the number of real target tokens, no state (each
-        batch is whole sentences)."""
+        """Mean cross-entropy over the real target tokens (the logits of padded positions
+        are never computed), their number, no state (each batch is whole sentences)."""
         src, tgt_in, tgt_out = batch
-        pad = self.tgt_vocab[PAD]
-        loss = masked_cross_entropy(model(src, tgt_in), tgt_out, pad)
-        return loss, int((tgt_out != pad).sum()), None
+        real = tgt_out != self.tgt_vocab[PAD]
+        loss = F.cross_entropy(model(src, tgt_in, select=real), tgt_out[real])
+        return loss, int(real.sum()), None
 
     def evaluate(self, model) -> dict:
         """Validation loss and greedy-search BLEU."""
@@ -101,39 +137,57 @@ class Seq2SeqTask(Task):
         return {f"val/{key}": value for key, value in scores.items()}
 
     def test(self, model) -> dict:
-        """The test split, once, with `eval.beam_size` (and greedy search, for comparison)."""
-        scores = self.score(model, self.corpus.test, self.cfg.eval.beam_size)
-        greedy = self.score(model, self.corpus.test, beam_size=1, with_loss=False)
-        return {"test/loss": scores["loss"], "test/bleu_d2l": scores["bleu"],
-                "test/sacrebleu": scores["sacrebleu"],
-                "test/sacrebleu_greedy": greedy["sacrebleu"]}
+        """The test split, once, with `eval.beam_size` (and greedy search, for comparison):
+        scores, and each sacreBLEU score's signature (`..._signature`, text)."""
+        test = self.corpus.test
+        hypotheses = self.translate(model, test, self.cfg.eval.beam_size)
+        greedy = self.translate(model, test, beam_size=1)
+        texts = [detokenize(h, self.corpus.truecaser) for h in hypotheses]
+        first, references = test.references_by_source()
+        scores = {"loss": self._loss(model, test), "bleu_d2l": self.d2l_bleu(test, hypotheses)}
+        for name, bleu_score in [
+                *sacrebleu_scores(texts, [[r] for r in test.tgt_text]),
+                *sacrebleu_scores([texts[i] for i in first], references, "_multiref"),
+                ("sacrebleu_greedy", corpus_bleu(
+                    [detokenize(h, self.corpus.truecaser) for h in greedy],
+                    [[r] for r in test.tgt_text])),
+                ("sacrebleu_normalized_refs", corpus_bleu(
+                    [detokenize(h) for h in hypotheses],
+                    [[detokenize(r)] for r in test.tgt_tokens], lowercase=True))]:
+            scores[name] = bleu_score.score
+            scores[f"{name}_signature"] = bleu_score.signature
+        return {f"test/{key}": value for key, value in scores.items()}
 
-    def score(self, model, split: TranslationSplit, beam_size: int,
-              with_loss: bool = True) -> dict:
-        """{"loss": masked CE (teacher-forced), "bleu": mean d2l BLEU, "sacrebleu": corpus
-        BLEU} of `split`, translated with `beam_size`."""
-        ev = self.cfg.eval
+    def score(self, model, split: TranslationSplit, beam_size: int) -> dict:
+        """{"loss": masked CE (teacher-forced), "bleu": mean d2l BLEU, "sacrebleu",
+        "sacrebleu_lc": corpus BLEU, cased and not} of `split`, translated with
+        `beam_size`."""
+        hypotheses = self.translate(model, split, beam_size)
+        texts = [detokenize(h, self.corpus.truecaser) for h in hypotheses]
+        references = [[r] for r in split.tgt_text]
+        return {"loss": self._loss(model, split), "bleu": self.d2l_bleu(split, hypotheses),
+                **{name: b.score for name, b in sacrebleu_scores(texts, references)}}
+
+    def translate(self, model, split: TranslationSplit, beam_size: int) -> list[list[str]]:
+        """The split's sources searched with `beam_size`: one token list per pair."""
         ids = translate_ids(model, split.src, self.tgt_vocab[BOS], self.tgt_vocab[EOS],
-                            self.cfg.data.num_steps, beam_size, ev.batch_size)
-        hypotheses = [self.tgt_vocab.to_tokens(row) for row in ids]
-        scores = {
-            "bleu": sum(bleu(h, r, ev.bleu_k) for h, r in zip(hypotheses, split.tgt_tokens,
-                                                               strict=True)) / len(split),
-            "sacrebleu": corpus_bleu([detokenize(h) for h in hypotheses],
-                                     [detokenize(r) for r in split.tgt_tokens]),
-        }
-        if with_loss:
-            scores = {"loss": self._loss(model, split), **scores}
-        return scores
+                            self.cfg.data.num_steps, beam_size, self.cfg.eval.batch_size,
+                            self.src_vocab[PAD], self.cfg.eval.get("length_penalty", 0.0))
+        return [self.tgt_vocab.to_tokens(row) for row in ids]
+
+    def d2l_bleu(self, split: TranslationSplit, hypotheses: list[list[str]]) -> float:
+        """The book's sentence BLEU against the normalised reference tokens, averaged."""
+        k = self.cfg.eval.bleu_k
+        return sum(bleu(h, r, k) for h, r in zip(hypotheses, split.tgt_tokens,
+                                                 strict=True)) / len(split)
 
     def _loss(self, model, split: TranslationSplit) -> float:
         device = next(model.parameters()).device
-        pad, size = self.tgt_vocab[PAD], self.cfg.eval.batch_size
+        pad = self.tgt_vocab[PAD]
         total, count = 0.0, 0
-        with evaluating(model):
-            for start in range(0, len(split), size):
-                src, tgt_in, tgt_out = move_to(tuple(t[start : start + size] for t in (
-                    split.src, split.tgt_in, split.tgt_out)), device)
+        with evaluating(model), torch.no_grad():
+            for batch in self.batches(split, self.cfg.eval.batch_size):
+                src, tgt_in, tgt_out = move_to(batch, device)
                 total += masked_cross_entropy(model(src, tgt_in), tgt_out, pad, "sum").item()
                 count += int((tgt_out != pad).sum())
         return total / count
@@ -145,19 +199,28 @@ class Seq2SeqTask(Task):
         test = self.corpus.test
         n = min(task.num_test_samples, len(test))
         sources = [tokenize(preprocess(s)) for s in task.sample_sentences] + test.src_tokens[:n]
-        references = [[]] * len(task.sample_sentences) + test.tgt_tokens[:n]
+        references = [""] * len(task.sample_sentences) + test.tgt_text[:n]
+        truecase = self.corpus.truecaser
         src = encode_sentences(sources, self.src_vocab, self.cfg.data.num_steps)
         ids = translate_ids(model, src, self.tgt_vocab[BOS], self.tgt_vocab[EOS],
-                            self.cfg.data.num_steps)
-        rows = [f"| {' '.join(s)} | {detokenize(self.tgt_vocab.to_tokens(o))} | "
-                f"{detokenize(r)} |" for s, o, r in zip(sources, ids, references, strict=True)]
+                            self.cfg.data.num_steps, src_pad=self.src_vocab[PAD])
+        rows = [f"| {' '.join(s)} | {detokenize(self.tgt_vocab.to_tokens(o), truecase)} | "
+                f"{r} |" for s, o, r in zip(sources, ids, references, strict=True)]
         logger.text("translations", "\n".join(["| English | model | reference |",
                                                "| --- | --- | --- |", *rows]), epoch)
+        if has_attention(model):  # where the model looks, one heat map per book sentence
+            for index, sentence in enumerate(task.sample_sentences):
+                logger.figure(f"attention/{index}", heatmap(*attention_map(
+                    model, self.src_vocab, self.tgt_vocab, sentence,
+                    self.cfg.data.num_steps)), epoch)
 
     def checkpoint_extras(self) -> dict:
-        return {"src_vocab": self.src_vocab.to_list(), "tgt_vocab": self.tgt_vocab.to_list()}
+        """The vocabularies and the truecaser (absent from checkpoints older than it)."""
+        return {"src_vocab": self.src_vocab.to_list(), "tgt_vocab": self.tgt_vocab.to_list(),
+                "truecaser": self.corpus.truecaser.to_dict()}
 
     @staticmethod
     def model_from_checkpoint(saved: dict) -> EncoderDecoder:
         return build_seq2seq(len(saved["src_vocab"]), len(saved["tgt_vocab"]),
-                             OmegaConf.create(saved["config"]["model"]))
+                             OmegaConf.create(saved["config"]["model"]),
+                             saved["src_vocab"].index(PAD))
