@@ -29,7 +29,7 @@ MUST_MATCH = ("task.name", "data.name", "data.token", "data.min_freq", "data.voc
               "model.", "optim._target_", "scheduler.name")
 # A setting that a checkpoint older than it lacks matches when this run leaves it off (the
 # AWD tools and the scheduler group were added with these defaults).
-OFF = (None, "None", False, 0, "none")  # flatten_config writes None as "None"
+OFF = (None, "None", False, 0, "none", "default")  # flatten_config writes None as "None"
 # Settings a resumed run may change without comment: how it runs (device, threads, progress
 # output, the overview), how long it trains (max_epochs, max_train_seconds), how it is
 # launched (resume, skip_finished), where the data lives, and what is only logged (greedy
