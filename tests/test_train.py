@@ -193,3 +193,15 @@ def test_unknown_precision_is_refused(tmp_path, synthetic_book):
 
     with pytest.raises(RnnlabError, match="trainer.precision='fp8'"):
         train(compose_config(TINY + ["trainer.precision=fp8"]), tmp_path, "lstm")
+
+
+def test_lm_word_is_word_level_tied_with_awds_regularisers_and_averaged_sgd():
+    cfg = compose_config(["experiment=lm_word"])
+    assert (cfg.data.token, cfg.data.batch_size, cfg.data.num_steps) == ("word", 20, 35)
+    assert cfg.model.tie_weights and cfg.model.embed_size == cfg.model.num_hiddens == 256
+    assert cfg.model.locked_dropout and cfg.model.embedding_init == 0.1
+    assert (cfg.optim._target_, cfg.optim.lr, cfg.trainer.grad_clip) == (
+        "torch.optim.SGD", 20.0, 0.25)
+    assert cfg.scheduler.name == "ntasgd"
+    assert (cfg.task.ar_alpha, cfg.task.tar_beta) == (2.0, 1.0)
+    assert cfg.trainer.max_train_seconds <= 300 and cfg.trainer.keep_best
