@@ -205,3 +205,14 @@ def test_lm_word_is_word_level_tied_with_awds_regularisers_and_averaged_sgd():
     assert cfg.scheduler.name == "ntasgd"
     assert (cfg.task.ar_alpha, cfg.task.tar_beta) == (2.0, 1.0)
     assert cfg.trainer.max_train_seconds <= 300 and cfg.trainer.keep_best
+
+
+def test_the_language_models_default_schedule_is_a_warm_up_then_cosine():
+    """Issue 20: the warm-up is what makes model=rnn train alike on every seed; presets
+    measured without a schedule keep none, and another task keeps none."""
+    lm = compose_config([]).scheduler
+    assert (lm.name, lm.warmup_steps, lm.final_lr_fraction) == ("cosine", 200, 0.1)
+    assert compose_config(["scheduler=plateau"]).scheduler.name == "plateau"
+    for overrides in (["experiment=lm_best"], ["experiment=ablation_table12"],
+                      ["task=seq2seq"], ["task=sentiment"]):
+        assert compose_config(overrides).scheduler.name == "none", overrides
