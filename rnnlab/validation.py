@@ -208,6 +208,14 @@ def _check_model(cfg) -> list[str]:
         problems.append(f"model.init={init!r} is for task=lm (the d2l book's language "
                         f"models); task={task.name} initialises as PyTorch does: expected "
                         "model.init=default")
+    embedding_init = _get(cfg, "model.embedding_init")
+    if embedding_init not in (_ABSENT, None):
+        problems += _check_number(cfg, "model.embedding_init", lambda x: x > 0,
+                                  "a number > 0 or null")
+        if task is not None and task.name != "lm":
+            problems.append(f"model.embedding_init={embedding_init!r} is for task=lm; "
+                            f"task={task.name} initialises its embedding as PyTorch does: "
+                            "expected null")
     pooling = _get(cfg, "model.pooling")
     if pooling is not _ABSENT:
         try:

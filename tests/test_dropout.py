@@ -146,6 +146,17 @@ def test_tied_weights_are_one_tensor():
     assert model.embedding.weight.grad is model.head.weight.grad
 
 
+def test_embedding_init_draws_the_tied_weights_from_its_uniform_range():
+    """word_language_model's U(±0.1) instead of nn.Embedding's N(0, 1): a tied output layer
+    then starts with small logits."""
+    tied = ["model.embed_size=32", "model.num_hiddens=32", "model.tie_weights=true"]
+    model = build_lm(500, model_cfg(*tied, "model.embedding_init=0.1"))
+    assert model.head.weight is model.embedding.weight
+    assert model.embedding.weight.abs().max() <= 0.1
+    assert model.embedding.weight.std() > 0.05  # U(±0.1): std 0.058
+    assert build_lm(500, model_cfg(*tied)).embedding.weight.std() > 0.9  # null: N(0, 1)
+
+
 @pytest.mark.parametrize("model", ["lstm", "lstm_scratch"])
 def test_forget_bias_starts_the_forget_gate_at_its_value(model):
     recurrent = build_recurrent(model_cfg(f"model={model}", "model.forget_bias=1.0",

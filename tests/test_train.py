@@ -193,3 +193,26 @@ def test_unknown_precision_is_refused(tmp_path, synthetic_book):
 
     with pytest.raises(RnnlabError, match="trainer.precision='fp8'"):
         train(compose_config(TINY + ["trainer.precision=fp8"]), tmp_path, "lstm")
+
+
+def test_lm_word_is_word_level_tied_with_awds_regularisers_and_averaged_sgd():
+    cfg = compose_config(["experiment=lm_word"])
+    assert (cfg.data.token, cfg.data.batch_size, cfg.data.num_steps) == ("word", 20, 35)
+    assert cfg.model.tie_weights and cfg.model.embed_size == cfg.model.num_hiddens == 256
+    assert cfg.model.locked_dropout and cfg.model.embedding_init == 0.1
+    assert (cfg.optim._target_, cfg.optim.lr, cfg.trainer.grad_clip) == (
+        "torch.optim.SGD", 20.0, 0.25)
+    assert cfg.scheduler.name == "ntasgd"
+    assert (cfg.task.ar_alpha, cfg.task.tar_beta) == (2.0, 1.0)
+    assert cfg.trainer.max_train_seconds <= 300 and cfg.trainer.keep_best
+
+
+def test_the_language_models_default_schedule_is_a_warm_up_then_cosine():
+    """Issue 20: the warm-up is what makes model=rnn train alike on every seed; presets
+    measured without a schedule keep none, and another task keeps none."""
+    lm = compose_config([]).scheduler
+    assert (lm.name, lm.warmup_steps, lm.final_lr_fraction) == ("cosine", 200, 0.1)
+    assert compose_config(["scheduler=plateau"]).scheduler.name == "plateau"
+    for overrides in (["experiment=lm_best"], ["experiment=ablation_table12"],
+                      ["task=seq2seq"], ["task=sentiment"]):
+        assert compose_config(overrides).scheduler.name == "none", overrides

@@ -78,6 +78,8 @@ def test_bad_value_is_named_in_one_line(override, message):
      "model.embed_size=None: task=sentiment embeds words"),
     (["task=seq2seq", "model=gru_scratch", "model.init=d2l"],
      "model.init='d2l' is for task=lm"),
+    (["model.embedding_init=0"], "model.embedding_init=0 is not a number > 0 or null"),
+    (["task=sentiment", "model.embedding_init=0.1"], "model.embedding_init=0.1 is for task=lm"),
 ])
 def test_model_values_the_task_or_cell_refuse(overrides, message):
     with pytest.raises(RnnlabError) as error:

@@ -71,6 +71,11 @@ def build_lm(vocab_size: int, model_cfg) -> RNNLM:
     recurrent = build_recurrent(model_cfg, model_cfg.embed_size or vocab_size)
     model = RNNLM(vocab_size, recurrent, model_cfg.embed_size,
                   model_cfg.get("embedding_dropout", 0.0), model_cfg.get("tie_weights", False))
+    embedding_init = model_cfg.get("embedding_init")
+    if embedding_init is not None and model.embedding is not None:
+        # word_language_model's and AWD-LSTM's U(±0.1): nn.Embedding's N(0, 1) gives a tied
+        # output layer logits of std ~sqrt(embed_size) at the start
+        nn.init.uniform_(model.embedding.weight, -embedding_init, embedding_init)
     if model_cfg.get("init", "default") == "d2l":
         init_as_d2l_(model)
     return model
