@@ -30,3 +30,15 @@ def test_batches_hold_similar_lengths_and_depend_on_the_seed():
 def test_pad_batch_pads_on_the_right():
     X, lengths = pad_batch([torch.tensor([5, 6, 7]), torch.tensor([8])], pad_id=1)
     assert X.tolist() == [[5, 6, 7], [8, 1, 1]] and lengths.tolist() == [3, 1]
+
+
+def test_same_length_batch_count_is_the_number_of_batches_either_way():
+    from rnnlab.data.bucketing import same_length_batch_count, same_length_batches
+
+    generator = torch.Generator().manual_seed(0)
+    groups = torch.randint(1, 6, (537,), generator=generator)
+    lengths = torch.randint(1, 11, (537,), generator=generator)
+    for size in (1, 7, 16, 600):
+        count = same_length_batch_count(groups, size)
+        assert count == len(same_length_batches(groups, lengths, size))
+        assert count == len(same_length_batches(groups, lengths, size, generator, pool_batches=3))

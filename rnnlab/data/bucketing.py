@@ -59,6 +59,13 @@ def same_length_batches(group_lengths: torch.Tensor, lengths: torch.Tensor, batc
     return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
+def same_length_batch_count(group_lengths: torch.Tensor, batch_size: int) -> int:
+    """How many batches `same_length_batches` makes (with or without a generator): each
+    group of one length is cut into ceil(size / batch_size) batches."""
+    counts = torch.unique(group_lengths, return_counts=True)[1]
+    return int(((counts + batch_size - 1) // batch_size).sum())
+
+
 def trim_padding(ids: torch.Tensor, pad: int) -> torch.Tensor:
     """Right-padded ids (batch, steps) without the trailing steps that are padding in
     every row (at least one step is kept)."""

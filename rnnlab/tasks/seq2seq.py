@@ -28,7 +28,7 @@ import torch
 from omegaconf import OmegaConf
 from torch.nn import functional as F
 
-from rnnlab.data.bucketing import same_length_batches, trim_padding
+from rnnlab.data.bucketing import same_length_batch_count, same_length_batches, trim_padding
 from rnnlab.data.fra_eng import (
     BOS,
     EOS,
@@ -104,7 +104,9 @@ class Seq2SeqTask(Task):
                             self.epoch_generator(epoch))
 
     def num_train_batches(self) -> int:
-        return len(self.batch_rows(self.corpus.train, self.cfg.data.batch_size, None))
+        train = self.corpus.train
+        return same_length_batch_count((train.src != self.src_vocab[PAD]).sum(1),
+                                       self.cfg.data.batch_size)
 
     def batch_rows(self, split: TranslationSplit, size: int,
                    generator: torch.Generator | None) -> list[torch.Tensor]:
