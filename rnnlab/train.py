@@ -76,7 +76,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     # (rnnlab.run.threads), so a busy core does not slow the run 10-75x.
     torch.set_num_threads(cfg.trainer.num_threads or default_threads(torch.get_num_threads()))
     device = resolve_device(cfg.trainer.device)
-    task = build_task(cfg)
+    task = build_task(cfg).to(device)
     model = task.build_model().to(device)
     optimizer = instantiate(cfg.optim, params=model.parameters())
     schedule = build_schedule(cfg.get("scheduler"), optimizer, model, task,
@@ -92,12 +92,20 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     if cfg.trainer.get("summary", True):
         log_overview(model, config)
 
+    every = cfg.trainer.get("checkpoint_every_n_epochs") or 1
+    saved_epochs = [start_epoch]
+
     def save(epoch: int, progress: FitResult) -> None:
-        state = training_state(model, optimizer, epoch, config, progress,
-                               task.checkpoint_extras(), schedule.state_dict())
+        state = None
         if cfg.trainer.keep_best and progress.best_epoch == epoch:
+            state = training_state(model, optimizer, epoch, config, progress,
+                                   task.checkpoint_extras(), schedule.state_dict())
             save_checkpoint(best_path, state)
-        save_checkpoint(checkpoint_path, state)
+        if epoch % every == 0 or epoch == cfg.trainer.max_epochs:
+            save_checkpoint(checkpoint_path, state or training_state(
+                model, optimizer, epoch, config, progress, task.checkpoint_extras(),
+                schedule.state_dict()))
+            saved_epochs.append(epoch)
 
     logger = RunLogger(run_dir, purge_step=start_epoch + 1 if start_epoch else None)
     logger.session_start(config, choices)
@@ -106,6 +114,11 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
         result = fit(task, model, optimizer, cfg.trainer, device, logger, start_epoch, save, best,
                      schedule)
         result.last_metrics = result.last_metrics or resumed_metrics  # resumed a finished run
+        if result.status == "finished" and result.epochs > saved_epochs[-1]:
+            # stopped early (patience, time budget) between checkpoint_every_n_epochs saves
+            save_checkpoint(checkpoint_path, training_state(
+                model, optimizer, result.epochs, config, result, task.checkpoint_extras(),
+                schedule.state_dict()))
         test_metrics = {}
         if result.epochs > 0:
             with schedule.evaluation_weights(model):

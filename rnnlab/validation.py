@@ -33,7 +33,8 @@ POSITIVE_INTS = [
     ("data.batch_size", False), ("data.num_steps", False), ("trainer.max_epochs", False),
     ("trainer.log_every_n_steps", False), ("trainer.num_threads", True),
     ("trainer.early_stopping_patience", True), ("trainer.val_every_n_epochs", False),
-    ("data.max_tokens", True), ("data.num_examples", True), ("eval.beam_size", False),
+    ("trainer.checkpoint_every_n_epochs", True), ("data.max_tokens", True),
+    ("data.num_examples", True), ("eval.beam_size", False),
     ("eval.bleu_k", False), ("eval.batch_size", False), ("scheduler.step_size", False),
 ]
 # integers >= 0

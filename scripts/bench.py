@@ -149,7 +149,7 @@ class NullLogger:
 
 def loop_tokens_per_sec(model, corpus, cfg, device) -> float:
     """rnnlab's training loop (`engine.fit`) over the same batches, one epoch."""
-    task = LanguageModelTask(cfg, corpus=corpus)
+    task = LanguageModelTask(cfg, corpus=corpus).to(device)
     task.evaluate = lambda model: {}  # evaluation is not part of tokens/sec
     task.log_samples = lambda *args: None
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)

@@ -264,3 +264,24 @@ def test_classifier_and_seq2seq_take_every_tool(impl):
     out = seq2seq(torch.randint(0, 30, (3, 6)), torch.randint(0, 40, (3, 5)))
     out.sum().backward()
     assert out.shape == (3, 5, 40) and seq2seq.decoder.embedding.token_dropout == 0.2
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_layer_by_layer_kernel_computes_what_the_fused_stack_computes(cell, bidirectional):
+    # What nn cells run on CUDA in training with dropout between layers (tests/test_cuda.py
+    # runs it there); with the dropout at 0 it must be nn's three-layer stack exactly.
+    torch.manual_seed(0)
+    module = recurrent_stack(cell, "nn", 3, 5, num_layers=3, bidirectional=bidirectional,
+                             dropout=0.4).double().train()
+    X = torch.randn(6, 2, 3, dtype=torch.float64)
+    rows = 3 * (2 if bidirectional else 1)
+    state = torch.randn(rows, 2, 5, dtype=torch.float64)
+    state = (state, torch.randn_like(state)) if cell == "lstm" else state
+    module.dropout = 0.0
+    want_outputs, want_state = module(X, state)
+    got_outputs, got_state = module.layer_by_layer(X, state, module._flat_weights, 0.0)
+    torch.testing.assert_close(got_outputs, want_outputs, atol=1e-12, rtol=0)
+    for got, want in zip(got_state if cell == "lstm" else (got_state,),
+                         want_state if cell == "lstm" else (want_state,), strict=True):
+        torch.testing.assert_close(got, want, atol=1e-12, rtol=0)

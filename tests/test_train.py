@@ -216,3 +216,27 @@ def test_the_language_models_default_schedule_is_a_warm_up_then_cosine():
     for overrides in (["experiment=lm_best"], ["experiment=ablation_table12"],
                       ["task=seq2seq"], ["task=sentiment"]):
         assert compose_config(overrides).scheduler.name == "none", overrides
+
+
+@pytest.mark.parametrize(("extra", "saved_epoch"), [
+    (["trainer.max_epochs=5"], 5),                                    # the last epoch
+    (["trainer.max_epochs=20", "trainer.max_train_seconds=1e-9"], 1),  # a stop between saves
+])
+def test_checkpoint_every_n_epochs_still_saves_where_the_run_ends(tmp_path, synthetic_book,
+                                                                   extra, saved_epoch):
+    from rnnlab.run.checkpoint import load_checkpoint
+
+    metrics = train(compose_config(TINY + ["trainer.checkpoint_every_n_epochs=3", *extra]),
+                    tmp_path, "lstm")
+    assert metrics["epochs"] == saved_epoch
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["epoch"] == saved_epoch
+
+
+def test_resume_from_a_sparse_checkpoint_ends_like_an_uninterrupted_run(tmp_path, synthetic_book):
+    overrides = TINY + ["trainer.checkpoint_every_n_epochs=2", "data.sampling=random"]
+    whole = train(compose_config(overrides + ["trainer.max_epochs=4"]), tmp_path / "whole", "x")
+    train(compose_config(overrides + ["trainer.max_epochs=3"]), tmp_path / "split", "x")
+    # epoch 3 was the last, so it was saved; continue from it
+    resumed = train(compose_config(overrides + ["trainer.max_epochs=4", "trainer.resume=true"]),
+                    tmp_path / "split", "x")
+    assert resumed["val_perplexity"] == whole["val_perplexity"]

@@ -1,5 +1,6 @@
 """PyTorch's fused recurrent modules (`model.impl=nn`), as the cell registry names them,
-made safe under CPU autocast, with DropConnect on their hidden-to-hidden weights."""
+made safe under CPU autocast, with DropConnect on their hidden-to-hidden weights and, on
+CUDA, dropout between layers that a checkpoint can reproduce."""
 
 import functools
 import warnings
@@ -37,38 +38,74 @@ class CastsForAutocast:
 
 
 class DropsHiddenWeights:
-    """Mixed into nn.RNN / nn.LSTM / nn.GRU: AWD's weight drop (`weight_drop`, a rate). In
-    training, the module's own fused kernel runs on a list of weights in which each
-    weight_hh is replaced by a dropped copy (`drop_hidden_weights`); the parameters stay
-    untouched and registered as they are, so nothing is re-registered, no
+    """Mixed into nn.RNN / nn.LSTM / nn.GRU: AWD's weight drop (`weight_drop`, a rate), and
+    on CUDA, dropout between layers drawn from torch's generator.
+
+    Weight drop: in training, the module's own fused kernel runs on a list of weights in
+    which each weight_hh is replaced by a dropped copy (`drop_hidden_weights`); the
+    parameters stay untouched and registered as they are, so nothing is re-registered, no
     flatten_parameters() is needed and the state_dict keeps nn's names (the original
     WeightDrop deleted the parameter and set a plain tensor in its place, which modern
-    PyTorch warns about and breaks on). Unbatched and packed inputs are not used here."""
+    PyTorch warns about and breaks on).
+
+    Dropout between layers on CUDA: cuDNN draws it from a generator state of its own, made
+    once per process and advanced inside the kernel, which no checkpoint can save, so a
+    resumed run would not equal an uninterrupted one. In training the kernel then runs one
+    layer at a time, with `nn.functional.dropout` (torch's generator, saved with the
+    checkpoint) between layers: the same computation as nn's (dropout on every layer's
+    output but the last). On CPU nn's kernel already uses torch's generator.
+    Unbatched and packed inputs take nn's own path."""
 
     weight_drop: float = 0.0
 
     def forward(self, input, hx=None):
-        if not self.training or self.weight_drop == 0:
+        drops_weights = self.training and self.weight_drop > 0
+        layer_by_layer = self.training and self.dropout > 0 and input.is_cuda
+        if isinstance(input, PackedSequence) or not (drops_weights or layer_by_layer):
             return super().forward(input, hx)
         weights = [drop_hidden_weights(weight, self.weight_drop, True)
-                   if name.startswith("weight_hh") else weight
+                   if drops_weights and name.startswith("weight_hh") else weight
                    for name, weight in zip(self._flat_weights_names, self._flat_weights,
                                            strict=True)]
         if hx is None:
             hx = begin_state(self, input.shape[0 if self.batch_first else 1], input.device)
             hx = tuple(h.to(input.dtype) for h in hx) if isinstance(hx, tuple) \
                 else hx.to(input.dtype)
-        kernel = KERNELS[next(base for base in type(self).__mro__ if base in KERNELS)]
         with warnings.catch_warnings():
-            # cuDNN: the dropped weights are new tensors at every call, so they are never
-            # in nn's flattened buffer; the copy it warns about is inherent to weight drop.
+            # cuDNN: the dropped weights (or one layer's) are never nn's flattened buffer as
+            # a whole; the copy it warns about is inherent to running them apart.
             warnings.filterwarnings("ignore", message="RNN module weights are not part")
-            result = kernel(input, hx, weights, self.bias, self.num_layers,
-                            float(self.dropout), self.training, self.bidirectional,
-                            self.batch_first)
+            if layer_by_layer:
+                return self.layer_by_layer(input, hx, weights, self.dropout)
+            result = self.kernel(input, hx, weights, self.bias, self.num_layers,
+                                 float(self.dropout), self.training, self.bidirectional,
+                                 self.batch_first)
         if self.num_state_tensors > 1:  # LSTM: (output, H, C)
             return result[0], result[1:]
         return result
+
+    @property
+    def kernel(self):
+        return KERNELS[next(base for base in type(self).__mro__ if base in KERNELS)]
+
+    def layer_by_layer(self, input, hx, weights: list, dropout: float):
+        """The fused kernel run one layer at a time on `weights` (nn's flat list), with
+        `nn.functional.dropout(p=dropout)` on every layer's output but the last."""
+        D = 2 if self.bidirectional else 1
+        per_layer = len(weights) // self.num_layers
+        states = hx if isinstance(hx, tuple) else (hx,)
+        outputs, finals = input, []
+        for layer in range(self.num_layers):
+            if layer:
+                outputs = nn.functional.dropout(outputs, dropout, self.training)
+            rows = tuple(state[layer * D:(layer + 1) * D] for state in states)
+            result = self.kernel(outputs, rows if len(rows) > 1 else rows[0],
+                                 weights[layer * per_layer:(layer + 1) * per_layer], self.bias,
+                                 1, 0.0, self.training, self.bidirectional, self.batch_first)
+            outputs = result[0]
+            finals.append(result[1:])
+        packed = tuple(torch.cat(parts) for parts in zip(*finals, strict=True))
+        return outputs, (packed if self.num_state_tensors > 1 else packed[0])
 
 
 @functools.cache

@@ -38,6 +38,7 @@ OFF = (None, "None", False, 0, "none", "default")  # flatten_config writes None 
 FREE = ("trainer.resume", "trainer.skip_finished", "trainer.max_epochs",
         "trainer.max_train_seconds", "trainer.device", "trainer.num_threads",
         "trainer.progress_bar", "trainer.log_every_n_steps", "trainer.summary",
+        "trainer.checkpoint_every_n_epochs",
         "data.root", "data.download", "data.cache_dir", "eval.batch_size",
         "task.sample_prefix", "task.sample_length", "task.sample_sentences",
         "task.num_test_samples")

@@ -14,7 +14,7 @@ checkpoints and the run records are shared. A subclass provides:
   under the keys `checkpoint_keys`, and `model_from_checkpoint(saved)`, which builds the
   model again from them and the saved config (`rnnlab.run.checkpoint.load_for_inference`)
 
-and may override the defaults below: `train_metrics`, `test`, `log_samples`.
+and may override the defaults below: `to`, `train_metrics`, `test`, `log_samples`.
 """
 
 import torch
@@ -39,6 +39,11 @@ class Task:
         """The generator an epoch's batches are drawn with, seeded from (seed, epoch): a
         resumed run sees the same batches as an uninterrupted one."""
         return torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
+
+    def to(self, device: torch.device) -> "Task":
+        """Put what the batches are cut from on `device`, where that saves a copy per step
+        (the language model's corpus); by default batches are copied as they are drawn."""
+        return self
 
     def train_metrics(self, mean_loss: float) -> dict:
         """Extra `train/...` tags from the epoch's mean loss (e.g. perplexity)."""

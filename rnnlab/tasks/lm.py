@@ -4,6 +4,7 @@ Training perplexity is what the published tables show; validation perplexity, on
 held-out end of the book, is the honest number.
 """
 
+import dataclasses
 import logging
 
 import torch
@@ -59,6 +60,13 @@ class LanguageModelTask(Task):
             log.warning("model.bidirectional=true: a bidirectional language model sees the "
                         "tokens it predicts, so its perplexities and samples are not meaningful")
         return build_lm(len(self.vocab), self.cfg.model)
+
+    def to(self, device: torch.device) -> "LanguageModelTask":
+        """The token ids on `device` (a few MB at most): batches are then cut there, with
+        no host-to-device copy per step."""
+        self.corpus = dataclasses.replace(self.corpus, train=self.corpus.train.to(device),
+                                          val=self.corpus.val.to(device))
+        return self
 
     def train_batches(self, epoch: int):
         data = self.cfg.data
