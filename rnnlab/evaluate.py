@@ -11,7 +11,8 @@ Settings (`key=value`):
   checkpoint   best.pt or checkpoint.pt of any rnnlab run, or its run directory (best.pt
                there, else checkpoint.pt); required, and may be given without `checkpoint=`
   split        test (default; a language model, which has no test split, is scored on its
-               validation split, the held-out end of the book) or val
+               validation split, the held-out end of the book, and read again adaptively
+               when eval.dynamic_lr or eval.cache_size is set) or val
   file         score this UTF-8 file instead of a split (tags file/...), read with the
                checkpoint's vocabulary; no dataset is needed. Its format by task:
                  lm         any text (perplexity of the whole text as one stream)
@@ -35,7 +36,6 @@ from rnnlab.inference.files import file_data
 from rnnlab.run.checkpoint import BEST, LAST, load_checkpoint, load_for_inference
 from rnnlab.run.resume import same_value
 from rnnlab.tasks import TASKS
-from rnnlab.tasks.base import Task
 
 log = logging.getLogger(__name__)
 USAGE = "checkpoint=PATH [split=test|val] [file=PATH] [data.root=DIR ...]; see --help"
@@ -75,16 +75,17 @@ def evaluate(path: str, split: str, overrides: list[str], file: str | None = Non
     cfg = run_config(saved, overrides, path)
     if file is not None:
         task = task_class(cfg, file_data(name, file, saved, cfg))
-        scores = task.evaluate(model) if task_class.test is Task.test else task.test(model)
+        scores = task.test(model) if task_class.has_test_split \
+            else task.evaluate(model) | task.test(model)
         return {"file/" + tag.partition("/")[2]: value for tag, value in scores.items()}
     task = task_class(cfg)
     for key, value in task.checkpoint_extras().items():
         if key in saved and not same_value(saved[key], value):
             raise RnnlabError(f"the {key} rebuilt from the data differs from the one in "
                               f"{path!r}: the data files or data settings are not the run's")
-    if split == "test" and task_class.test is Task.test:
+    if split == "test" and not task_class.has_test_split:
         log.warning("task=%s has no test split; scoring its validation split", name)
-        split = "val"
+        return task.evaluate(model) | task.test(model)
     return task.test(model) if split == "test" else task.evaluate(model)
 
 

@@ -38,7 +38,8 @@ POSITIVE_INTS = [
     ("eval.bleu_k", False), ("eval.batch_size", False), ("scheduler.step_size", False),
 ]
 # integers >= 0
-NATURAL_INTS = ["scheduler.warmup_steps", "scheduler.patience", "scheduler.nonmono"]
+NATURAL_INTS = ["scheduler.warmup_steps", "scheduler.patience", "scheduler.nonmono",
+                "eval.cache_size"]
 # (key, test, what is expected): numbers
 NUMBERS = [
     ("optim.lr", lambda x: x > 0, "a number > 0"),
@@ -59,6 +60,9 @@ NUMBERS = [
     ("scheduler.final_lr_fraction", lambda x: 0 <= x <= 1, "a number in [0, 1]"),
     ("scheduler.min_lr", lambda x: x >= 0, "a number >= 0"),
     ("eval.length_penalty", lambda x: x >= 0, "a number >= 0 (0: no length penalty)"),
+    ("eval.dynamic_lr", lambda x: x >= 0, "a number >= 0 (0: no dynamic evaluation)"),
+    ("eval.cache_theta", lambda x: x > 0, "a number > 0"),
+    ("eval.cache_lambda", lambda x: 0 <= x <= 1, "a number in [0, 1]"),
 ]
 
 

@@ -33,13 +33,16 @@ OFF = (None, "None", False, 0, "none", "default")  # flatten_config writes None 
 # Settings a resumed run may change without comment: how it runs (device, threads, progress
 # output, the overview), how long it trains (max_epochs, max_train_seconds), how it is
 # launched (resume, skip_finished), where the data lives, and what is only logged (greedy
-# text samples) or only batched differently (eval.batch_size); not what it learns or how
-# its best epoch is chosen (val_every_n_epochs, keep_best, eval.beam_size, eval.bleu_k).
+# text samples) or only batched differently (eval.batch_size) or only scored at the end
+# (the language model's adaptive reading, eval.dynamic_lr and eval.cache_*); not what it
+# learns or how its best epoch is chosen (val_every_n_epochs, keep_best, eval.beam_size,
+# eval.bleu_k).
 FREE = ("trainer.resume", "trainer.skip_finished", "trainer.max_epochs",
         "trainer.max_train_seconds", "trainer.device", "trainer.num_threads",
         "trainer.progress_bar", "trainer.log_every_n_steps", "trainer.summary",
         "trainer.checkpoint_every_n_epochs",
         "data.root", "data.download", "data.cache_dir", "eval.batch_size",
+        "eval.dynamic_lr", "eval.cache_",
         "task.sample_prefix", "task.sample_length", "task.sample_sentences",
         "task.num_test_samples")
 

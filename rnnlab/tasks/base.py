@@ -40,6 +40,8 @@ class Task:
         resumed run sees the same batches as an uninterrupted one."""
         return torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
 
+    has_test_split = True  # False: `test` adds to the validation split's figures (lm)
+
     def to(self, device: torch.device) -> "Task":
         """Put what the batches are cut from on `device`, where that saves a copy per step
         (the language model's corpus); by default batches are copied as they are drawn."""

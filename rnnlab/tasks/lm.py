@@ -14,6 +14,7 @@ from torch.nn import functional as F
 from rnnlab.data.sampling import batches, check_fits, evaluation_batches, num_batches
 from rnnlab.data.timemachine import LMCorpus, load_timemachine
 from rnnlab.engine import move_to
+from rnnlab.inference.adaptive import adaptive_nll
 from rnnlab.inference.generation import generate_text
 from rnnlab.metrics import perplexity
 from rnnlab.models.lm import RNNLM, build_lm
@@ -44,6 +45,7 @@ class LanguageModelTask(Task):
     objective = "val/perplexity"
     checkpoint_keys = ("vocab", "token")
     one_hot_input = True
+    has_test_split = False  # the held-out end of the book is the validation split
 
     def __init__(self, cfg, corpus: LMCorpus | None = None):
         """`corpus` replaces the book (tests, or your own text via `corpus_from_text`)."""
@@ -112,6 +114,26 @@ class LanguageModelTask(Task):
                 count += Y.numel()
         mean_loss = total.item() / count
         return {"val/loss": mean_loss, "val/perplexity": perplexity(mean_loss)}
+
+    def test(self, model) -> dict:
+        """The held-out text once more, on the best weights, read as dynamic evaluation
+        and/or the neural cache read it (`eval.dynamic_lr`, `eval.cache_size`;
+        rnnlab/inference/adaptive.py): `test/perplexity` (the same weights scoring it as
+        one stream, the figure the adaptive one is to be compared with) and
+        `test/adaptive_perplexity`. Nothing when both are off."""
+        settings = self.cfg.get("eval") or {}
+        dynamic_lr, cache_size = settings.get("dynamic_lr", 0.0), settings.get("cache_size", 0)
+        if not dynamic_lr and not cache_size:
+            return {}
+        tokens, num_steps = self.corpus.val, self.cfg.data.num_steps
+        static = adaptive_nll(model, tokens, num_steps)
+        adaptive = adaptive_nll(model, tokens, num_steps, dynamic_lr=dynamic_lr,
+                                grad_clip=self.cfg.trainer.get("grad_clip", 0.0) or 0.0,
+                                cache_size=cache_size,
+                                cache_theta=settings.get("cache_theta", 1.0),
+                                cache_lambda=settings.get("cache_lambda", 0.1))
+        return {"test/perplexity": perplexity(static),
+                "test/adaptive_perplexity": perplexity(adaptive)}
 
     def log_samples(self, model, logger, epoch: int) -> None:
         task = self.cfg.task
