@@ -88,7 +88,8 @@ def test_dynamic_evaluation_adapts_a_copy_and_leaves_the_model_as_it_was():
     assert not model.training
 
 
-def test_a_run_reports_the_adaptive_perplexity_beside_the_static_one(tmp_path, synthetic_book):
+def test_a_run_reports_the_adaptive_perplexity_beside_the_static_one(
+        tmp_path, synthetic_book):  # noqa: F811 (the fixture)
     metrics = train(compose_config(TINY + ["eval.dynamic_lr=0.5", "eval.cache_size=50"]),
                     tmp_path, "lstm")
     assert metrics["test_adaptive_perplexity"] > 1 and metrics["test_perplexity"] > 1
