@@ -18,6 +18,19 @@ def compose_config(overrides=()):
         return compose(config_name="config", overrides=list(overrides))
 
 
+def train_whole_and_resumed(tmp_path, overrides, epochs: int = 4, cut: int = 2):
+    """The metrics of one run trained in one go (tmp_path/whole) and of the same run cut
+    after `cut` epochs and resumed to `epochs` (tmp_path/split)."""
+    from rnnlab.train import train
+
+    whole = train(compose_config([*overrides, f"trainer.max_epochs={epochs}"]),
+                  tmp_path / "whole", "x")
+    train(compose_config([*overrides, f"trainer.max_epochs={cut}"]), tmp_path / "split", "x")
+    resumed = train(compose_config([*overrides, f"trainer.max_epochs={epochs}",
+                                    "trainer.resume=true"]), tmp_path / "split", "x")
+    return whole, resumed
+
+
 # Tiny, fast settings for end-to-end runs on the synthetic corpus.
 TINY = [
     "model.num_hiddens=16", "data.batch_size=4", "data.num_steps=8",

@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 import torch
-from conftest import TINY, compose_config
+from conftest import TINY, compose_config, train_whole_and_resumed
 from test_scratch import (
     NN_NAMES,
     NUM_HIDDENS,
@@ -132,10 +132,7 @@ def test_resumed_run_ends_like_an_uninterrupted_one(tmp_path, synthetic_book, mo
     overrides = TINY + [CUDA, f"model={model}", f"model.dropout={dropout}",
                         "model.num_layers=2", "data.sampling=random",
                         "model.weight_drop=0.2", "scheduler=cosine"]
-    whole = train(compose_config(overrides + ["trainer.max_epochs=4"]), tmp_path / "whole", "x")
-    train(compose_config(overrides + ["trainer.max_epochs=2"]), tmp_path / "split", "x")
-    resumed = train(compose_config(overrides + ["trainer.max_epochs=4", "trainer.resume=true"]),
-                    tmp_path / "split", "x")
+    whole, resumed = train_whole_and_resumed(tmp_path, overrides)
     assert resumed["epochs"] == 4
     assert resumed["val_perplexity"] == whole["val_perplexity"]
     assert resumed["train_perplexity"] == whole["train_perplexity"]

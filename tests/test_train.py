@@ -4,7 +4,7 @@ import json
 import logging
 
 import pytest
-from conftest import CONF_DIR, TINY, compose_config
+from conftest import CONF_DIR, TINY, compose_config, train_whole_and_resumed
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import rnnlab.tasks.lm
@@ -12,7 +12,7 @@ from rnnlab.train import train
 from rnnlab.validation import options_of
 
 # presets that set values across groups
-GLOBAL_GROUPS = ("experiment", "hparams_search", "lm_awd_without")
+GLOBAL_GROUPS = ("experiment", "hparams_search", "lm_awd_without", "experiment_model")
 GROUP_OPTIONS = sorted(
     (group.name, option)
     for group in CONF_DIR.iterdir() if group.is_dir()
@@ -102,10 +102,7 @@ def test_same_seed_same_metrics_other_seed_differs(tmp_path, synthetic_book):
 
 def test_resumed_run_ends_like_an_uninterrupted_one(tmp_path, synthetic_book):
     overrides = TINY + ["model.dropout=0.3", "model.num_layers=2", "data.sampling=random"]
-    whole = train(compose_config(overrides + ["trainer.max_epochs=4"]), tmp_path / "whole", "x")
-    train(compose_config(overrides + ["trainer.max_epochs=2"]), tmp_path / "split", "x")
-    resumed = train(compose_config(overrides + ["trainer.max_epochs=4", "trainer.resume=true"]),
-                    tmp_path / "split", "x")
+    whole, resumed = train_whole_and_resumed(tmp_path, overrides)
     assert resumed["epochs"] == 4
     assert resumed["val_perplexity"] == whole["val_perplexity"]
     assert resumed["train_perplexity"] == whole["train_perplexity"]
@@ -234,9 +231,15 @@ def test_checkpoint_every_n_epochs_still_saves_where_the_run_ends(tmp_path, synt
 
 def test_resume_from_a_sparse_checkpoint_ends_like_an_uninterrupted_run(tmp_path, synthetic_book):
     overrides = TINY + ["trainer.checkpoint_every_n_epochs=2", "data.sampling=random"]
-    whole = train(compose_config(overrides + ["trainer.max_epochs=4"]), tmp_path / "whole", "x")
-    train(compose_config(overrides + ["trainer.max_epochs=3"]), tmp_path / "split", "x")
-    # epoch 3 was the last, so it was saved; continue from it
-    resumed = train(compose_config(overrides + ["trainer.max_epochs=4", "trainer.resume=true"]),
-                    tmp_path / "split", "x")
+    # epoch 3 is the cut run's last, so it is saved between the every-2 saves; continue from it
+    whole, resumed = train_whole_and_resumed(tmp_path, overrides, cut=3)
     assert resumed["val_perplexity"] == whole["val_perplexity"]
+
+
+@pytest.mark.parametrize(("model", "lr", "dynamic_lr"), [
+    ("lstm", 20.0, 5.0), ("gru_scratch", 20.0, 5.0), ("rnn", 2.0, 0.5), ("rnn_scratch", 2.0, 0.5)])
+def test_a_preset_takes_its_values_for_one_cell_from_experiment_model(model, lr, dynamic_lr):
+    cfg = compose_config(["experiment=lm_word", f"model={model}"])
+    assert (cfg.optim.lr, cfg.eval.dynamic_lr) == (lr, dynamic_lr)
+    assert compose_config(["experiment=lm_word", f"model={model}", "optim.lr=7"]).optim.lr == 7
+    assert compose_config([f"model={model}"]).optim.lr == 0.005  # no preset, nothing chosen
