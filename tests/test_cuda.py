@@ -2,7 +2,7 @@
 fp16, a resumed run equals an uninterrupted one, and the hot loop never waits for the GPU.
 
 Skipped without a CUDA device, so CI (CPU only) skips them all; on a GPU machine run
-`pytest -m cuda` (results/gpu.md has the last such run).
+`pytest -m cuda` (none has run on a device yet: issue 16).
 """
 
 import itertools
