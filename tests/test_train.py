@@ -237,7 +237,8 @@ def test_resume_from_a_sparse_checkpoint_ends_like_an_uninterrupted_run(tmp_path
 
 
 @pytest.mark.parametrize(("model", "lr", "dynamic_lr"), [
-    ("lstm", 20.0, 5.0), ("gru_scratch", 20.0, 5.0), ("rnn", 2.0, 0.5), ("rnn_scratch", 2.0, 0.5)])
+    ("lstm", 20.0, 5.0), ("lstm_scratch", 20.0, 5.0), ("gru", 10.0, 2.5),
+    ("gru_scratch", 10.0, 2.5), ("rnn", 2.0, 0.5), ("rnn_scratch", 2.0, 0.5)])
 def test_a_preset_takes_its_values_for_one_cell_from_experiment_model(model, lr, dynamic_lr):
     cfg = compose_config(["experiment=lm_word", f"model={model}"])
     assert (cfg.optim.lr, cfg.eval.dynamic_lr) == (lr, dynamic_lr)
