@@ -34,7 +34,7 @@ POSITIVE_INTS = [
     ("trainer.log_every_n_steps", False), ("trainer.num_threads", True),
     ("trainer.early_stopping_patience", True), ("trainer.val_every_n_epochs", False),
     ("trainer.checkpoint_every_n_epochs", True), ("data.max_tokens", True),
-    ("data.num_examples", True), ("eval.beam_size", False),
+    ("data.num_examples", True), ("data.pool_batches", False), ("eval.beam_size", False),
     ("eval.bleu_k", False), ("eval.batch_size", False), ("scheduler.step_size", False),
 ]
 # integers >= 0

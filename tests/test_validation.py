@@ -79,6 +79,7 @@ def test_bad_value_is_named_in_one_line(override, message):
     (["task=seq2seq", "model=gru_scratch", "model.init=d2l"],
      "model.init='d2l' is for task=lm"),
     (["task=sentiment", "model.init=d2l"], "model.init='d2l' is for task=lm"),
+    (["task=sentiment", "data.pool_batches=0"], "data.pool_batches=0 is not an integer >= 1"),
     (["task=seq2seq", "model.init=keras"],
      "model.init='keras' is for task=lm and task=sentiment"),
     (["model.embedding_init=0"], "model.embedding_init=0 is not a number > 0 or null"),

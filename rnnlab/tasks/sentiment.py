@@ -66,7 +66,8 @@ class SentimentTask(Task):
         self._correct = self._seen = None
         train = self.data.train
         batches = bucket_batches(train.lengths(), self.cfg.data.batch_size,
-                                 self.epoch_generator(epoch))
+                                 self.epoch_generator(epoch),
+                                 self.cfg.data.get("pool_batches", 50))
         return review_batches(train, batches, self.pad_id)
 
     def num_train_batches(self) -> int:
