@@ -51,7 +51,8 @@ def load_classifier(path: str) -> tuple[SentimentClassifier, Vocab, dict]:
 @torch.no_grad()
 def positive_probability(model: SentimentClassifier, vocab: Vocab, data_cfg: dict,
                          review: str) -> float:
-    ids = torch.tensor(vocab[tokenize(review)] or [vocab.unk], dtype=torch.int64)
+    tokens = tokenize(review, data_cfg.get("punctuation", True))
+    ids = torch.tensor(vocab[tokens] or [vocab.unk], dtype=torch.int64)
     if len(ids) > data_cfg["max_len"]:
         log.warning("a review of %d tokens is cut to the %d the model was trained on "
                     "(data.max_len, data.truncate=%s): %.40r...", len(ids), data_cfg["max_len"],

@@ -34,7 +34,7 @@ POSITIVE_INTS = [
     ("trainer.log_every_n_steps", False), ("trainer.num_threads", True),
     ("trainer.early_stopping_patience", True), ("trainer.val_every_n_epochs", False),
     ("trainer.checkpoint_every_n_epochs", True), ("data.max_tokens", True),
-    ("data.num_examples", True), ("eval.beam_size", False),
+    ("data.num_examples", True), ("data.pool_batches", False), ("eval.beam_size", False),
     ("eval.bleu_k", False), ("eval.batch_size", False), ("scheduler.step_size", False),
 ]
 # integers >= 0
@@ -175,7 +175,7 @@ def _check_number(cfg, key: str, ok, expected: str) -> list[str]:
 
 def _check_names(cfg) -> list[str]:
     from rnnlab.models.attention_decoders import ATTENTIONS
-    from rnnlab.models.lm import INITS
+    from rnnlab.models.init import INITS
     from rnnlab.tasks import TASKS  # here, not at the top: tasks import most of rnnlab
 
     problems = []
@@ -209,10 +209,12 @@ def _check_model(cfg) -> list[str]:
         problems.append(f"model.embed_size=None: task={task.name} embeds words; expected a "
                         "positive int (e.g. 32)")
     init = _get(cfg, "model.init")
-    if init not in (_ABSENT, "default") and task is not None and task.name != "lm":
+    if init == "d2l" and task is not None and task.name != "lm":
         problems.append(f"model.init={init!r} is for task=lm (the d2l book's language "
-                        f"models); task={task.name} initialises as PyTorch does: expected "
-                        "model.init=default")
+                        f"models); task={task.name}: expected model.init=default or keras")
+    if init == "keras" and task is not None and task.name not in ("lm", "sentiment"):
+        problems.append(f"model.init={init!r} is for task=lm and task=sentiment; "
+                        f"task={task.name}: expected model.init=default")
     embedding_init = _get(cfg, "model.embedding_init")
     if embedding_init not in (_ABSENT, None):
         problems += _check_number(cfg, "model.embedding_init", lambda x: x > 0,

@@ -31,6 +31,20 @@ def test_tokenizer_lowercases_drops_line_breaks_and_splits_punctuation():
     assert tokenize("<br/>line<BR />break") == ["line", "break"]
 
 
+def test_without_punctuation_the_reviews_are_words_only_before_cutting():
+    assert tokenize("I didn't like it... (at ALL)", punctuation=False) == [
+        "i", "didn't", "like", "it", "at", "all"]
+    data = split_reviews(build_cache({"train": TRAIN, "test": TEST}), vocab_size=None,
+                         min_freq=1, max_len=3, truncate_mode="tail", val_fraction=0.25,
+                         split_seed=0, punctuation=False)
+    tokens = data.vocab.to_list()
+    assert not {".", ",", "!", ":"} & set(tokens)
+    reviews = [data.vocab.to_tokens(ids) for ids in [*data.train.ids, *data.val.ids]]
+    # "Bad, bad film... I didn't like it." keeps its last three words, no marks among them
+    assert ["didn't", "like", "it"] in reviews
+    assert data.vocab.to_tokens(data.test.ids[0])[-1] == "<unk>"  # "marvellous", not ":"
+
+
 def test_vocab_comes_from_the_training_reviews_by_frequency():
     data = split_reviews(build_cache({"train": TRAIN, "test": TEST}), vocab_size=None,
                          min_freq=1, max_len=100, truncate_mode="head", val_fraction=0.25,

@@ -37,8 +37,10 @@ def synthetic_imdb(monkeypatch):
     rng = random.Random(0)
     cache = build_cache({"train": synthetic_reviews(400, rng), "test": synthetic_reviews(200, rng)})
 
-    def load(root, cache_dir, vocab_size, min_freq, max_len, mode, val_fraction, seed, download):
-        return split_reviews(cache, vocab_size, min_freq, max_len, mode, val_fraction, seed)
+    def load(root, cache_dir, vocab_size, min_freq, max_len, mode, val_fraction, seed, download,
+             punctuation=True):
+        return split_reviews(cache, vocab_size, min_freq, max_len, mode, val_fraction, seed,
+                             punctuation)
 
     monkeypatch.setattr(rnnlab.tasks.sentiment, "load_imdb", load)
 

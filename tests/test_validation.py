@@ -78,6 +78,10 @@ def test_bad_value_is_named_in_one_line(override, message):
      "model.embed_size=None: task=sentiment embeds words"),
     (["task=seq2seq", "model=gru_scratch", "model.init=d2l"],
      "model.init='d2l' is for task=lm"),
+    (["task=sentiment", "model.init=d2l"], "model.init='d2l' is for task=lm"),
+    (["task=sentiment", "data.pool_batches=0"], "data.pool_batches=0 is not an integer >= 1"),
+    (["task=seq2seq", "model.init=keras"],
+     "model.init='keras' is for task=lm and task=sentiment"),
     (["model.embedding_init=0"], "model.embedding_init=0 is not a number > 0 or null"),
     (["task=sentiment", "model.embedding_init=0.1"], "model.embedding_init=0.1 is for task=lm"),
 ])
@@ -85,6 +89,11 @@ def test_model_values_the_task_or_cell_refuse(overrides, message):
     with pytest.raises(RnnlabError) as error:
         validate(compose_config(overrides))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("task", ["lm", "sentiment"])
+def test_keras_init_is_for_the_lm_and_sentiment(task):
+    validate(compose_config([f"task={task}", "model.init=keras"]))
 
 
 def test_every_problem_is_reported_at_once():

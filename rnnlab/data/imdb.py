@@ -34,13 +34,21 @@ TRUNCATE_MODES = ("head", "tail", "both")
 TOKENIZER_VERSION = 2  # bump when `tokenize` changes, so old caches are not reused
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
+_WORD = re.compile(r"\w")
 _MEMBER = re.compile(r"aclImdb/(train|test)/(pos|neg)/\d+_\d+\.txt$")
 
 
-def tokenize(review: str) -> list[str]:
+def tokenize(review: str, punctuation: bool = True) -> list[str]:
     """Lower case, HTML line breaks removed, words (with their apostrophes: "don't") and
-    punctuation marks as separate tokens: "Great<br />film!" → ["great", "film", "!"]."""
-    return _TOKEN.findall(_BREAK.sub(" ", review).lower())
+    punctuation marks as separate tokens: "Great<br />film!" → ["great", "film", "!"];
+    without `punctuation`, the words only (as Keras' copy of IMDB holds them)."""
+    tokens = _TOKEN.findall(_BREAK.sub(" ", review).lower())
+    return tokens if punctuation else [t for t in tokens if is_word(t)]
+
+
+def is_word(token: str) -> bool:
+    """A word token, not a punctuation mark (`tokenize` makes each mark its own token)."""
+    return bool(_WORD.match(token))
 
 
 @dataclass
@@ -92,22 +100,29 @@ def build_vocab(token_list: list[str], counts: torch.Tensor, vocab_size: int | N
 
 def load_imdb(root: str | None, cache_dir: str | None, vocab_size: int | None, min_freq: int,
               max_len: int, truncate_mode: str, val_fraction: float, split_seed: int,
-              download: bool = True) -> SentimentData:
+              download: bool = True, punctuation: bool = True) -> SentimentData:
     """The three splits of the archive in the data directory (see `split_reviews`)."""
-    check_options(vocab_size, min_freq, max_len, truncate_mode, val_fraction)
+    check_options(vocab_size, min_freq, max_len, truncate_mode, val_fraction, punctuation)
     cache = load_token_cache(fetch("aclImdb", root, download), cache_dir)
     return split_reviews(cache, vocab_size, min_freq, max_len, truncate_mode, val_fraction,
-                         split_seed)
+                         split_seed, punctuation)
 
 
 def split_reviews(cache: dict, vocab_size: int | None, min_freq: int, max_len: int,
-                  truncate_mode: str, val_fraction: float, split_seed: int) -> SentimentData:
+                  truncate_mode: str, val_fraction: float, split_seed: int,
+                  punctuation: bool = True) -> SentimentData:
     """Train, validation and test reviews as run ids, with the vocabulary of the training
     reviews (validation excluded); `val_fraction` of the training reviews, drawn with
-    `split_seed`, validate. `cache` is what `build_cache` returns."""
-    check_options(vocab_size, min_freq, max_len, truncate_mode, val_fraction)
+    `split_seed`, validate. Without `punctuation`, the marks are dropped before the
+    vocabulary is counted and the reviews cut to `max_len`. `cache` is what
+    `build_cache` returns."""
+    check_options(vocab_size, min_freq, max_len, truncate_mode, val_fraction, punctuation)
     token_list = cache["tokens"]
-    train_all = _split(cache, "train")
+    train_all, test = _split(cache, "train"), _split(cache, "test")
+    if not punctuation:
+        words = torch.tensor([is_word(t) for t in token_list])
+        train_all, test = (Reviews([x[words[x]] for x in r.ids], r.labels)
+                           for r in (train_all, test))
     order = torch.randperm(len(train_all), generator=torch.Generator().manual_seed(split_seed))
     num_val = round(val_fraction * len(train_all))
     val_index, train_index = order[:num_val].tolist(), order[num_val:].tolist()
@@ -117,10 +132,11 @@ def split_reviews(cache: dict, vocab_size: int | None, min_freq: int, max_len: i
     vocab = build_vocab(token_list, counts, vocab_size, min_freq)
     remap = torch.tensor(vocab[token_list], dtype=torch.int64)  # cache id → run id
     return SentimentData(vocab, *(_prepare(r, remap, max_len, truncate_mode)
-                                  for r in (train, val, _split(cache, "test"))))
+                                  for r in (train, val, test)))
 
 
-def check_options(vocab_size, min_freq, max_len, truncate_mode, val_fraction) -> None:
+def check_options(vocab_size, min_freq, max_len, truncate_mode, val_fraction,
+                  punctuation=True) -> None:
     if vocab_size is not None and vocab_size < 3:
         raise RnnlabError(f"data.vocab_size={vocab_size} must be at least 3 (<unk>, <pad> "
                           "and a word) or null")
@@ -133,6 +149,8 @@ def check_options(vocab_size, min_freq, max_len, truncate_mode, val_fraction) ->
                           f"{', '.join(TRUNCATE_MODES)}")
     if not 0.0 < val_fraction < 1.0:
         raise RnnlabError(f"data.val_fraction={val_fraction} must be in (0, 1)")
+    if not isinstance(punctuation, bool):
+        raise RnnlabError(f"data.punctuation={punctuation!r} must be true or false")
 
 
 def _split(cache: dict, split: str) -> Reviews:

@@ -52,10 +52,11 @@ def _reviews(text: str, path: str, saved: dict, cfg) -> imdb.SentimentData:
     ids, labels = [], []
     for number, line in _lines(text):
         label, tab, review = line.partition("\t")
-        if not tab or label.strip().lower() not in LABELS or not imdb.tokenize(review):
+        words = imdb.tokenize(review, cfg.data.get("punctuation", True))
+        if not tab or label.strip().lower() not in LABELS or not words:
             raise RnnlabError(f"file={path!r} line {number} is not a labelled review: "
                               f"{line[:40]!r}; expected {FORMATS['sentiment']}")
-        tokens = torch.tensor(vocab[imdb.tokenize(review)], dtype=torch.long)
+        tokens = torch.tensor(vocab[words], dtype=torch.long)
         ids.append(imdb.truncate(tokens, cfg.data.max_len, cfg.data.get("truncate", "head")))
         labels.append(LABELS[label.strip().lower()])
     reviews = imdb.Reviews(ids=ids, labels=torch.tensor(labels))

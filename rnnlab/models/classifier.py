@@ -12,6 +12,7 @@ from torch import nn
 
 from rnnlab.errors import RnnlabError
 from rnnlab.models.dropout import TokenDropoutEmbedding
+from rnnlab.models.init import apply_init_
 from rnnlab.models.recurrent import build_recurrent
 
 POOLINGS = ("last", "max", "mean")
@@ -70,8 +71,11 @@ class SentimentClassifier(nn.Module):
 
 
 def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentClassifier:
-    """A `SentimentClassifier` from the `model` config group (cell, impl, sizes, pooling)."""
+    """A `SentimentClassifier` from the `model` config group (cell, impl, sizes, pooling,
+    init)."""
     recurrent = build_recurrent(model_cfg, model_cfg.embed_size, padded=True)
-    return SentimentClassifier(vocab_size, model_cfg.embed_size, recurrent,
-                               model_cfg.get("pooling", "last"), model_cfg.dropout, pad_id,
-                               model_cfg.get("embedding_dropout", 0.0))
+    model = SentimentClassifier(vocab_size, model_cfg.embed_size, recurrent,
+                                model_cfg.get("pooling", "last"), model_cfg.dropout, pad_id,
+                                model_cfg.get("embedding_dropout", 0.0))
+    apply_init_(model_cfg, model.recurrent, model.head)
+    return model

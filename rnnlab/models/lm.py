@@ -5,12 +5,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnnlab.models.dropout import TokenDropoutEmbedding, token_dropout_scale
+from rnnlab.models.init import INITS, apply_init_
 from rnnlab.models.layered import LayeredRecurrent
 from rnnlab.models.recurrent import build_recurrent
-from rnnlab.models.scratch import ScratchRecurrent
 from rnnlab.models.state import begin_state
 
-INITS = ("default", "d2l")  # model.init
+__all__ = ["INITS", "RNNLM", "build_lm"]  # INITS: model.init, from rnnlab.models.init
 
 
 class RNNLM(nn.Module):
@@ -76,22 +76,8 @@ def build_lm(vocab_size: int, model_cfg) -> RNNLM:
         # word_language_model's and AWD-LSTM's U(±0.1): nn.Embedding's N(0, 1) gives a tied
         # output layer logits of std ~sqrt(embed_size) at the start
         nn.init.uniform_(model.embedding.weight, -embedding_init, embedding_init)
-    if model_cfg.get("init", "default") == "d2l":
-        init_as_d2l_(model)
+    apply_init_(model_cfg, model.recurrent, model.head)
+    if model_cfg.get("init") == "keras" and model.embedding is not None \
+            and embedding_init is None:
+        nn.init.uniform_(model.embedding.weight, -0.05, 0.05)  # Keras' Embedding
     return model
-
-
-@torch.no_grad()
-def init_as_d2l_(model: RNNLM) -> None:
-    """Initialise as the d2l book does: its scratch models (`get_params`) draw every weight
-    from N(0, 0.01) and set every bias to zero, the output layer included; its nn models
-    (`d2l.RNNModel`) keep PyTorch's defaults, so an nn stack is left alone. The published
-    table 9 trained the scratch RNN this way; our scratch default is nn's uniform
-    initialisation, which makes scratch and nn comparable."""
-    if not isinstance(model.recurrent, ScratchRecurrent):
-        return
-    for name, parameter in [*model.recurrent.named_parameters(), *model.head.named_parameters()]:
-        if name.rsplit(".", 1)[-1].startswith("b"):  # b_x, b_h, bias
-            parameter.zero_()
-        else:
-            parameter.normal_(0.0, 0.01)

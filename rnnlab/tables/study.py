@@ -46,10 +46,11 @@ def entry_overrides(entry: dict) -> dict:
 
 
 def identity(cfg) -> tuple:
-    """The values of `IDENTITY_KEYS` in a run config. `model.init` only changes scratch
+    """The values of `IDENTITY_KEYS` in a run config. `model.init=d2l` only changes scratch
     entries (d2l initialises its nn models as PyTorch does), so it reads "default" for nn."""
     values = {key: OmegaConf.select(cfg, key, default=None) for key in IDENTITY_KEYS}
-    if values["model.impl"] == "nn" or values["model.init"] is None:
+    if values["model.init"] is None or (values["model.impl"] == "nn"
+                                        and values["model.init"] == "d2l"):
         values["model.init"] = "default"
     return tuple(str(values[key]) for key in IDENTITY_KEYS)
 

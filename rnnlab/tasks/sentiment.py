@@ -43,7 +43,7 @@ class SentimentTask(Task):
         d = cfg.data
         self.data = data or load_imdb(d.root, d.cache_dir, d.vocab_size, d.min_freq,
                                       d.max_len, d.truncate, d.val_fraction, d.split_seed,
-                                      d.download)
+                                      d.download, d.get("punctuation", True))
         self.vocab = self.data.vocab
         self.pad_id = self.vocab[PAD]
         self._correct = self._seen = None  # training accuracy, accumulated on the device
@@ -66,7 +66,8 @@ class SentimentTask(Task):
         self._correct = self._seen = None
         train = self.data.train
         batches = bucket_batches(train.lengths(), self.cfg.data.batch_size,
-                                 self.epoch_generator(epoch))
+                                 self.epoch_generator(epoch),
+                                 self.cfg.data.get("pool_batches", 50))
         return review_batches(train, batches, self.pad_id)
 
     def num_train_batches(self) -> int:
