@@ -102,3 +102,12 @@ def test_keras_init_for_the_language_model():
     assert not model.head.bias.any()
     W_h = model.recurrent.weight_hh_l1.detach()  # nn's (4h, h): its columns orthonormal
     torch.testing.assert_close(W_h.T @ W_h, torch.eye(HIDDEN), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("init", ["keras", "d2l"])
+def test_an_explicit_embedding_init_wins_over_the_init_of_a_tied_output_layer(init):
+    model = build_lm(VOCAB, model_cfg(init=init, num_hiddens=EMBED, bidirectional=False,
+                                      tie_weights=True, embedding_init=0.01))
+    assert model.head.weight is model.embedding.weight
+    assert model.embedding.weight.abs().max() <= 0.01  # not Glorot's ±0.33, nor N(0, 0.01)
+    assert model.embedding.weight.std() > 0.004         # U(±0.01): std 0.0058

@@ -5,12 +5,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnnlab.models.dropout import TokenDropoutEmbedding, token_dropout_scale
-from rnnlab.models.init import INITS, apply_init_
+from rnnlab.models.init import apply_init_
 from rnnlab.models.layered import LayeredRecurrent
 from rnnlab.models.recurrent import build_recurrent
 from rnnlab.models.state import begin_state
-
-__all__ = ["INITS", "RNNLM", "build_lm"]  # INITS: model.init, from rnnlab.models.init
 
 
 class RNNLM(nn.Module):
@@ -71,13 +69,14 @@ def build_lm(vocab_size: int, model_cfg) -> RNNLM:
     recurrent = build_recurrent(model_cfg, model_cfg.embed_size or vocab_size)
     model = RNNLM(vocab_size, recurrent, model_cfg.embed_size,
                   model_cfg.get("embedding_dropout", 0.0), model_cfg.get("tie_weights", False))
+    apply_init_(model_cfg, model.recurrent, model.head)
+    # the embedding after the init, which may have drawn a tied output layer (the same
+    # tensor): an explicit model.embedding_init wins, as the user's word
     embedding_init = model_cfg.get("embedding_init")
+    if embedding_init is None and model_cfg.get("init") == "keras":
+        embedding_init = 0.05  # Keras' Embedding: U(±0.05)
     if embedding_init is not None and model.embedding is not None:
         # word_language_model's and AWD-LSTM's U(±0.1): nn.Embedding's N(0, 1) gives a tied
         # output layer logits of std ~sqrt(embed_size) at the start
         nn.init.uniform_(model.embedding.weight, -embedding_init, embedding_init)
-    apply_init_(model_cfg, model.recurrent, model.head)
-    if model_cfg.get("init") == "keras" and model.embedding is not None \
-            and embedding_init is None:
-        nn.init.uniform_(model.embedding.weight, -0.05, 0.05)  # Keras' Embedding
     return model
