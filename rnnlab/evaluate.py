@@ -19,7 +19,8 @@ Settings (`key=value`):
                  sentiment  one review per line: pos, neg, 1 or 0, a tab, the review
                  seq2seq    one pair per line: English, a tab, French (BLEU, loss)
   any other key of the run's config (data.root, eval.batch_size, eval.beam_size, ...)
-               replaces the saved value, e.g. where the data lives on this machine
+               replaces the saved value, e.g. where the data lives on this machine; eval.*
+               keys (how it is scored) may be given even where the saved config lacks them
 The data is rebuilt from the saved config (the same split and vocabulary as in training;
 a vocabulary that differs is refused). Prints one `metric<TAB>value` line per metric.
 """
@@ -54,7 +55,8 @@ def run_config(saved: dict, overrides: list[str], path: str):
     config = OmegaConf.create(saved.get("config") or {})
     for override in overrides:
         key = override.partition("=")[0]
-        if "=" not in override or OmegaConf.select(config, key, default="<none>") == "<none>":
+        if "=" not in override or (OmegaConf.select(config, key, default="<none>") == "<none>"
+                                   and not key.startswith("eval.")):
             raise RnnlabError(f"{override!r} is neither a setting ({', '.join(SPLITS)} split, "
                               f"checkpoint) nor key=value for a key of the run config in "
                               f"{path!r}")

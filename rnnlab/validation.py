@@ -62,7 +62,7 @@ NUMBERS = [
     ("eval.length_penalty", lambda x: x >= 0, "a number >= 0 (0: no length penalty)"),
     ("eval.dynamic_lr", lambda x: x >= 0, "a number >= 0 (0: no dynamic evaluation)"),
     ("eval.cache_theta", lambda x: x > 0, "a number > 0"),
-    ("eval.cache_lambda", lambda x: 0 <= x <= 1, "a number in [0, 1]"),
+    ("eval.cache_lambda", lambda x: 0 < x < 1, "a number in (0, 1)"),
 ]
 
 

@@ -62,6 +62,24 @@ def test_the_cache_forgets_what_is_older_than_its_size():
     torch.testing.assert_close(got, torch.tensor([-math.log(0.5 / 3)]))
 
 
+def test_the_cache_window_holds_within_a_segment():
+    cache = NeuralCache(size=1, theta=1.0, mix=0.5)
+    uniform = torch.full((3, 3), math.log(1 / 3))
+    outputs = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    got = cache.score(uniform, outputs, torch.tensor([0, 1, 0]))
+    # position 2 sees only position 1 (next token 1), not position 0 (next token 0)
+    torch.testing.assert_close(got[2], torch.tensor(-math.log(0.5 / 3)))
+    torch.testing.assert_close(got[1], torch.tensor(-math.log(0.5 / 3 + 0)))
+
+
+def test_the_mixture_stays_finite_when_the_model_gives_a_token_nothing():
+    cache = NeuralCache(size=4, theta=1.0, mix=0.1)
+    log_probs = torch.tensor([[0.0, -1e4], [0.0, -1e4]])  # token 1: p_model = e^-10000 = 0
+    got = cache.score(log_probs, torch.ones(2, 2), torch.tensor([1, 1]))
+    assert got[0] == 1e4  # nothing cached yet: the model's own
+    torch.testing.assert_close(got[1], torch.tensor(-math.log(0.1)))  # all from the cache
+
+
 @pytest.mark.parametrize("settings", [{"dynamic_lr": 0.5, "grad_clip": 1.0},
                                       {"cache_size": 20, "cache_theta": 0.5},
                                       {"dynamic_lr": 0.5, "cache_size": 20}])
@@ -77,7 +95,7 @@ def test_no_token_is_read_before_it_is_scored(settings):
 
 
 def test_dynamic_evaluation_adapts_a_copy_and_leaves_the_model_as_it_was():
-    model = small_lm()
+    model = small_lm().train()
     weights = {name: value.clone() for name, value in model.state_dict().items()}
     tokens = torch.arange(5).repeat(30)  # a pattern the first segments teach
     static = adaptive_nll(model, tokens, 10)
@@ -85,13 +103,13 @@ def test_dynamic_evaluation_adapts_a_copy_and_leaves_the_model_as_it_was():
     assert dynamic < 0.9 * static  # 2.35 → 1.94 nats
     for name, value in model.state_dict().items():
         assert torch.equal(value, weights[name]), name
-    assert not model.training
+    assert model.training  # as it was
 
 
-def test_a_run_reports_the_adaptive_perplexity_beside_the_static_one(
+def test_a_run_reports_the_adaptive_perplexity_beside_the_stream_one(
         tmp_path, synthetic_book):  # noqa: F811 (the fixture)
     metrics = train(compose_config(TINY + ["eval.dynamic_lr=0.5", "eval.cache_size=50"]),
                     tmp_path, "lstm")
-    assert metrics["test_adaptive_perplexity"] > 1 and metrics["test_perplexity"] > 1
-    assert metrics["test_adaptive_perplexity"] != metrics["test_perplexity"]
-    assert "test_perplexity" not in train(compose_config(TINY), tmp_path / "off", "lstm")
+    assert metrics["val_adaptive_perplexity"] > 1 and metrics["val_stream_perplexity"] > 1
+    assert metrics["val_adaptive_perplexity"] != metrics["val_stream_perplexity"]
+    assert "val_stream_perplexity" not in train(compose_config(TINY), tmp_path / "off", "lstm")

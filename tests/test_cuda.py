@@ -183,3 +183,18 @@ def then_sync(batches, consumed: list):
         yield batch
     consumed.append("sync")
     torch.zeros(1, device="cuda").item()
+
+
+@pytest.mark.parametrize("impl", ["nn", "scratch"])
+def test_dynamic_evaluation_on_cuda_equals_the_cpu_one(impl):
+    # cuDNN's RNN backward refuses eval mode: the adaptive reading must not use it
+    from rnnlab.inference.adaptive import adaptive_nll
+    from rnnlab.models.lm import RNNLM
+
+    torch.manual_seed(0)
+    model = RNNLM(11, recurrent_stack("lstm", impl, 8, 16, num_layers=2), embed_size=8).double()
+    tokens = torch.randint(0, 11, (61,), generator=torch.Generator().manual_seed(1))
+    settings = {"dynamic_lr": 0.5, "grad_clip": 1.0, "cache_size": 20}
+    on_cpu = adaptive_nll(model, tokens, 7, **settings)
+    on_cuda = adaptive_nll(model.cuda(), tokens.cuda(), 7, **settings)
+    assert on_cuda == pytest.approx(on_cpu, rel=1e-9)

@@ -92,3 +92,13 @@ def test_a_file_in_the_wrong_format_is_one_line(tmp_path, task, content, message
 def test_a_missing_file_is_one_line(tmp_path):
     with pytest.raises(RnnlabError, match="does not exist"):
         file_data("lm", str(tmp_path / "nope.txt"), SAVED, config("lm"))
+
+
+def test_scoring_keys_may_be_given_for_a_checkpoint_whose_config_predates_them():
+    from rnnlab.evaluate import run_config
+
+    saved = {"config": {"task": {"name": "lm"}, "model": {"num_hiddens": 8}}}
+    cfg = run_config(saved, ["eval.dynamic_lr=2", "model.num_hiddens=16"], "best.pt")
+    assert (cfg.eval.dynamic_lr, cfg.model.num_hiddens) == (2, 16)
+    with pytest.raises(RnnlabError, match="model.nope=1"):
+        run_config(saved, ["model.nope=1"], "best.pt")

@@ -320,3 +320,16 @@ def test_a_checkpoint_older_than_the_awd_settings_resumes_with_them_off(tmp_path
         train(compose_config(TINY + ["trainer.resume=true", "model.weight_drop=0.5"]),
               tmp_path, "lstm")
     assert train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")["epochs"] == 3
+
+
+@pytest.mark.parametrize(("key", "now", "warns"), [
+    ("data.punctuation", True, False), ("data.pool_batches", 50, False),  # what older runs did
+    ("data.punctuation", False, True), ("data.pool_batches", 1, True),
+])
+def test_a_setting_older_runs_implied_is_no_change_at_its_implied_value(caplog, key, now, warns):
+    from rnnlab.run.resume import check_fits_run
+
+    group, _, name = key.rpartition(".")
+    with caplog.at_level(logging.WARNING):
+        check_fits_run({"config": {group: {}}}, {group: {name: now}}, {}, Path("checkpoint.pt"))
+    assert ("resuming with changed settings" in caplog.text) == warns

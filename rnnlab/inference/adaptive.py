@@ -15,6 +15,7 @@ about it is used.
 The trained model is left untouched (dynamic evaluation updates a copy).
 """
 
+import contextlib
 import copy
 import math
 
@@ -42,7 +43,11 @@ def adaptive_nlls(model: nn.Module, tokens: Tensor, num_steps: int, *, dynamic_l
     optimizer = torch.optim.SGD(reader.parameters(), lr=dynamic_lr) if dynamic_lr > 0 else None
     cache = NeuralCache(cache_size, cache_theta, cache_lambda)
     nlls, state = [], None
-    with evaluating(reader), torch.set_grad_enabled(optimizer is not None):
+    # cuDNN's RNN backward runs in training mode only; the reader stays in eval mode (no
+    # dropout), so on CUDA its updates go through PyTorch's own RNN kernels
+    no_cudnn = torch.backends.cudnn.flags(enabled=False) if optimizer is not None \
+        else contextlib.nullcontext()
+    with evaluating(reader), torch.set_grad_enabled(optimizer is not None), no_cudnn:
         for start in range(0, len(tokens) - 1, num_steps):
             X = tokens[start:start + num_steps][None]
             Y = tokens[start + 1:start + 1 + num_steps]
@@ -65,6 +70,8 @@ class NeuralCache:
     """The last `size` (h_i, x_{i+1}) pairs of the stream read so far; `size` 0: off."""
 
     def __init__(self, size: int, theta: float, mix: float):
+        if size > 0 and not 0 < mix < 1:
+            raise ValueError(f"the cache's share mix={mix} must be in (0, 1)")
         self.size, self.theta, self.mix = size, theta, mix
         self.keys: Tensor | None = None    # (n, width) outputs h_i
         self.values: Tensor | None = None  # (n,) the token that followed each
@@ -86,6 +93,8 @@ class NeuralCache:
         weights = torch.softmax(scores, dim=1).nan_to_num(0.0)  # a row with nothing visible: 0
         cache_probs = (weights * (values[None, :] == targets[:, None])).sum(1)
         has_cache = visible.any(1)
-        mixed = (1 - self.mix) * model_nll.neg().exp() + self.mix * cache_probs
+        # log((1 - mix) p_model + mix p_cache), finite however small p_model is
+        mixed = torch.logaddexp(math.log1p(-self.mix) - model_nll,
+                                math.log(self.mix) + torch.log(cache_probs))
         self.keys, self.values = keys[-self.size:], values[-self.size:]
-        return torch.where(has_cache, -torch.log(mixed), model_nll)
+        return torch.where(has_cache, -mixed, model_nll)

@@ -44,13 +44,18 @@ def failure_record(task: str, model: str, error: BaseException) -> dict:
             "error": f"{type(error).__name__}: {error}"}
 
 
+# what the test step adds to a record: the test split's metrics, and the language model's
+# second reading of its held-out text (rnnlab.tasks.lm.LanguageModelTask.test)
+FINAL_PREFIXES = ("test_", "val_stream_", "val_adaptive_")
+
+
 def summary(metrics: dict) -> str:
     """The closing log line: status, objective (last and best epoch), the test metrics,
     speed and time, numbers to 4 significant digits ("status finished  val_sacrebleu 12.3
     best_val_sacrebleu 13.1  test_sacrebleu 12.8 ...  tokens_per_sec 17,012 ...")."""
     objective = metrics.get("objective")
-    tests = [key for key, value in metrics.items()
-             if key.startswith("test_") and not isinstance(value, str)]  # not signatures
+    tests = [key for key, value in metrics.items()  # not signatures
+             if key.startswith(FINAL_PREFIXES) and not isinstance(value, str)]
     keys = ("status", objective, f"best_{objective}", *tests, "tokens_per_sec", "wall_seconds")
     return "  ".join(f"{key} {_short(metrics[key])}" for key in keys if key in metrics)
 

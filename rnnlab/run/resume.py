@@ -30,6 +30,8 @@ MUST_MATCH = ("task.name", "data.name", "data.token", "data.min_freq", "data.voc
 # A setting that a checkpoint older than it lacks matches when this run leaves it off (the
 # AWD tools and the scheduler group were added with these defaults).
 OFF = (None, "None", False, 0, "none", "default")  # flatten_config writes None as "None"
+# ... and settings added later whose default is what older runs did without the key
+IMPLIED = {"data.punctuation": True, "data.pool_batches": 50}
 # Settings a resumed run may change without comment: how it runs (device, threads, progress
 # output, the overview), how long it trains (max_epochs, max_train_seconds), how it is
 # launched (resume, skip_finished), where the data lives, and what is only logged (greedy
@@ -47,13 +49,18 @@ FREE = ("trainer.resume", "trainer.skip_finished", "trainer.max_epochs",
         "task.num_test_samples")
 
 
+def implied_by_older_runs(key: str, value) -> bool:
+    """Whether a setting that an older checkpoint lacks is what that run did without it."""
+    return IMPLIED[key] == value if key in IMPLIED else value in OFF
+
+
 def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
     """Raise if the checkpoint's model, optimizer or vocabulary differ from this run's;
     warn about other changed settings (a resumed run then differs from an uninterrupted one)."""
     before, now = flatten_config(saved.get("config") or {}), flatten_config(config)
     changed = sorted(key for key in before.keys() | now.keys()
                      if before.get(key) != now.get(key) and not key.startswith(FREE)
-                     and not (key not in before and now[key] in OFF))
+                     and not (key not in before and implied_by_older_runs(key, now[key])))
     differences = [f"{key}={before[key]!r} (this run: {now.get(key)!r})" if key in before
                    else f"no {key} in its config (this run: {now.get(key)!r})"
                    for key in changed if key.startswith(MUST_MATCH)]

@@ -24,6 +24,8 @@ from rnnlab.run.records import write_json_atomically
 from rnnlab.run.search import is_optuna, quiet_optuna_summary, report_best_trial
 
 log = logging.getLogger(__name__)
+# conf/experiment_model/: a preset's values for one model choice (conf/config.yaml)
+SPECIALISATIONS = Path(__file__).resolve().parents[2] / "conf" / "experiment_model"
 FAILURES_DIR = ".failures"  # in the sweep directory: the jobs of its last launch that failed
 
 
@@ -88,9 +90,11 @@ def failed_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
 
 def group_choices(choices) -> dict:
     """The config groups Hydra chose for a job ({"model": "gru", "task": "lm", ...}), less
-    Hydra's own (hydra/launcher, ...) and the unset ones."""
+    Hydra's own (hydra/launcher, ...), the unset ones and `experiment_model` where
+    conf/experiment_model/ has no file of that name (an optional default that is absent)."""
     return {group: str(choice) for group, choice in (choices or {}).items()
-            if choice is not None and not group.startswith("hydra")}
+            if choice is not None and not group.startswith("hydra")
+            and (group != "experiment_model" or (SPECIALISATIONS / f"{choice}.yaml").is_file())}
 
 
 def swept_parameters(config: DictConfig) -> dict:
@@ -120,13 +124,12 @@ def metric_tags(task_name: str) -> list[str]:
     """The HParams metric columns of a task: its objective first, then the losses, the test
     split's objective (when the task has one) and the speed."""
     from rnnlab.tasks import TASKS  # here: the tasks import most of rnnlab
-    from rnnlab.tasks.base import Task
 
     task = TASKS.get(task_name)
     if task is None:
         return []
     tags = [task.objective, "val/loss", "train/loss"]
-    if task.test is not Task.test:
+    if task.has_test_split:
         tags.append(task.objective.replace("val/", "test/", 1))
     return [*tags, "train/tokens_per_sec"]
 

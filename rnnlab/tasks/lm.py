@@ -116,11 +116,12 @@ class LanguageModelTask(Task):
         return {"val/loss": mean_loss, "val/perplexity": perplexity(mean_loss)}
 
     def test(self, model) -> dict:
-        """The held-out text once more, on the best weights, read as dynamic evaluation
-        and/or the neural cache read it (`eval.dynamic_lr`, `eval.cache_size`;
-        rnnlab/inference/adaptive.py): `test/perplexity` (the same weights scoring it as
-        one stream, the figure the adaptive one is to be compared with) and
-        `test/adaptive_perplexity`. Nothing when both are off."""
+        """The held-out text (the validation split: the book has no test split) once more,
+        on the best weights, read as dynamic evaluation and/or the neural cache read it
+        (`eval.dynamic_lr`, `eval.cache_size`; rnnlab/inference/adaptive.py):
+        `val/stream_perplexity` (the same weights reading it as one stream, the figure the
+        adaptive one compares with) and `val/adaptive_perplexity`. Nothing when both are
+        off."""
         settings = self.cfg.get("eval") or {}
         dynamic_lr, cache_size = settings.get("dynamic_lr", 0.0), settings.get("cache_size", 0)
         if not dynamic_lr and not cache_size:
@@ -132,8 +133,8 @@ class LanguageModelTask(Task):
                                 cache_size=cache_size,
                                 cache_theta=settings.get("cache_theta", 1.0),
                                 cache_lambda=settings.get("cache_lambda", 0.1))
-        return {"test/perplexity": perplexity(static),
-                "test/adaptive_perplexity": perplexity(adaptive)}
+        return {"val/stream_perplexity": perplexity(static),
+                "val/adaptive_perplexity": perplexity(adaptive)}
 
     def log_samples(self, model, logger, epoch: int) -> None:
         task = self.cfg.task
