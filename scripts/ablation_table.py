@@ -58,7 +58,10 @@ def main(argv=None) -> int:
         print(f"error: no runs (.hydra/overrides.yaml) under {args.sweep_dir}", file=sys.stderr)
         return 2
     default_rows, default_cols = ablation.default_layout(runs)
-    rows, cols = args.rows or default_rows, args.cols or default_cols
+    rows = args.rows or default_rows
+    # the default columns less what --rows already lays out (--rows lm_awd_without over a
+    # sweep of lm_awd_without: one column, not a diagonal)
+    cols = args.cols or [key for key in default_cols if key not in rows]
     metrics = args.metrics or ablation.default_metrics(runs)
     if unknown := ablation.unknown_metrics(runs, metrics):
         print(f"error: --metric {', '.join(unknown)}: no run of {args.sweep_dir} has it; "

@@ -143,3 +143,10 @@ def test_unknown_metric_is_one_line_listing_the_available(seq2seq_sweep):
     assert result.stderr.splitlines() == [
         f"error: --metric bleu: no run of {seq2seq_sweep} has it; available: "
         "best_val_sacrebleu, test_sacrebleu, tokens_per_sec, val_sacrebleu"]
+
+
+def test_rows_given_as_the_swept_parameter_leave_one_column_not_a_diagonal(sweep):
+    result = table_script(sweep, "--metric", "val/perplexity", "--rows", "model.num_hiddens")
+    assert result.returncode == 0, result.stderr
+    assert "| model.num_hiddens | all |" in result.stdout
+    assert "| 32 | 4.83 ± 0.76 (n=3, 1 diverged) |" in result.stdout
