@@ -37,6 +37,7 @@ from rnnlab.inference.files import file_data
 from rnnlab.run.checkpoint import BEST, LAST, load_checkpoint, load_for_inference
 from rnnlab.run.resume import same_value
 from rnnlab.tasks import TASKS
+from rnnlab.tasks.base import Task
 
 log = logging.getLogger(__name__)
 USAGE = "checkpoint=PATH [split=test|val] [file=PATH] [data.root=DIR ...]; see --help"
@@ -77,9 +78,8 @@ def evaluate(path: str, split: str, overrides: list[str], file: str | None = Non
     cfg = run_config(saved, overrides, path)
     if file is not None:
         task = task_class(cfg, file_data(name, file, saved, cfg))
-        scores = task.test(model) if task_class.has_test_split \
-            else task.evaluate(model) | task.test(model)
-        return {"file/" + tag.partition("/")[2]: value for tag, value in scores.items()}
+        return {"file/" + tag.partition("/")[2]: value
+                for tag, value in final_scores(task, model).items()}
     task = task_class(cfg)
     for key, value in task.checkpoint_extras().items():
         if key in saved and not same_value(saved[key], value):
@@ -87,8 +87,13 @@ def evaluate(path: str, split: str, overrides: list[str], file: str | None = Non
                               f"{path!r}: the data files or data settings are not the run's")
     if split == "test" and not task_class.has_test_split:
         log.warning("task=%s has no test split; scoring its validation split", name)
-        return task.evaluate(model) | task.test(model)
-    return task.test(model) if split == "test" else task.evaluate(model)
+    return final_scores(task, model) if split == "test" else task.evaluate(model)
+
+
+def final_scores(task: Task, model) -> dict:
+    """What a run reports once trained: its test split's metrics, or for a task without
+    one (lm), the validation split's and what `test` adds to them."""
+    return task.test(model) if task.has_test_split else task.evaluate(model) | task.test(model)
 
 
 def checkpoint_in(path: str) -> str:

@@ -93,19 +93,21 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
         log_overview(model, config)
 
     every = cfg.trainer.get("checkpoint_every_n_epochs") or 1
-    saved_epochs = [start_epoch]
+    last_saved = start_epoch  # the epoch checkpoint.pt holds
+
+    def state_at(epoch: int, progress: FitResult) -> dict:
+        return training_state(model, optimizer, epoch, config, progress,
+                              task.checkpoint_extras(), schedule.state_dict())
 
     def save(epoch: int, progress: FitResult) -> None:
+        nonlocal last_saved
         state = None
         if cfg.trainer.keep_best and progress.best_epoch == epoch:
-            state = training_state(model, optimizer, epoch, config, progress,
-                                   task.checkpoint_extras(), schedule.state_dict())
+            state = state_at(epoch, progress)
             save_checkpoint(best_path, state)
         if epoch % every == 0 or epoch == cfg.trainer.max_epochs:
-            save_checkpoint(checkpoint_path, state or training_state(
-                model, optimizer, epoch, config, progress, task.checkpoint_extras(),
-                schedule.state_dict()))
-            saved_epochs.append(epoch)
+            save_checkpoint(checkpoint_path, state or state_at(epoch, progress))
+            last_saved = epoch
 
     logger = RunLogger(run_dir, purge_step=start_epoch + 1 if start_epoch else None)
     logger.session_start(config, choices)
@@ -114,11 +116,9 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
         result = fit(task, model, optimizer, cfg.trainer, device, logger, start_epoch, save, best,
                      schedule)
         result.last_metrics = result.last_metrics or resumed_metrics  # resumed a finished run
-        if result.status == "finished" and result.epochs > saved_epochs[-1]:
+        if result.status == "finished" and result.epochs > last_saved:
             # stopped early (patience, time budget) between checkpoint_every_n_epochs saves
-            save_checkpoint(checkpoint_path, training_state(
-                model, optimizer, result.epochs, config, result, task.checkpoint_extras(),
-                schedule.state_dict()))
+            save_checkpoint(checkpoint_path, state_at(result.epochs, result))
         test_metrics = {}
         if result.epochs > 0:
             with schedule.evaluation_weights(model):

@@ -24,8 +24,7 @@ from rnnlab.run.records import write_json_atomically
 from rnnlab.run.search import is_optuna, quiet_optuna_summary, report_best_trial
 
 log = logging.getLogger(__name__)
-# conf/experiment_model/: a preset's values for one model choice (conf/config.yaml)
-SPECIALISATIONS = Path(__file__).resolve().parents[2] / "conf" / "experiment_model"
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 FAILURES_DIR = ".failures"  # in the sweep directory: the jobs of its last launch that failed
 
 
@@ -90,11 +89,12 @@ def failed_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
 
 def group_choices(choices) -> dict:
     """The config groups Hydra chose for a job ({"model": "gru", "task": "lm", ...}), less
-    Hydra's own (hydra/launcher, ...), the unset ones and `experiment_model` where
-    conf/experiment_model/ has no file of that name (an optional default that is absent)."""
+    Hydra's own (hydra/launcher, ...), the unset ones and optional ones that conf/ has no
+    file for (Hydra records `experiment_model: lm_word_lstm` though nothing was composed)."""
     return {group: str(choice) for group, choice in (choices or {}).items()
             if choice is not None and not group.startswith("hydra")
-            and (group != "experiment_model" or (SPECIALISATIONS / f"{choice}.yaml").is_file())}
+            and (not (CONF_DIR / group).is_dir()
+                 or (CONF_DIR / group / f"{choice}.yaml").is_file())}
 
 
 def swept_parameters(config: DictConfig) -> dict:
