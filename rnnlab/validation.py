@@ -34,7 +34,8 @@ POSITIVE_INTS = [
     ("trainer.log_every_n_steps", False), ("trainer.num_threads", True),
     ("trainer.early_stopping_patience", True), ("trainer.val_every_n_epochs", False),
     ("trainer.checkpoint_every_n_epochs", True), ("data.max_tokens", True),
-    ("data.num_examples", True), ("data.pool_batches", False), ("eval.beam_size", False),
+    ("data.num_examples", True), ("data.held_out_examples", True),
+    ("data.pool_batches", False), ("eval.beam_size", False),
     ("eval.bleu_k", False), ("eval.batch_size", False), ("scheduler.step_size", False),
 ]
 # integers >= 0
@@ -51,6 +52,7 @@ NUMBERS = [
     ("model.weight_drop", lambda x: 0 <= x < 1, "a number in [0, 1)"),
     ("task.ar_alpha", lambda x: x >= 0, "a number >= 0 (0 turns AR off)"),
     ("task.tar_beta", lambda x: x >= 0, "a number >= 0 (0 turns TAR off)"),
+    ("task.label_smoothing", lambda x: 0 <= x < 1, "a number in [0, 1) (0: hard labels)"),
     ("data.val_fraction", lambda x: 0 < x < 1, "a number in (0, 1)"),
     ("data.test_fraction", lambda x: 0 < x < 1, "a number in (0, 1)"),
     ("trainer.grad_clip", lambda x: x >= 0, "a number >= 0 (0 disables clipping)"),

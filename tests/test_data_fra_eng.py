@@ -87,6 +87,20 @@ def test_a_held_out_sentence_stays_held_out_with_more_examples():
     assert small_test < large_test
 
 
+def test_held_out_examples_scores_a_larger_run_on_the_smaller_runs_pairs():
+    small = corpus_from_text(pairs_text(200), num_examples=200, test_fraction=0.2)
+    large = corpus_from_text(pairs_text(400), num_examples=400, test_fraction=0.2,
+                             held_out_examples=200)
+    for name in ("val", "test"):
+        assert getattr(large, name).tgt_text == getattr(small, name).tgt_text
+        assert getattr(large, name).src_tokens == getattr(small, name).src_tokens
+    assert len(large.train) > len(small.train)
+    # the held-out sentences past the first 200 pairs are neither scored nor trained on
+    unlimited = corpus_from_text(pairs_text(400), num_examples=400, test_fraction=0.2)
+    assert large.train.src_tokens == unlimited.train.src_tokens
+    assert len(unlimited.test) > len(large.test)
+
+
 def test_too_few_pairs_for_the_split_is_an_error():
     with pytest.raises(RnnlabError, match="split empty"):
         corpus_from_text("Go.\tVa !\nHi.\tSalut !", num_examples=None)

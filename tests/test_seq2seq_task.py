@@ -99,6 +99,23 @@ def test_tensorboard_has_the_issue_tags_and_a_translation_panel(trained):
     assert len(panel.splitlines()) == 2 + 4 + 4  # header, the book's four, four test ones
 
 
+def test_label_smoothing_trains_on_the_smoothed_cross_entropy(corpus):
+    cfg = compose_config([*TINY, "task.label_smoothing=0.2"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rnnlab.tasks.seq2seq, "load_fra_eng", lambda *args: corpus)
+        task = Seq2SeqTask(cfg)
+    torch.manual_seed(0)
+    model = task.build_model().eval()  # no dropout: the two forward passes agree
+    src, tgt_in, tgt_out = next(iter(task.train_batches(1)))
+    loss, tokens, _ = task.training_loss(model, (src, tgt_in, tgt_out), None)
+    real = tgt_out != task.tgt_vocab[PAD]
+    log_p = torch.log_softmax(model(src, tgt_in, select=real), -1)
+    labels = tgt_out[real]
+    hand = (0.8 * -log_p.gather(1, labels[:, None]).squeeze(1) - 0.2 * log_p.mean(1)).mean()
+    assert tokens == int(real.sum())
+    assert torch.allclose(loss, hand, atol=1e-6)  # the hard-label loss is 1e-3 away
+
+
 def test_batches_hold_one_source_length_and_every_pair_once(corpus):
     """No padding reaches the encoder; tokens/sec counts real target tokens; the loss of a
     cut batch is the masked loss of the same pairs padded to num_steps."""
@@ -167,6 +184,8 @@ def test_same_seed_same_metrics_other_seed_differs(tmp_path):
     ("data.test_fraction=0.95", "data.val_fraction + data.test_fraction"),
     ("data.num_examples=0", "data.num_examples=0"),
     ("model.embed_size=null", "model.embed_size=None"),
+    ("task.label_smoothing=1.0", "task.label_smoothing=1.0"),
+    ("data.held_out_examples=0", "data.held_out_examples=0"),
 ])
 def test_bad_task_config_is_one_line_before_loading_data(override, fragment):
     cfg = compose_config(["task=seq2seq", "data.root=/nonexistent", "data.download=false",
@@ -253,3 +272,20 @@ def test_the_best_preset_is_the_reported_command():
                "model.num_layers=2", "model.dropout=0.2", "model.bidirectional=true",
                "optim.lr=0.003", "trainer.max_epochs=10"]
     assert compose_config(["experiment=seq2seq_best"]) == compose_config(command)
+
+
+def test_the_attention_preset_is_the_reported_command():
+    """conf/experiment/seq2seq_attention.yaml must compose to the command line whose test
+    sacreBLEU the README reports, scored on seq2seq_best's held-out pairs."""
+    command = ["task=seq2seq", "model=gru", "scheduler=warmup_cosine",
+               "model.num_hiddens=256", "model.embed_size=128", "model.num_layers=2",
+               "model.dropout=0.2", "model.bidirectional=true", "model.attention=bahdanau",
+               "optim.lr=0.003", "data.num_examples=80000", "data.held_out_examples=20000",
+               "data.min_freq=3", "scheduler.warmup_steps=200",
+               "scheduler.final_lr_fraction=0.05", "task.label_smoothing=0.1",
+               "trainer.max_epochs=4", "trainer.early_stopping_patience=null",
+               "trainer.max_train_seconds=1140"]
+    preset = compose_config(["experiment=seq2seq_attention"])
+    assert preset == compose_config(command)
+    best = compose_config(["experiment=seq2seq_best"])
+    assert preset.data.held_out_examples == best.data.num_examples

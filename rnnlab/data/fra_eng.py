@@ -10,6 +10,9 @@ The held-out splits go by *source sentence*: every translation of one English se
 lands in the same split, so no test sentence is ever trained on, even with another
 translation. A pair's split depends only on its English sentence and `split_seed` (a hash),
 not on `num_examples`: a sentence held out at 20,000 pairs is held out at 50,000 too.
+`held_out_examples` keeps the validation and test pairs of the first N pairs only (the rest
+of the held-out sentences are neither trained on nor scored): a model trained on 100,000
+pairs is then chosen and scored on exactly the held-out pairs of a 20,000-pair run.
 Vocabularies are built on the training split only.
 
 The French sentences are also kept as they stand in the file: the references a standard
@@ -162,16 +165,21 @@ def build_split(src: list, tgt: list, tgt_text: list, src_vocab: Vocab, tgt_voca
 
 def corpus_from_text(text: str, num_examples: int | None = 600, num_steps: int = 10,
                      min_freq: int = 2, val_fraction: float = 0.05, test_fraction: float = 0.05,
-                     split_seed: int = 0, *, source: str = "text") -> TranslationCorpus:
-    """Tab-separated pairs → vocabularies (training split only) and the three splits.
+                     split_seed: int = 0, held_out_examples: int | None = None, *,
+                     source: str = "text") -> TranslationCorpus:
+    """Tab-separated pairs → vocabularies (training split only) and the three splits, the
+    held-out two from the first `held_out_examples` pairs only (None: from all).
     `source` names the text in error messages."""
     src, tgt, tgt_text, skipped = parse_pairs(text, num_examples)
     if not src:
         raise RnnlabError(f"{source} has no valid pairs ({skipped} lines skipped); expected "
                           "lines of 'English<TAB>French'")
     chosen = {name: ([], [], []) for name in SPLITS}
-    for pair in zip(src, tgt, tgt_text, strict=True):
-        pair_lists = chosen[split_of(pair[0], val_fraction, test_fraction, split_seed)]
+    for index, pair in enumerate(zip(src, tgt, tgt_text, strict=True)):
+        split = split_of(pair[0], val_fraction, test_fraction, split_seed)
+        if split != "train" and held_out_examples is not None and index >= held_out_examples:
+            continue
+        pair_lists = chosen[split]
         for items, item in zip(pair_lists, pair, strict=True):
             items.append(item)
     empty = [name for name in SPLITS if not chosen[name][0]]
@@ -192,7 +200,8 @@ def corpus_from_text(text: str, num_examples: int | None = 600, num_steps: int =
 
 def load_fra_eng(root: str | None = None, num_examples: int | None = 600, num_steps: int = 10,
                  min_freq: int = 2, val_fraction: float = 0.05, test_fraction: float = 0.05,
-                 split_seed: int = 0, download: bool = True) -> TranslationCorpus:
+                 split_seed: int = 0, download: bool = True,
+                 held_out_examples: int | None = None) -> TranslationCorpus:
     """The d2l English-French pairs from the data directory (see `download.fetch`)."""
     path = fetch("fra-eng", root, download)
     with open_archive(path) as archive:
@@ -204,4 +213,5 @@ def load_fra_eng(root: str | None = None, num_examples: int | None = 600, num_st
     except UnicodeDecodeError as error:
         raise RnnlabError(f"{path}:{MEMBER} is not UTF-8 (byte {error.start})") from None
     return corpus_from_text(text, num_examples, num_steps, min_freq, val_fraction,
-                            test_fraction, split_seed, source=f"{path}:{MEMBER}")
+                            test_fraction, split_seed, held_out_examples,
+                            source=f"{path}:{MEMBER}")

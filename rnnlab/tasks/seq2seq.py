@@ -82,7 +82,7 @@ class Seq2SeqTask(Task):
         data = cfg.data
         self.corpus = corpus or load_fra_eng(
             data.root, data.num_examples, data.num_steps, data.min_freq, data.val_fraction,
-            data.test_fraction, data.split_seed, data.download)
+            data.test_fraction, data.split_seed, data.download, data.get("held_out_examples"))
         if self.corpus.num_skipped:
             log.warning("skipped %d lines without an English<TAB>French pair",
                         self.corpus.num_skipped)
@@ -127,10 +127,12 @@ class Seq2SeqTask(Task):
 
     def training_loss(self, model, batch, state):
         """Mean cross-entropy over the real target tokens (the logits of padded positions
-        are never computed), their number, no state (each batch is whole sentences)."""
+        are never computed), against labels smoothed by `task.label_smoothing`; their
+        number; no state (each batch is whole sentences)."""
         src, tgt_in, tgt_out = batch
         real = tgt_out != self.tgt_vocab[PAD]
-        loss = F.cross_entropy(model(src, tgt_in, select=real), tgt_out[real])
+        loss = F.cross_entropy(model(src, tgt_in, select=real), tgt_out[real],
+                               label_smoothing=self.cfg.task.get("label_smoothing", 0.0))
         return loss, int(real.sum()), None
 
     def evaluate(self, model) -> dict:
