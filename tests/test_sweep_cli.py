@@ -114,3 +114,21 @@ def test_optuna_search_whose_trials_all_fail_has_no_best(tmp_path, real_data_dir
     assert "no trial of this Optuna search finished (2 ran: 2 failed, 0 diverged)" in output
     assert "2 job(s) of this sweep failed" in result.stderr
     assert OmegaConf.load(sweep / "optimization_results.yaml").best_value is None
+
+
+def test_the_awd_search_keeps_its_study_and_a_rerun_continues_it(tmp_path, real_data_dir):
+    import optuna
+
+    sweep = tmp_path / "sweep"
+    tiny = ["model.embed_size=8", "trainer.max_train_seconds=null"]  # tied: embed = hidden
+    for seed in (0, 1):  # the second command continues the study, with another seed
+        result = run("rnnlab.train", "-m", "experiment=lm_awd", "hparams_search=lm_awd_optuna",
+                     "hydra.sweeper.n_trials=1", f"hydra.sweeper.sampler.seed={seed}",
+                     f"hydra.sweep.dir={sweep}", *FAST, *tiny)
+        assert result.returncode == 0, result.stderr
+    study = optuna.load_study(study_name="lm_awd_optuna",
+                              storage=f"sqlite:///{sweep}/lm_awd_optuna.db")
+    trials = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(trials) == 2 and trials[0].params != trials[1].params
+    assert sorted(t.value for t in trials) == sorted(
+        metrics(job)["best_val_perplexity"] for job in job_dirs(sweep))
