@@ -99,6 +99,8 @@ def test_held_out_examples_scores_a_larger_run_on_the_smaller_runs_pairs():
     unlimited = corpus_from_text(pairs_text(400), num_examples=400, test_fraction=0.2)
     assert large.train.src_tokens == unlimited.train.src_tokens
     assert len(unlimited.test) > len(large.test)
+    with pytest.raises(RnnlabError, match="held_out_examples=2;"):
+        corpus_from_text(pairs_text(400), num_examples=400, held_out_examples=2)
 
 
 def test_too_few_pairs_for_the_split_is_an_error():

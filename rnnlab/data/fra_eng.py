@@ -186,8 +186,10 @@ def corpus_from_text(text: str, num_examples: int | None = 600, num_steps: int =
     if empty:
         raise RnnlabError(
             f"{source}: {len(src)} pairs leave the {'/'.join(empty)} split empty with "
-            f"val_fraction={val_fraction}, test_fraction={test_fraction}; use more pairs "
-            "(data.num_examples) or larger fractions")
+            f"val_fraction={val_fraction}, test_fraction={test_fraction}"
+            + (f", held_out_examples={held_out_examples}" if held_out_examples else "")
+            + "; use more pairs (data.num_examples, data.held_out_examples) or larger "
+            "fractions")
     train_src, train_tgt, train_text = chosen["train"]
     src_vocab = Vocab(train_src, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS)
     tgt_vocab = Vocab(train_tgt, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS)
