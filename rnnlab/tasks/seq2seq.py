@@ -87,6 +87,7 @@ class Seq2SeqTask(Task):
             log.warning("skipped %d lines without an English<TAB>French pair",
                         self.corpus.num_skipped)
         self.src_vocab, self.tgt_vocab = self.corpus.src_vocab, self.corpus.tgt_vocab
+        self.label_smoothing = cfg.task.get("label_smoothing", 0.0)  # older runs: none
         log.info("pairs: %d train, %d val, %d test; vocabulary: %d English, %d French",
                  len(self.corpus.train), len(self.corpus.val), len(self.corpus.test),
                  len(self.src_vocab), len(self.tgt_vocab))
@@ -132,7 +133,7 @@ class Seq2SeqTask(Task):
         src, tgt_in, tgt_out = batch
         real = tgt_out != self.tgt_vocab[PAD]
         loss = F.cross_entropy(model(src, tgt_in, select=real), tgt_out[real],
-                               label_smoothing=self.cfg.task.get("label_smoothing", 0.0))
+                               label_smoothing=self.label_smoothing)
         return loss, int(real.sum()), None
 
     def evaluate(self, model) -> dict:
