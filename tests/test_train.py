@@ -210,9 +210,17 @@ def test_the_language_models_default_schedule_is_a_warm_up_then_cosine():
     lm = compose_config([]).scheduler
     assert (lm.name, lm.warmup_steps, lm.final_lr_fraction) == ("cosine", 200, 0.1)
     assert compose_config(["scheduler=plateau"]).scheduler.name == "plateau"
-    for overrides in (["experiment=lm_best"], ["experiment=ablation_table12"],
+    for overrides in (["experiment=lm_baseline"], ["experiment=ablation_table12"],
                       ["task=seq2seq"], ["task=sentiment"]):
         assert compose_config(overrides).scheduler.name == "none", overrides
+
+
+def test_lm_best_is_the_awd_recipe():
+    """Issue 18: experiment=lm_best names the best preset; its values live in lm_awd."""
+    best, awd = compose_config(["experiment=lm_best"]), compose_config(["experiment=lm_awd"])
+    assert best == awd
+    assert best.model.tie_weights and best.model.weight_drop == 0.2
+    assert best.scheduler.name == "cosine" and "AdamW" in best.optim._target_
 
 
 @pytest.mark.parametrize(("extra", "saved_epoch"), [
