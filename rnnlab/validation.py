@@ -37,10 +37,11 @@ POSITIVE_INTS = [
     ("data.num_examples", True), ("data.held_out_examples", True),
     ("data.pool_batches", False), ("eval.beam_size", False),
     ("eval.bleu_k", False), ("eval.batch_size", False), ("scheduler.step_size", False),
+    ("model.bag_buckets", False), ("model.bag_size", False),
 ]
 # integers >= 0
 NATURAL_INTS = ["scheduler.warmup_steps", "scheduler.patience", "scheduler.nonmono",
-                "eval.cache_size"]
+                "eval.cache_size", "model.bag_ngrams"]
 # (key, test, what is expected): numbers
 NUMBERS = [
     ("optim.lr", lambda x: x > 0, "a number > 0"),

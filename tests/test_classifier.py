@@ -77,3 +77,44 @@ def test_nn_cells_refuse_recurrent_dropout():
         build_classifier(VOCAB, model_cfg(recurrent_dropout=0.2))
     model = build_classifier(VOCAB, model_cfg(impl="scratch", recurrent_dropout=0.2))
     assert model.recurrent.recurrent_dropout == 0.2
+
+
+def test_the_ngram_bag_hashes_each_reviews_own_bigrams():
+    """Hand-worked: words 2 3 4 (vocabulary 10, 7 buckets) → ids 2, 3, 4 and the bigrams
+    (2, 3), (3, 4) hashed to 10 + (a * 1000003 + b) % 7; padding adds nothing."""
+    from rnnlab.models.ngram_bag import NgramBag
+
+    bag = NgramBag(vocab_size=10, order=2, num_buckets=7, size=3)
+    ids, valid = bag.ngram_ids(torch.tensor([[2, 3, 4, PAD, PAD]]), torch.tensor([3]))
+    kept = ids[valid].tolist()
+    assert kept == [2, 3, 4, 10 + (2 * 1000003 + 3) % 7, 10 + (3 * 1000003 + 4) % 7]
+    vector = bag(torch.tensor([[2, 3, 4, PAD, PAD]]), torch.tensor([3]))[0]
+    torch.testing.assert_close(vector, bag.table.weight[kept].mean(dim=0))
+    torch.testing.assert_close(vector, bag(torch.tensor([[2, 3, 4]]), torch.tensor([3]))[0])
+
+
+def test_a_trigram_needs_three_real_words():
+    from rnnlab.models.ngram_bag import NgramBag
+
+    bag = NgramBag(vocab_size=10, order=3, num_buckets=7, size=3)
+    _, valid = bag.ngram_ids(torch.tensor([[2, 3, 4, 5], [2, 3, PAD, PAD]]),
+                             torch.tensor([4, 2]))
+    assert valid.sum(dim=1).tolist() == [4 + 3 + 2, 2 + 1 + 0]
+
+
+@pytest.mark.parametrize("impl", ["nn", "scratch"])
+def test_the_bag_joins_the_head_and_padding_still_changes_nothing(impl):
+    torch.manual_seed(0)
+    plain = build_classifier(VOCAB, model_cfg(impl=impl), PAD)
+    model = build_classifier(VOCAB, model_cfg(impl=impl, bag_ngrams=2, bag_buckets=50,
+                                              bag_size=4), PAD).eval()
+    assert plain.bag is None and model.bag.table.num_embeddings == VOCAB + 50
+    assert model.head.in_features == plain.head.in_features + 4
+    review = torch.randint(2, VOCAB, (1, 5))
+    batch = torch.full((2, 9), PAD)
+    batch[0, :5], batch[1] = review[0], torch.randint(2, VOCAB, (9,))
+    torch.testing.assert_close(model(batch, torch.tensor([5, 9]))[0],
+                               model(review, torch.tensor([5]))[0])
+    review.requires_grad_(False)
+    model(review, torch.tensor([5])).sum().backward()
+    assert model.bag.table.weight.grad[review[0]].abs().sum() > 0

@@ -45,12 +45,13 @@ def synthetic_imdb(monkeypatch):
     monkeypatch.setattr(rnnlab.tasks.sentiment, "load_imdb", load)
 
 
-@pytest.mark.parametrize("model", ["gru", "lstm_scratch"])
-def test_a_synthetic_sentiment_task_is_learned(tmp_path, synthetic_imdb, model):
+@pytest.mark.parametrize(("model", "extra"), [("gru", []), ("lstm_scratch", []),
+                                             ("lstm", ["model.bag_ngrams=2"])])
+def test_a_synthetic_sentiment_task_is_learned(tmp_path, synthetic_imdb, model, extra):
     # The 40 validation reviews are all right from epoch 1 on, so the best epoch would be
     # the first; score the last epoch's weights instead.
     metrics = train(compose_config(SMALL + [f"model={model}", "model.pooling=max+mean",
-                                            "trainer.keep_best=false"]), tmp_path, model)
+                                            "trainer.keep_best=false", *extra]), tmp_path, model)
     saved = json.loads((tmp_path / "metrics.json").read_text())
     for key in ("test_accuracy", "val_accuracy", "test_loss", "tokens_per_sec", "epochs",
                 "wall_seconds", "num_params", "best_val_accuracy", "best_epoch"):

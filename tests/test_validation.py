@@ -84,6 +84,8 @@ def test_bad_value_is_named_in_one_line(override, message):
      "model.init='keras' is for task=lm and task=sentiment"),
     (["model.embedding_init=0"], "model.embedding_init=0 is not a number > 0 or null"),
     (["task=sentiment", "model.embedding_init=0.1"], "model.embedding_init=0.1 is for task=lm"),
+    (["task=sentiment", "model.bag_ngrams=-1"], "model.bag_ngrams=-1 is not an integer >= 0"),
+    (["task=sentiment", "model.bag_buckets=0"], "model.bag_buckets=0 is not an integer >= 1"),
 ])
 def test_model_values_the_task_or_cell_refuse(overrides, message):
     with pytest.raises(RnnlabError) as error:

@@ -1,5 +1,7 @@
 """The sentiment classifier: token ids → embedding → recurrent stack → pooling over time
-→ dropout → one logit (positive review).
+→ dropout → one logit (positive review); optionally with a bag of n-grams beside the
+stack (`model.bag_ngrams`, rnnlab/models/ngram_bag.py) whose vector joins the pooled one
+before the head.
 
 Padding never reaches the result: the stack takes a mask (`build_recurrent(...,
 padded=True)`: the nn cells run as a `PaddedRecurrent`, each direction reading only real
@@ -13,6 +15,7 @@ from torch import nn
 from rnnlab.errors import RnnlabError
 from rnnlab.models.dropout import TokenDropoutEmbedding
 from rnnlab.models.init import apply_init_
+from rnnlab.models.ngram_bag import NgramBag
 from rnnlab.models.recurrent import build_recurrent
 
 POOLINGS = ("last", "max", "mean")
@@ -33,7 +36,7 @@ class SentimentClassifier(nn.Module):
 
     def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module,
                  pooling: str = "last", dropout: float = 0.0, pad_id: int = 1,
-                 embedding_dropout: float = 0.0):
+                 embedding_dropout: float = 0.0, bag: NgramBag | None = None):
         super().__init__()
         self.pad_id = pad_id
         self.pooling = parse_pooling(pooling)
@@ -48,7 +51,8 @@ class SentimentClassifier(nn.Module):
         self.recurrent = recurrent
         self.dropout = nn.Dropout(dropout)  # on the embeddings (Keras' `dropout`) and the pool
         width = (2 if recurrent.bidirectional else 1) * recurrent.hidden_size
-        self.head = nn.Linear(len(self.pooling) * width, 1)
+        self.bag = bag
+        self.head = nn.Linear(len(self.pooling) * width + (bag.size if bag else 0), 1)
 
     def forward(self, X: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """X: (batch, num_steps) right-padded ids, lengths: (batch,) ≥ 1 → logits (batch,)."""
@@ -56,7 +60,10 @@ class SentimentClassifier(nn.Module):
         mask = torch.arange(X.shape[1], device=X.device).unsqueeze(1) < lengths.to(X.device)
         outputs, state = self.recurrent(inputs, mask=mask)
         pooled = [self._pool(kind, outputs, state, mask, lengths) for kind in self.pooling]
-        return self.head(self.dropout(torch.cat(pooled, dim=-1))).squeeze(-1)
+        features = self.dropout(torch.cat(pooled, dim=-1))
+        if self.bag is not None:
+            features = torch.cat([features, self.bag(X, lengths)], dim=-1)
+        return self.head(features).squeeze(-1)
 
     def _pool(self, kind, outputs, state, mask, lengths) -> torch.Tensor:
         """outputs: (num_steps, batch, D * num_hiddens), zeros at padded steps → (batch,
@@ -72,10 +79,13 @@ class SentimentClassifier(nn.Module):
 
 def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentClassifier:
     """A `SentimentClassifier` from the `model` config group (cell, impl, sizes, pooling,
-    init)."""
+    init, the n-gram bag)."""
     recurrent = build_recurrent(model_cfg, model_cfg.embed_size, padded=True)
+    order = model_cfg.get("bag_ngrams", 0)
+    bag = NgramBag(vocab_size, order, model_cfg.bag_buckets, model_cfg.bag_size) \
+        if order else None
     model = SentimentClassifier(vocab_size, model_cfg.embed_size, recurrent,
                                 model_cfg.get("pooling", "last"), model_cfg.dropout, pad_id,
-                                model_cfg.get("embedding_dropout", 0.0))
+                                model_cfg.get("embedding_dropout", 0.0), bag)
     apply_init_(model_cfg, model.recurrent, model.head)
     return model
