@@ -69,7 +69,7 @@ def test_console_scripts_run_the_commands(tmp_path):
                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout == run("rnnlab.train", "experiment=lm_best", "--cfg", "job").stdout
-    assert "max_epochs: 12" in shown.stdout and "num_hiddens: 256" in shown.stdout
+    assert "max_epochs: 25" in shown.stdout and "tie_weights: true" in shown.stdout
     missing = subprocess.run([bin_dir / "rnnlab-generate", f"checkpoint={tmp_path / 'x.pt'}"],
                              capture_output=True, text=True, timeout=120)
     assert_one_line_error(missing, "x.pt", "does not exist")
