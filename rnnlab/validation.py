@@ -37,7 +37,7 @@ POSITIVE_INTS = [
     ("data.num_examples", True), ("data.held_out_examples", True),
     ("data.pool_batches", False), ("eval.beam_size", False),
     ("eval.bleu_k", False), ("eval.batch_size", False), ("scheduler.step_size", False),
-    ("model.bag_buckets", False), ("model.bag_size", False),
+    ("model.bag_buckets", False), ("model.bag_size", False), ("model.bag_min_count", False),
 ]
 # integers >= 0
 NATURAL_INTS = ["scheduler.warmup_steps", "scheduler.patience", "scheduler.nonmono",
@@ -179,13 +179,15 @@ def _check_number(cfg, key: str, ok, expected: str) -> list[str]:
 def _check_names(cfg) -> list[str]:
     from rnnlab.models.attention_decoders import ATTENTIONS
     from rnnlab.models.init import INITS
+    from rnnlab.models.ngram_bag import WEIGHTINGS
     from rnnlab.tasks import TASKS  # here, not at the top: tasks import most of rnnlab
 
     problems = []
     for key, valid in (("task.name", TASKS), ("model.cell", CELLS),
                        ("model.impl", IMPLEMENTATIONS), ("model.bptt", BPTT_MODES),
                        ("model.init", INITS), ("trainer.precision", PRECISIONS),
-                       ("scheduler.name", SCHEDULERS), ("model.attention", ATTENTIONS)):
+                       ("scheduler.name", SCHEDULERS), ("model.attention", ATTENTIONS),
+                       ("model.bag_weighting", WEIGHTINGS)):
         value = _get(cfg, key)
         if value is not _ABSENT and str(value) not in valid:
             problems.append(f"{key}={value!r} is not one of: {', '.join(valid)}")

@@ -102,6 +102,42 @@ def test_a_trigram_needs_three_real_words():
     assert valid.sum(dim=1).tolist() == [4 + 3 + 2, 2 + 1 + 0]
 
 
+def test_nb_weighting_counts_each_distinct_ngram_once_scaled_by_its_ratio():
+    """Words 2 2 3 (vocabulary 10, 7 buckets, bigrams): the repeated word counts once; the
+    vector is the sum of the distinct rows, each times its ratio."""
+    from rnnlab.models.ngram_bag import NgramBag
+
+    bag = NgramBag(vocab_size=10, order=2, num_buckets=7, size=2, weighting="nb")
+    assert bag.table.weight.abs().sum() == 0  # the NB classifier's start
+    X, lengths = torch.tensor([[2, 2, 3, PAD]]), torch.tensor([3])
+    ids, keep = bag.distinct_ngram_ids(X, lengths)
+    distinct = [2, 3, 10 + (2 * 1000003 + 2) % 7, 10 + (2 * 1000003 + 3) % 7]
+    assert sorted(ids[keep].tolist()) == sorted(distinct)
+    with torch.no_grad():
+        bag.table.weight.normal_()
+        bag.ratio.normal_()
+    expected = (bag.table.weight[distinct] * bag.ratio[distinct].unsqueeze(1)).sum(dim=0)
+    torch.testing.assert_close(bag(X, lengths)[0], expected)
+    torch.testing.assert_close(bag(X[:, :3], lengths)[0], expected)  # padding adds nothing
+
+
+def test_nb_ratios_equal_the_hand_worked_log_count_ratios():
+    """Vocabulary 6, words only. Positive reviews [2, 2, 3] and [2]; negative [3, 4]; the
+    rows count reviews, not occurrences: p = 1 + (0, 0, 2, 1, 0, 0), q = 1 + (0, 0, 0, 1,
+    1, 0), r = log(p / |p|) - log(q / |q|); with min_count 2 only rows 2 and 3 keep one."""
+    from rnnlab.models.ngram_bag import NgramBag
+
+    bag = NgramBag(vocab_size=6, order=1, num_buckets=1, size=1, weighting="nb", min_count=2)
+    X = torch.tensor([[2, 2, 3], [2, PAD, PAD], [3, 4, PAD]])
+    kept = bag.fit_ratios([(X, torch.tensor([3, 1, 2]), torch.tensor([1.0, 1.0, 0.0]))])
+    p = torch.tensor([1.0, 1, 3, 2, 1, 1])
+    q = torch.tensor([1.0, 1, 1, 2, 2, 1])
+    ratio = torch.log(p / p.sum()) - torch.log(q / q.sum())
+    assert kept == 2
+    torch.testing.assert_close(bag.ratio, torch.tensor([0, 0, ratio[2], ratio[3], 0, 0]))
+    assert bag.ratio[2] > 0 and "ratio" in bag.state_dict()
+
+
 @pytest.mark.parametrize("impl", ["nn", "scratch"])
 def test_the_bag_joins_the_head_and_padding_still_changes_nothing(impl):
     torch.manual_seed(0)

@@ -46,7 +46,9 @@ def synthetic_imdb(monkeypatch):
 
 
 @pytest.mark.parametrize(("model", "extra"), [("gru", []), ("lstm_scratch", []),
-                                             ("lstm", ["model.bag_ngrams=2"])])
+                                             ("lstm", ["model.bag_ngrams=2"]),
+                                             ("gru", ["model.bag_ngrams=2",
+                                                      "model.bag_weighting=nb"])])
 def test_a_synthetic_sentiment_task_is_learned(tmp_path, synthetic_imdb, model, extra):
     # The 40 validation reviews are all right from epoch 1 on, so the best epoch would be
     # the first; score the last epoch's weights instead.
@@ -90,6 +92,22 @@ def test_pretrained_frozen_embeddings_stay_fixed(tmp_path, synthetic_imdb):
     table = saved["model"]["embedding.weight"]
     assert table[vocab.index("good")].tolist() == [0.5] * 8
     assert table[vocab.index("bad")].tolist() == [-0.5] * 8
+
+
+def test_the_nb_bags_ratios_come_from_training_and_travel_in_the_checkpoint(
+        tmp_path, synthetic_imdb):
+    """"good" marks positive reviews and "bad" negative ones: their ratios are the largest
+    of either sign, and the checkpoint's model carries them (no refit at inference)."""
+    from rnnlab.run.checkpoint import load_for_inference
+    from rnnlab.tasks.sentiment import SentimentTask
+
+    train(compose_config(SMALL + ["trainer.max_epochs=1", "model.bag_ngrams=2",
+                                  "model.bag_weighting=nb"]), tmp_path, "gru")
+    model, saved = load_for_inference(tmp_path / "checkpoint.pt", SentimentTask)
+    vocab = saved["vocab"]
+    ratio = model.bag.ratio
+    assert ratio.argmax() == vocab.index("good") and ratio.argmin() == vocab.index("bad")
+    assert (ratio[:len(vocab)] != 0).sum() > 20  # the neutral words too, near 0
 
 
 def test_predict_prints_the_probability_of_a_positive_review(tmp_path, synthetic_imdb):

@@ -86,6 +86,9 @@ def test_bad_value_is_named_in_one_line(override, message):
     (["task=sentiment", "model.embedding_init=0.1"], "model.embedding_init=0.1 is for task=lm"),
     (["task=sentiment", "model.bag_ngrams=-1"], "model.bag_ngrams=-1 is not an integer >= 0"),
     (["task=sentiment", "model.bag_buckets=0"], "model.bag_buckets=0 is not an integer >= 1"),
+    (["task=sentiment", "model.bag_weighting=tfidf"],
+     "model.bag_weighting='tfidf' is not one of: mean, nb"),
+    (["task=sentiment", "model.bag_min_count=0"], "model.bag_min_count=0 is not an integer >= 1"),
 ])
 def test_model_values_the_task_or_cell_refuse(overrides, message):
     with pytest.raises(RnnlabError) as error:

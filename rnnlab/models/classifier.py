@@ -1,7 +1,7 @@
 """The sentiment classifier: token ids → embedding → recurrent stack → pooling over time
 → dropout → one logit (positive review); optionally with a bag of n-grams beside the
 stack (`model.bag_ngrams`, rnnlab/models/ngram_bag.py) whose vector joins the pooled one
-before the head.
+(after its dropout) before the head.
 
 Padding never reaches the result: the stack takes a mask (`build_recurrent(...,
 padded=True)`: the nn cells run as a `PaddedRecurrent`, each direction reading only real
@@ -82,7 +82,8 @@ def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentCl
     init, the n-gram bag)."""
     recurrent = build_recurrent(model_cfg, model_cfg.embed_size, padded=True)
     order = model_cfg.get("bag_ngrams", 0)
-    bag = NgramBag(vocab_size, order, model_cfg.bag_buckets, model_cfg.bag_size) \
+    bag = NgramBag(vocab_size, order, model_cfg.bag_buckets, model_cfg.bag_size,
+                   model_cfg.get("bag_weighting", "mean"), model_cfg.get("bag_min_count", 2)) \
         if order else None
     model = SentimentClassifier(vocab_size, model_cfg.embed_size, recurrent,
                                 model_cfg.get("pooling", "last"), model_cfg.dropout, pad_id,

@@ -60,6 +60,12 @@ class SentimentTask(Task):
                      len(self.vocab), path)
         if model_cfg.get("freeze_embeddings", False):
             model.embedding.weight.requires_grad_(False)
+        if model.bag is not None and model.bag.weighting == "nb":
+            train = self.data.train
+            batches = sorted_batches(train.lengths(), self.cfg.eval.batch_size)
+            kept = model.bag.fit_ratios(review_batches(train, batches, self.pad_id))
+            log.info("n-gram bag: NB ratios for %d of %d rows (in >= %d training reviews)",
+                     kept, model.bag.table.num_embeddings, model.bag.min_count)
         return model
 
     def train_batches(self, epoch: int):
