@@ -28,6 +28,7 @@ test: venv
 
 lint: venv
 	$(PY) -m ruff check rnnlab tests scripts
+	$(PY) -m ruff format --check rnnlab tests scripts
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -54,8 +54,9 @@ class FitResult:
 def clip_gradients(parameters: list[torch.Tensor], max_norm: float) -> torch.Tensor:
     """Rescale all gradients together so their global L2 norm is at most `max_norm` (0: no
     clipping); returns the norm before clipping (a tensor: no host-device sync)."""
-    return torch.nn.utils.clip_grad_norm_(parameters, max_norm if max_norm > 0 else math.inf,
-                                          foreach=True)
+    return torch.nn.utils.clip_grad_norm_(
+        parameters, max_norm if max_norm > 0 else math.inf, foreach=True
+    )
 
 
 PRECISIONS = {"32": None, "bf16": torch.bfloat16, "fp16": torch.float16}  # trainer.precision
@@ -83,8 +84,9 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def train_epoch(task, model, optimizer, trainer_cfg, device, progress,
-                schedule: Schedule | None = None) -> tuple:
+def train_epoch(
+    task, model, optimizer, trainer_cfg, device, progress, schedule: Schedule | None = None
+) -> tuple:
     """One pass over the task's training batches → (mean loss, tokens, seconds, mean
     gradient norm before clipping); `schedule.after_step()` follows every optimizer step."""
     schedule = schedule or Schedule()
@@ -112,8 +114,11 @@ def train_epoch(task, model, optimizer, trainer_cfg, device, progress,
         if step % trainer_cfg.log_every_n_steps == 0:
             mean_loss = loss_sum.item() / tokens  # the only sync inside the epoch
             seconds = time.perf_counter() - start
-            progress.set_postfix(loss=f"{mean_loss:.3f}", ppl=f"{math.exp(min(mean_loss, 50)):.2f}",
-                                 tok_s=f"{tokens / seconds:,.0f}")
+            progress.set_postfix(
+                loss=f"{mean_loss:.3f}",
+                ppl=f"{math.exp(min(mean_loss, 50)):.2f}",
+                tok_s=f"{tokens / seconds:,.0f}",
+            )
             if not math.isfinite(mean_loss):
                 break
     synchronize(device)
@@ -129,14 +134,25 @@ def should_evaluate(epoch: int, trainer_cfg, train_seconds: float) -> bool:
     epoch of training (the study's 10,000 training characters against 17,058 held out)."""
     every = trainer_cfg.get("val_every_n_epochs") or 1
     budget = trainer_cfg.get("max_train_seconds")
-    return (epoch % every == 0 or epoch == trainer_cfg.max_epochs
-            or (budget is not None and train_seconds >= budget))
+    return (
+        epoch % every == 0
+        or epoch == trainer_cfg.max_epochs
+        or (budget is not None and train_seconds >= budget)
+    )
 
 
-def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 0,
-        on_epoch_end: Callable[[int, "FitResult"], None] | None = None,
-        best: tuple[int | None, float | None] = (None, None),
-        schedule: Schedule | None = None) -> FitResult:
+def fit(
+    task,
+    model,
+    optimizer,
+    trainer_cfg,
+    device,
+    logger,
+    start_epoch: int = 0,
+    on_epoch_end: Callable[[int, "FitResult"], None] | None = None,
+    best: tuple[int | None, float | None] = (None, None),
+    schedule: Schedule | None = None,
+) -> FitResult:
     """Train from `start_epoch` to `trainer_cfg.max_epochs`, logging each epoch at x = epoch.
 
     After each epoch the task's `objective` tag is compared with the best so far (`best`:
@@ -158,12 +174,17 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
     result = FitResult(epochs=start_epoch, best_epoch=best[0], best_value=best[1])
     for epoch in range(start_epoch + 1, trainer_cfg.max_epochs + 1):
         batches = task.train_batches(epoch)
-        progress = tqdm(batches, total=task.num_train_batches(), leave=False, dynamic_ncols=True,
-                        desc=f"epoch {epoch}/{trainer_cfg.max_epochs}",
-                        disable=None if trainer_cfg.progress_bar else True)  # None: TTY only
-        train_loss, tokens, seconds, grad_norm = train_epoch(task, model, optimizer,
-                                                             trainer_cfg, device, progress,
-                                                             schedule)
+        progress = tqdm(
+            batches,
+            total=task.num_train_batches(),
+            leave=False,
+            dynamic_ncols=True,
+            desc=f"epoch {epoch}/{trainer_cfg.max_epochs}",
+            disable=None if trainer_cfg.progress_bar else True,
+        )  # None: TTY only
+        train_loss, tokens, seconds, grad_norm = train_epoch(
+            task, model, optimizer, trainer_cfg, device, progress, schedule
+        )
         progress.close()
         result.train_tokens += tokens
         result.train_seconds += seconds
@@ -171,34 +192,55 @@ def fit(task, model, optimizer, trainer_cfg, device, logger, start_epoch: int = 
         if not all(math.isfinite(value) for value in train_metrics.values()):
             # a non-finite loss, or one so large its perplexity overflows (> 709 nats)
             result.status = "diverged"
-            log.warning("epoch %d: training %s; stopping (status: diverged)", epoch,
-                        ", ".join(f"{tag} {value:.4g}" for tag, value in train_metrics.items()))
+            log.warning(
+                "epoch %d: training %s; stopping (status: diverged)",
+                epoch,
+                ", ".join(f"{tag} {value:.4g}" for tag, value in train_metrics.items()),
+            )
             logger.text("status", "diverged", epoch)
             break
-        metrics = {**train_metrics, "train/tokens_per_sec": tokens / seconds,
-                   "train/grad_norm": grad_norm,  # mean over the epoch's steps, before clipping
-                   "train/lr": optimizer.param_groups[0]["lr"]}
+        metrics = {
+            **train_metrics,
+            "train/tokens_per_sec": tokens / seconds,
+            "train/grad_norm": grad_norm,  # mean over the epoch's steps, before clipping
+            "train/lr": optimizer.param_groups[0]["lr"],
+        }
         if should_evaluate(epoch, trainer_cfg, result.train_seconds):
             with schedule.evaluation_weights(model):
                 metrics.update(task.evaluate(model))
                 task.log_samples(model, logger, epoch)
         schedule.after_epoch(metrics)
         logger.scalars(metrics, epoch)
-        log.info("epoch %d/%d  %s", epoch, trainer_cfg.max_epochs,
-                 "  ".join(f"{tag} {value:.4g}" for tag, value in metrics.items()))
+        log.info(
+            "epoch %d/%d  %s",
+            epoch,
+            trainer_cfg.max_epochs,
+            "  ".join(f"{tag} {value:.4g}" for tag, value in metrics.items()),
+        )
         result.epochs, result.last_metrics = epoch, metrics
         if improves(metrics.get(task.objective, math.nan), result.best_value, direction):
             result.best_epoch, result.best_value = epoch, metrics[task.objective]
         if on_epoch_end is not None:
             on_epoch_end(epoch, result)
-        if patience is not None and result.best_epoch is not None \
-                and epoch - result.best_epoch >= patience:
-            log.info("early stopping: %s has not improved for %d epochs (best %.4g at epoch %d)",
-                     task.objective, patience, result.best_value, result.best_epoch)
+        if (
+            patience is not None
+            and result.best_epoch is not None
+            and epoch - result.best_epoch >= patience
+        ):
+            log.info(
+                "early stopping: %s has not improved for %d epochs (best %.4g at epoch %d)",
+                task.objective,
+                patience,
+                result.best_value,
+                result.best_epoch,
+            )
             break
-        if budget is not None and result.train_seconds >= budget \
-                and epoch < trainer_cfg.max_epochs:
-            log.info("time budget: %.0f s of training reached after epoch %d "
-                     "(max_train_seconds=%s)", result.train_seconds, epoch, budget)
+        if budget is not None and result.train_seconds >= budget and epoch < trainer_cfg.max_epochs:
+            log.info(
+                "time budget: %.0f s of training reached after epoch %d (max_train_seconds=%s)",
+                result.train_seconds,
+                epoch,
+                budget,
+            )
             break
     return result

@@ -56,11 +56,15 @@ def run_config(saved: dict, overrides: list[str], path: str):
     config = OmegaConf.create(saved.get("config") or {})
     for override in overrides:
         key = override.partition("=")[0]
-        if "=" not in override or (OmegaConf.select(config, key, default="<none>") == "<none>"
-                                   and not key.startswith("eval.")):
-            raise RnnlabError(f"{override!r} is neither a setting ({', '.join(SPLITS)} split, "
-                              f"checkpoint) nor key=value for a key of the run config in "
-                              f"{path!r}")
+        if "=" not in override or (
+            OmegaConf.select(config, key, default="<none>") == "<none>"
+            and not key.startswith("eval.")
+        ):
+            raise RnnlabError(
+                f"{override!r} is neither a setting ({', '.join(SPLITS)} split, "
+                f"checkpoint) nor key=value for a key of the run config in "
+                f"{path!r}"
+            )
     return OmegaConf.merge(config, OmegaConf.from_dotlist(overrides))
 
 
@@ -71,20 +75,25 @@ def evaluate(path: str, split: str, overrides: list[str], file: str | None = Non
     saved = load_checkpoint(path)
     name = (saved.get("config") or {}).get("task", {}).get("name")
     if name not in TASKS:
-        raise RnnlabError(f"checkpoint {path!r} names task {name!r}; expected one of "
-                          f"{', '.join(TASKS)}")
+        raise RnnlabError(
+            f"checkpoint {path!r} names task {name!r}; expected one of {', '.join(TASKS)}"
+        )
     task_class = TASKS[name]
     model, saved = load_for_inference(path, task_class)
     cfg = run_config(saved, overrides, path)
     if file is not None:
         task = task_class(cfg, file_data(name, file, saved, cfg))
-        return {"file/" + tag.partition("/")[2]: value
-                for tag, value in final_scores(task, model).items()}
+        return {
+            "file/" + tag.partition("/")[2]: value
+            for tag, value in final_scores(task, model).items()
+        }
     task = task_class(cfg)
     for key, value in task.checkpoint_extras().items():
         if key in saved and not same_value(saved[key], value):
-            raise RnnlabError(f"the {key} rebuilt from the data differs from the one in "
-                              f"{path!r}: the data files or data settings are not the run's")
+            raise RnnlabError(
+                f"the {key} rebuilt from the data differs from the one in "
+                f"{path!r}: the data files or data settings are not the run's"
+            )
     if split == "test" and not task_class.has_test_split:
         log.warning("task=%s has no test split; scoring its validation split", name)
     return final_scores(task, model) if split == "test" else task.evaluate(model)

@@ -55,8 +55,10 @@ def parse_args(argv: list[str]) -> tuple[GenerateConfig, list[str]]:
     prefixes = read_inputs(texts, cfg.file, "prefix")
     if not prefixes:
         if not (cfg.prefix or "").strip():
-            raise RnnlabError(f"prefix={cfg.prefix!r} is empty; expected text to continue, "
-                              "e.g. prefix='time traveller'")
+            raise RnnlabError(
+                f"prefix={cfg.prefix!r} is empty; expected text to continue, "
+                "e.g. prefix='time traveller'"
+            )
         prefixes = [cfg.prefix]
     return cfg, prefixes
 
@@ -65,9 +67,12 @@ def generate(cfg: GenerateConfig, prefixes: list[str] | None = None) -> list[str
     model, saved = load_for_inference(cfg.checkpoint, LanguageModelTask)
     vocab = Vocab.from_list(saved["vocab"])
     generator = torch.Generator().manual_seed(cfg.seed)
-    return [generate_text(model, vocab, saved["token"], prefix, cfg.num_preds,
-                          cfg.temperature, generator)
-            for prefix in (prefixes or [cfg.prefix])]
+    return [
+        generate_text(
+            model, vocab, saved["token"], prefix, cfg.num_preds, cfg.temperature, generator
+        )
+        for prefix in (prefixes or [cfg.prefix])
+    ]
 
 
 def _generate(argv: list[str]) -> None:

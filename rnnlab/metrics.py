@@ -55,8 +55,9 @@ class CorpusBleu:
     signature: str
 
 
-def corpus_bleu(hypotheses: list[str], references: list[list[str]],
-                lowercase: bool = False) -> CorpusBleu:
+def corpus_bleu(
+    hypotheses: list[str], references: list[list[str]], lowercase: bool = False
+) -> CorpusBleu:
     """The standard corpus BLEU of detokenised sentences: sacreBLEU's `BLEU` metric with
     its defaults (13a tokenisation, 4-grams, exponential smoothing, which at corpus level
     only acts on a zero n-gram count), cased unless `lowercase` (signature `case:lc`).
@@ -69,8 +70,10 @@ def corpus_bleu(hypotheses: list[str], references: list[list[str]],
         raise ValueError("every hypothesis needs at least one reference")
     # sacreBLEU takes reference *streams* (stream j: every hypothesis' j-th reference),
     # None where a hypothesis has fewer.
-    streams = [[refs[j] if j < len(refs) else None for refs in references]
-               for j in range(max(map(len, references)))]
+    streams = [
+        [refs[j] if j < len(refs) else None for refs in references]
+        for j in range(max(map(len, references)))
+    ]
     metric = BLEU(lowercase=lowercase)
     score = metric.corpus_score(hypotheses, streams).score
     return CorpusBleu(score, str(metric.get_signature()))

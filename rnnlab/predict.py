@@ -49,14 +49,20 @@ def load_classifier(path: str) -> tuple[SentimentClassifier, Vocab, dict]:
 
 
 @torch.no_grad()
-def positive_probability(model: SentimentClassifier, vocab: Vocab, data_cfg: dict,
-                         review: str) -> float:
+def positive_probability(
+    model: SentimentClassifier, vocab: Vocab, data_cfg: dict, review: str
+) -> float:
     tokens = tokenize(review, data_cfg.get("punctuation", True))
     ids = torch.tensor(vocab[tokens] or [vocab.unk], dtype=torch.int64)
     if len(ids) > data_cfg["max_len"]:
-        log.warning("a review of %d tokens is cut to the %d the model was trained on "
-                    "(data.max_len, data.truncate=%s): %.40r...", len(ids), data_cfg["max_len"],
-                    data_cfg["truncate"], review)
+        log.warning(
+            "a review of %d tokens is cut to the %d the model was trained on "
+            "(data.max_len, data.truncate=%s): %.40r...",
+            len(ids),
+            data_cfg["max_len"],
+            data_cfg["truncate"],
+            review,
+        )
     ids = truncate(ids, data_cfg["max_len"], data_cfg["truncate"])
     return torch.sigmoid(model(ids.unsqueeze(0), torch.tensor([len(ids)]))).item()
 

@@ -83,8 +83,9 @@ class Plateau(TorchSchedule):
             self.scheduler.step(metrics[self.objective])
 
 
-def cosine_factor(step: int, warmup_steps: int, total_steps: int,
-                  final_lr_fraction: float) -> float:
+def cosine_factor(
+    step: int, warmup_steps: int, total_steps: int, final_lr_fraction: float
+) -> float:
     """The lr of optimizer step `step + 1` as a fraction of optim.lr: (step + 1) /
     warmup_steps during the warm-up, then final + (1 - final) (1 + cos(π progress)) / 2
     with progress from 0 (the first step after the warm-up) to 1 (the last step)."""
@@ -111,7 +112,7 @@ class NTASGD(Schedule):
         `nonmono` values (so it needs more than `nonmono` values before it)."""
         if len(self.history) <= self.nonmono:
             return False
-        earlier = self.history[:-self.nonmono] if self.nonmono else self.history
+        earlier = self.history[: -self.nonmono] if self.nonmono else self.history
         if self.direction == "minimize":
             return value > min(earlier)
         return value < max(earlier)
@@ -123,8 +124,10 @@ class NTASGD(Schedule):
         value = metrics[self.objective]
         if self.switch_epoch is None and self.triggered(value):
             self.switch_epoch = self.epochs
-            self.average = {name: torch.zeros_like(p, memory_format=torch.contiguous_format)
-                            for name, p in self.parameters.items()}
+            self.average = {
+                name: torch.zeros_like(p, memory_format=torch.contiguous_format)
+                for name, p in self.parameters.items()
+            }
         self.history.append(value)
 
     @torch.no_grad()
@@ -152,9 +155,13 @@ class NTASGD(Schedule):
                     self.parameters[name].copy_(weights)
 
     def state_dict(self) -> dict:
-        return {"history": list(self.history), "switch_epoch": self.switch_epoch,
-                "epochs": self.epochs, "num_averaged": self.num_averaged,
-                "average": dict(self.average)}
+        return {
+            "history": list(self.history),
+            "switch_epoch": self.switch_epoch,
+            "epochs": self.epochs,
+            "num_averaged": self.num_averaged,
+            "average": dict(self.average),
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.history, self.switch_epoch = list(state["history"]), state["switch_epoch"]
@@ -170,26 +177,40 @@ def averaged_weights(model_state: dict, schedule_state: dict | None) -> dict:
     return {**model_state, **schedule_state["average"]}
 
 
-def build_schedule(scheduler_cfg, optimizer, model: nn.Module, task,
-                   steps_per_epoch: int, max_epochs: int) -> Schedule:
+def build_schedule(
+    scheduler_cfg, optimizer, model: nn.Module, task, steps_per_epoch: int, max_epochs: int
+) -> Schedule:
     """The `scheduler` config group's schedule for `optimizer`; `task` gives the objective
     and its direction (plateau, ntasgd), the step counts give cosine its length."""
     name = scheduler_cfg.name if scheduler_cfg is not None else "none"
     if name == "none":
         return Schedule()
     if name == "step":
-        return TorchSchedule(lr_scheduler.StepLR(optimizer, scheduler_cfg.step_size,
-                                                 scheduler_cfg.gamma), per_step=False)
+        return TorchSchedule(
+            lr_scheduler.StepLR(optimizer, scheduler_cfg.step_size, scheduler_cfg.gamma),
+            per_step=False,
+        )
     if name == "cosine":
         total = steps_per_epoch * max_epochs
         warmup, final = scheduler_cfg.warmup_steps, scheduler_cfg.final_lr_fraction
-        return TorchSchedule(lr_scheduler.LambdaLR(
-            optimizer, lambda step: cosine_factor(step, warmup, total, final)), per_step=True)
+        return TorchSchedule(
+            lr_scheduler.LambdaLR(
+                optimizer, lambda step: cosine_factor(step, warmup, total, final)
+            ),
+            per_step=True,
+        )
     if name == "plateau":
         mode = "min" if task.objective_direction == "minimize" else "max"
-        return Plateau(lr_scheduler.ReduceLROnPlateau(
-            optimizer, mode=mode, factor=scheduler_cfg.factor, patience=scheduler_cfg.patience,
-            min_lr=scheduler_cfg.min_lr), task.objective)
+        return Plateau(
+            lr_scheduler.ReduceLROnPlateau(
+                optimizer,
+                mode=mode,
+                factor=scheduler_cfg.factor,
+                patience=scheduler_cfg.patience,
+                min_lr=scheduler_cfg.min_lr,
+            ),
+            task.objective,
+        )
     if name == "ntasgd":
         return NTASGD(model, task.objective, task.objective_direction, scheduler_cfg.nonmono)
     raise ValueError(f"scheduler.name must be one of {', '.join(SCHEDULERS)}, got {name!r}")

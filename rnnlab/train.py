@@ -1,9 +1,9 @@
 """The Hydra entry point: compose the config → build task, model, optimizer → fit → report.
 
-    python -m rnnlab.train                          # the default job (char-level LSTM)
-    python -m rnnlab.train model=gru optim=sgd optim.lr=1
-    python -m rnnlab.train -m model=lstm,gru        # a multirun, one directory per job
-    python -m rnnlab.train -m experiment=ablation_table16   # a published ablation table
+python -m rnnlab.train                          # the default job (char-level LSTM)
+python -m rnnlab.train model=gru optim=sgd optim.lr=1
+python -m rnnlab.train -m model=lstm,gru        # a multirun, one directory per job
+python -m rnnlab.train -m experiment=ablation_table16   # a published ablation table
 """
 
 import logging
@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 
 def resolve_device(name: str) -> torch.device:
-    """"auto" → CUDA when present, else CPU (the name was checked by `validate`)."""
+    """ "auto" → CUDA when present, else CPU (the name was checked by `validate`)."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
@@ -79,14 +79,21 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     task = build_task(cfg).to(device)
     model = task.build_model().to(device)
     optimizer = instantiate(cfg.optim, params=model.parameters())
-    schedule = build_schedule(cfg.get("scheduler"), optimizer, model, task,
-                              task.num_train_batches(), cfg.trainer.max_epochs)
+    schedule = build_schedule(
+        cfg.get("scheduler"),
+        optimizer,
+        model,
+        task,
+        task.num_train_batches(),
+        cfg.trainer.max_epochs,
+    )
     config = OmegaConf.to_container(cfg, resolve=True)
 
     start_epoch, best, resumed_metrics = 0, (None, None), {}
     if cfg.trainer.resume and checkpoint_path.exists():
-        saved = resume(checkpoint_path, model, optimizer, config, task.checkpoint_extras(),
-                       device, schedule)
+        saved = resume(
+            checkpoint_path, model, optimizer, config, task.checkpoint_extras(), device, schedule
+        )
         start_epoch, best, resumed_metrics = saved["epoch"], saved["best"], saved["metrics"]
     record_launch(run_dir, cfg.seed, device, start_epoch)
     if cfg.trainer.get("summary", True):
@@ -96,8 +103,15 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     last_saved = start_epoch  # the epoch checkpoint.pt holds
 
     def state_at(epoch: int, progress: FitResult) -> dict:
-        return training_state(model, optimizer, epoch, config, progress,
-                              task.checkpoint_extras(), schedule.state_dict())
+        return training_state(
+            model,
+            optimizer,
+            epoch,
+            config,
+            progress,
+            task.checkpoint_extras(),
+            schedule.state_dict(),
+        )
 
     def save(epoch: int, progress: FitResult) -> None:
         nonlocal last_saved
@@ -113,8 +127,9 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     logger.session_start(config, choices)
     start = time.perf_counter()
     try:
-        result = fit(task, model, optimizer, cfg.trainer, device, logger, start_epoch, save, best,
-                     schedule)
+        result = fit(
+            task, model, optimizer, cfg.trainer, device, logger, start_epoch, save, best, schedule
+        )
         result.last_metrics = result.last_metrics or resumed_metrics  # resumed a finished run
         if result.status == "finished" and result.epochs > last_saved:
             # stopped early (patience, time budget) between checkpoint_every_n_epochs saves
@@ -122,10 +137,10 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
         test_metrics = {}
         if result.epochs > 0:
             with schedule.evaluation_weights(model):
-                test_metrics = run_test(task, model, cfg, best_path, device, logger,
-                                        result.epochs)
-        metrics = run_record(cfg.task.name, model_name, task.objective, result, test_metrics,
-                             count_parameters(model))
+                test_metrics = run_test(task, model, cfg, best_path, device, logger, result.epochs)
+        metrics = run_record(
+            cfg.task.name, model_name, task.objective, result, test_metrics, count_parameters(model)
+        )
         metrics["wall_seconds"] = time.perf_counter() - start
         logger.session_end()
         write_metrics(run_dir, metrics)
@@ -138,8 +153,10 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
 def refuse_overwrite(run_dir: Path, resume: bool) -> None:
     """A run directory that holds a checkpoint is continued (trainer.resume), never retrained."""
     if (run_dir / LAST).exists() and not resume:
-        raise RnnlabError(f"{run_dir / LAST} exists; pass trainer.resume=true to continue that "
-                          "run, or choose a new run directory (nothing was overwritten)")
+        raise RnnlabError(
+            f"{run_dir / LAST} exists; pass trainer.resume=true to continue that "
+            "run, or choose a new run directory (nothing was overwritten)"
+        )
 
 
 def run_test(task, model, cfg, best_path: Path, device, logger, step: int) -> dict:
@@ -172,9 +189,13 @@ def main(cfg: DictConfig) -> float:
     """
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    job = Job(cfg, run_dir, hydra_cfg.runtime.choices.get("model", "custom"),
-              TASKS.get(cfg.task.name, Task).objective_direction,
-              hydra_cfg.mode == RunMode.MULTIRUN)
+    job = Job(
+        cfg,
+        run_dir,
+        hydra_cfg.runtime.choices.get("model", "custom"),
+        TASKS.get(cfg.task.name, Task).objective_direction,
+        hydra_cfg.mode == RunMode.MULTIRUN,
+    )
     try:
         with run_dir_lock(run_dir):
             return job.run()
@@ -208,8 +229,9 @@ class Job:
                 save_hydra_record(run_dir, cfg)
                 if not cfg.trainer.num_threads:
                     cfg.trainer.num_threads = threads_per_job(HydraConfig.get().launcher)
-                metrics = train(cfg, run_dir, self.model_name,
-                                group_choices(HydraConfig.get().runtime.choices))
+                metrics = train(
+                    cfg, run_dir, self.model_name, group_choices(HydraConfig.get().runtime.choices)
+                )
         except Interrupted as interrupt:  # a BaseException: stops the whole sweep
             sweep_dir = HydraConfig.get().sweep.dir
             again = f"hydra.sweep.dir={sweep_dir}" if self.multirun else f"hydra.run.dir={run_dir}"
@@ -231,8 +253,12 @@ class Job:
 
     def record_failure(self, error: BaseException) -> None:
         hydra_cfg = HydraConfig.get()
-        record_job_failure(Path(hydra_cfg.sweep.dir), hydra_cfg.job.num,
-                           list(hydra_cfg.overrides.task), f"{type(error).__name__}: {error}")
+        record_job_failure(
+            Path(hydra_cfg.sweep.dir),
+            hydra_cfg.job.num,
+            list(hydra_cfg.overrides.task),
+            f"{type(error).__name__}: {error}",
+        )
 
 
 def interrupted_message(interrupt: Interrupted, run_dir: Path, again: str) -> str:
@@ -243,8 +269,10 @@ def interrupted_message(interrupt: Interrupted, run_dir: Path, again: str) -> st
     if epoch is None:
         return f"interrupted by {interrupt} before any epoch was saved in {run_dir}"
     log.warning("interrupted by %s; %s holds epoch %d", interrupt, path, epoch)
-    return (f"interrupted by {interrupt}; {path} holds epoch {epoch}, the last completed one; "
-            f"to continue, rerun the command with {again} trainer.resume=true")
+    return (
+        f"interrupted by {interrupt}; {path} holds epoch {epoch}, the last completed one; "
+        f"to continue, rerun the command with {again} trainer.resume=true"
+    )
 
 
 def cli() -> None:

@@ -33,7 +33,7 @@ from rnnlab.inference.decoding import translate
 from rnnlab.run.checkpoint import load_for_inference
 from rnnlab.tasks.seq2seq import Seq2SeqTask
 
-USAGE = "e.g. checkpoint=PATH \"i'm home .\" beam_size=4; see --help"
+USAGE = 'e.g. checkpoint=PATH "i\'m home ." beam_size=4; see --help'
 
 
 @dataclass
@@ -63,19 +63,35 @@ def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> lis
     beam_size = cfg.beam_size or config["eval"]["beam_size"]
     if cfg.attention_png:
         if not has_attention(model):
-            raise RnnlabError(f"attention_png={cfg.attention_png!r}: the checkpoint's model "
-                              "has no attention (model.attention=none)")
-        save_heatmap(cfg.attention_png, model, src_vocab, tgt_vocab, sentences[0],
-                     config["data"]["num_steps"])
-    return translate(model, src_vocab, tgt_vocab, sentences, config["data"]["num_steps"],
-                     beam_size, Truecaser.from_dict(saved.get("truecaser")),
-                     config["eval"].get("length_penalty", 0.0))
+            raise RnnlabError(
+                f"attention_png={cfg.attention_png!r}: the checkpoint's model "
+                "has no attention (model.attention=none)"
+            )
+        save_heatmap(
+            cfg.attention_png,
+            model,
+            src_vocab,
+            tgt_vocab,
+            sentences[0],
+            config["data"]["num_steps"],
+        )
+    return translate(
+        model,
+        src_vocab,
+        tgt_vocab,
+        sentences,
+        config["data"]["num_steps"],
+        beam_size,
+        Truecaser.from_dict(saved.get("truecaser")),
+        config["eval"].get("length_penalty", 0.0),
+    )
 
 
 def _translate(argv: list[str]) -> None:
     cfg, sentences = parse_args(argv)
-    for translation, sentence in zip(translate_with_checkpoint(cfg, sentences), sentences,
-                                     strict=True):
+    for translation, sentence in zip(
+        translate_with_checkpoint(cfg, sentences), sentences, strict=True
+    ):
         print(f"{translation}\t{sentence}")
 
 

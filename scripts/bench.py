@@ -72,8 +72,7 @@ def measure_mm(m: int, k: int, n: int, device, dtype=torch.float32, seconds=0.3)
     return best_seconds_per_call(lambda: a @ b, device, seconds)
 
 
-def measure_step_mm(m: int, k: int, n: int, device, dtype=torch.float32,
-                    seconds=0.3) -> float:
+def measure_step_mm(m: int, k: int, n: int, device, dtype=torch.float32, seconds=0.3) -> float:
     """Seconds per product of one time step, (m × k) @ (k × n) with the weight reused at
     every step: the faster of plain `mm` and, on CPU, oneDNN with the weight packed once,
     as nn's CPU kernels make it. (rnnlab's scratch cells use plain `addmm`: packing per
@@ -84,8 +83,12 @@ def measure_step_mm(m: int, k: int, n: int, device, dtype=torch.float32,
         return plain
     packed = mkldnn._reorder_linear_weight(torch.randn(n, k), m)
     X = torch.randn(m, k)
-    return min(plain, best_seconds_per_call(
-        lambda: mkldnn._linear_pointwise(X, packed, None, "none", [], ""), device, seconds))
+    return min(
+        plain,
+        best_seconds_per_call(
+            lambda: mkldnn._linear_pointwise(X, packed, None, "none", [], ""), device, seconds
+        ),
+    )
 
 
 def matmul_shapes(cell: str, h: int, vocab: int, batch: int, steps: int) -> list:
@@ -93,10 +96,14 @@ def matmul_shapes(cell: str, h: int, vocab: int, batch: int, steps: int) -> list
     `reused`: the same weight at every time step."""
     gh, tb = GATES[cell] * h, batch * steps
     return [
-        (tb, vocab, gh, 1, False), (vocab, tb, gh, 1, False),  # input projection, grad
-        (batch, h, gh, steps, True), (batch, gh, h, steps, True),  # recurrence, fwd + bwd
-        (h, tb, gh, 1, False),                                 # recurrent weight grad
-        (tb, h, vocab, 1, False), (tb, vocab, h, 1, False), (h, tb, vocab, 1, False),  # head
+        (tb, vocab, gh, 1, False),
+        (vocab, tb, gh, 1, False),  # input projection, grad
+        (batch, h, gh, steps, True),
+        (batch, gh, h, steps, True),  # recurrence, fwd + bwd
+        (h, tb, gh, 1, False),  # recurrent weight grad
+        (tb, h, vocab, 1, False),
+        (tb, vocab, h, 1, False),
+        (h, tb, vocab, 1, False),  # head
     ]
 
 
@@ -157,14 +164,26 @@ def loop_tokens_per_sec(model, corpus, cfg, device) -> float:
 
 
 def run_config(batch: int, steps: int, precision: str, device) -> OmegaConf:
-    return OmegaConf.create({
-        "seed": 0, "task": {"name": "lm"},
-        "data": {"batch_size": batch, "num_steps": steps, "sampling": "sequential",
-                 "token": "char"},
-        "trainer": {"max_epochs": 1, "grad_clip": 1.0, "log_every_n_steps": 20,
-                    "progress_bar": True, "precision": precision,
-                    "device": device.type},
-    })
+    return OmegaConf.create(
+        {
+            "seed": 0,
+            "task": {"name": "lm"},
+            "data": {
+                "batch_size": batch,
+                "num_steps": steps,
+                "sampling": "sequential",
+                "token": "char",
+            },
+            "trainer": {
+                "max_epochs": 1,
+                "grad_clip": 1.0,
+                "log_every_n_steps": 20,
+                "progress_bar": True,
+                "precision": precision,
+                "device": device.type,
+            },
+        }
+    )
 
 
 def parse_args() -> argparse.Namespace:
@@ -182,8 +201,18 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def time_impls(cell: str, h: int, impls: list[str], repeats: int, batches, corpus, cfg,
-               vocab: int, device, precision) -> tuple[dict, dict]:
+def time_impls(
+    cell: str,
+    h: int,
+    impls: list[str],
+    repeats: int,
+    batches,
+    corpus,
+    cfg,
+    vocab: int,
+    device,
+    precision,
+) -> tuple[dict, dict]:
     """Per impl, the bare and the loop tokens/sec of each repeat (after one warm-up)."""
     bare = {impl: [] for impl in impls}
     loop = {impl: [] for impl in impls}
@@ -213,42 +242,70 @@ def main() -> None:
 
     square = 2048
     square_gflops = 2 * square**3 / measure_mm(square, square, square, device, dtype) / 1e9
-    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"precision {args.precision}; matmul {square}³: {square_gflops:.0f} GFLOP/s\n")
-    print("| cell | impl | h | batch | bare tok/s | loop tok/s | loop overhead | vs nn "
-          "| GFLOP/s | bound tok/s | % of bound |")
+    print(
+        f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"precision {args.precision}; matmul {square}³: {square_gflops:.0f} GFLOP/s\n"
+    )
+    print(
+        "| cell | impl | h | batch | bare tok/s | loop tok/s | loop overhead | vs nn "
+        "| GFLOP/s | bound tok/s | % of bound |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for batch in map(int, args.batch_sizes.split(",")):
         tokens_per_batch = batch * args.num_steps
-        corpus = LMCorpus(book.vocab, book.train[: args.num_batches * tokens_per_batch + 1],
-                          book.val[:100])
-        batches = [move_to(b, device) for b in sequential_batches(
-            corpus.train, batch, args.num_steps, torch.Generator().manual_seed(0))]
+        corpus = LMCorpus(
+            book.vocab, book.train[: args.num_batches * tokens_per_batch + 1], book.val[:100]
+        )
+        batches = [
+            move_to(b, device)
+            for b in sequential_batches(
+                corpus.train, batch, args.num_steps, torch.Generator().manual_seed(0)
+            )
+        ]
         cfg = run_config(batch, args.num_steps, args.precision, device)
         for cell in args.cells.split(","):
             for h in map(int, args.hiddens.split(",")):
                 shapes = matmul_shapes(cell, h, vocab, batch, args.num_steps)
                 mm_seconds = sum(
-                    count * (measure_step_mm if reused else measure_mm)(m, k, n, device,
-                                                                        dtype, seconds=0.5)
-                    for m, k, n, count, reused in shapes)
+                    count
+                    * (measure_step_mm if reused else measure_mm)(
+                        m, k, n, device, dtype, seconds=0.5
+                    )
+                    for m, k, n, count, reused in shapes
+                )
                 bound = tokens_per_batch / mm_seconds
                 impls = args.impl.split(",")
-                bare, loop = time_impls(cell, h, impls, args.repeats, batches, corpus, cfg,
-                                        vocab, device, args.precision)
+                bare, loop = time_impls(
+                    cell,
+                    h,
+                    impls,
+                    args.repeats,
+                    batches,
+                    corpus,
+                    cfg,
+                    vocab,
+                    device,
+                    args.precision,
+                )
                 for impl in impls:
                     bare_rate = statistics.median(bare[impl])
                     loop_rate = statistics.median(loop[impl])
                     # Ratios pair the runs of one repeat (seconds apart), then take the
                     # median: this machine's speed drifts more between repeats than within.
                     overhead = 1 - paired_ratio(loop[impl], bare[impl])
-                    ratio = (f"{paired_ratio(bare[impl], bare['nn']):.2f}×"
-                             if "nn" in bare and impl != "nn" else "")
+                    ratio = (
+                        f"{paired_ratio(bare[impl], bare['nn']):.2f}×"
+                        if "nn" in bare and impl != "nn"
+                        else ""
+                    )
                     gflops = flops_per_token(cell, h, vocab) * bare_rate / 1e9
-                    print(f"| {cell} | {impl} | {h} | {batch} | {bare_rate:,.0f} | "
-                          f"{loop_rate:,.0f} | {100 * overhead:+.1f}% | "
-                          f"{ratio} | {gflops:.0f} | {bound:,.0f} | "
-                          f"{100 * bare_rate / bound:.0f}% |", flush=True)
+                    print(
+                        f"| {cell} | {impl} | {h} | {batch} | {bare_rate:,.0f} | "
+                        f"{loop_rate:,.0f} | {100 * overhead:+.1f}% | "
+                        f"{ratio} | {gflops:.0f} | {bound:,.0f} | "
+                        f"{100 * bare_rate / bound:.0f}% |",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

@@ -26,13 +26,23 @@ TOKENS_PER_EPOCH = 8 * 32 * 35  # the study's 10,000 characters: 8 batches of 32
 def sweep(n_jobs: int, threads: str, epochs: int, workdir: Path, extra: list[str]) -> dict:
     sweep_dir = workdir / f"n{n_jobs}_t{threads}"
     shutil.rmtree(sweep_dir, ignore_errors=True)
-    command = [sys.executable, "-m", "rnnlab.train", "-m", "experiment=ablation_baseline",
-               "hydra/launcher=joblib", f"hydra.launcher.n_jobs={n_jobs}",
-               f"seed=range(0,{n_jobs})", f"trainer.max_epochs={epochs}",
-               f"trainer.val_every_n_epochs={epochs}",
-               f"trainer.checkpoint_every_n_epochs={epochs}",
-               f"trainer.num_threads={threads}", "trainer.summary=false",
-               f"hydra.sweep.dir={sweep_dir}", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "rnnlab.train",
+        "-m",
+        "experiment=ablation_baseline",
+        "hydra/launcher=joblib",
+        f"hydra.launcher.n_jobs={n_jobs}",
+        f"seed=range(0,{n_jobs})",
+        f"trainer.max_epochs={epochs}",
+        f"trainer.val_every_n_epochs={epochs}",
+        f"trainer.checkpoint_every_n_epochs={epochs}",
+        f"trainer.num_threads={threads}",
+        "trainer.summary=false",
+        f"hydra.sweep.dir={sweep_dir}",
+        *extra,
+    ]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -41,9 +51,12 @@ def sweep(n_jobs: int, threads: str, epochs: int, workdir: Path, extra: list[str
     records = [json.loads(path.read_text()) for path in sweep_dir.glob("*/metrics.json")]
     if len(records) != n_jobs or any(r.get("status") != "finished" for r in records):
         sys.exit(f"error: {len(records)} of {n_jobs} jobs finished in {sweep_dir}")
-    return {"sum_tok_s": sum(r["tokens_per_sec"] for r in records),
-            "per_job": sum(r["tokens_per_sec"] for r in records) / n_jobs,
-            "wall_tok_s": n_jobs * epochs * TOKENS_PER_EPOCH / wall, "wall": wall}
+    return {
+        "sum_tok_s": sum(r["tokens_per_sec"] for r in records),
+        "per_job": sum(r["tokens_per_sec"] for r in records) / n_jobs,
+        "wall_tok_s": n_jobs * epochs * TOKENS_PER_EPOCH / wall,
+        "wall": wall,
+    }
 
 
 def main() -> None:
@@ -55,20 +68,27 @@ def main() -> None:
     argv = sys.argv[1:]
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
-    extra = argv[split + 1:]
-    print(f"{args.epochs} epochs a job ({args.epochs * TOKENS_PER_EPOCH:,} tokens); "
-          f"overrides: {' '.join(extra) or 'none'}\n")
-    print("| jobs | threads/job | sum of jobs' tok/s | per job tok/s | per job vs 1 job "
-          "| sweep tok/s (wall) | sweep wall s |")
+    extra = argv[split + 1 :]
+    print(
+        f"{args.epochs} epochs a job ({args.epochs * TOKENS_PER_EPOCH:,} tokens); "
+        f"overrides: {' '.join(extra) or 'none'}\n"
+    )
+    print(
+        "| jobs | threads/job | sum of jobs' tok/s | per job tok/s | per job vs 1 job "
+        "| sweep tok/s (wall) | sweep wall s |"
+    )
     print("|---|---|---|---|---|---|---|")
     alone = None
     for threads in args.threads.split(","):
         for n_jobs in map(int, args.jobs.split(",")):
             row = sweep(n_jobs, threads, args.epochs, args.workdir, extra)
             alone = alone or row["per_job"]
-            print(f"| {n_jobs} | {threads} | {row['sum_tok_s']:,.0f} | {row['per_job']:,.0f} | "
-                  f"{row['per_job'] / alone:.2f} | {row['wall_tok_s']:,.0f} | "
-                  f"{row['wall']:.1f} |", flush=True)
+            print(
+                f"| {n_jobs} | {threads} | {row['sum_tok_s']:,.0f} | {row['per_job']:,.0f} | "
+                f"{row['per_job'] / alone:.2f} | {row['wall_tok_s']:,.0f} | "
+                f"{row['wall']:.1f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,15 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-RUN = ["model=lstm", "model.num_hiddens=32", "model.num_layers=1", "model.dropout=0",
-       "trainer.max_epochs=1", "trainer.progress_bar=false", "task.sample_length=5"]
+RUN = [
+    "model=lstm",
+    "model.num_hiddens=32",
+    "model.num_layers=1",
+    "model.dropout=0",
+    "trainer.max_epochs=1",
+    "trainer.progress_bar=false",
+    "task.sample_length=5",
+]
 ONE_THREAD = ["trainer.num_threads=1"]
 PASSIVE = {"OMP_WAIT_POLICY": "PASSIVE"}
 
@@ -53,14 +60,22 @@ BUSY = "while True: pass"
 
 def train_once(env_changes: dict, overrides: list[str]) -> tuple[float, float]:
     """(training tokens/sec, wall seconds of the whole command) of one run."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")
+    }
     env.update(env_changes)
     with tempfile.TemporaryDirectory() as run_dir:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "rnnlab.train", f"hydra.run.dir={run_dir}",
-                        *RUN, *overrides], cwd=REPO, env=env, check=True,
-                       capture_output=True, text=True)
+        subprocess.run(
+            [sys.executable, "-m", "rnnlab.train", f"hydra.run.dir={run_dir}", *RUN, *overrides],
+            cwd=REPO,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - start
         metrics = json.loads((Path(run_dir) / "metrics.json").read_text())
     return metrics["tokens_per_sec"], wall
@@ -71,8 +86,9 @@ def measure(cases: dict, repeats: int, busy_core: int | None, overrides: list[st
     `busy_core`, beside a busy loop pinned to that core."""
     hog = None
     if busy_core is not None:
-        hog = subprocess.Popen([sys.executable, "-c", BUSY],
-                               preexec_fn=lambda: os.sched_setaffinity(0, {busy_core}))
+        hog = subprocess.Popen(
+            [sys.executable, "-c", BUSY], preexec_fn=lambda: os.sched_setaffinity(0, {busy_core})
+        )
     try:
         runs = {name: [] for name in cases}
         for _ in range(repeats):
@@ -82,39 +98,59 @@ def measure(cases: dict, repeats: int, busy_core: int | None, overrides: list[st
         if hog is not None:
             hog.kill()
             hog.wait()
-    return {name: (statistics.median(r[0] for r in results),
-                   statistics.median(r[1] for r in results))
-            for name, results in runs.items()}
+    return {
+        name: (statistics.median(r[0] for r in results), statistics.median(r[1] for r in results))
+        for name, results in runs.items()
+    }
 
 
 def torch_default_threads() -> int:
     """torch.get_num_threads() in a fresh process, as a run would start."""
     env = {key: value for key, value in os.environ.items() if key != "OMP_NUM_THREADS"}
-    out = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
-                         env=env, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return int(out)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--busy-core", type=int, default=max(os.sched_getaffinity(0)),
-                        help="the core the busy loop is pinned to")
-    parser.add_argument("--overrides", nargs="*", default=[],
-                        help="more rnnlab.train overrides, e.g. model.num_hiddens=256")
+    parser.add_argument(
+        "--busy-core",
+        type=int,
+        default=max(os.sched_getaffinity(0)),
+        help="the core the busy loop is pinned to",
+    )
+    parser.add_argument(
+        "--overrides",
+        nargs="*",
+        default=[],
+        help="more rnnlab.train overrides, e.g. model.num_hiddens=256",
+    )
     args = parser.parse_args()
     cases = variants(torch_default_threads())
-    print(f"cores {sorted(os.sched_getaffinity(0))}; busy loop on core {args.busy_core}; run: "
-          f"{' '.join(RUN + args.overrides)}; median of {args.repeats}", flush=True)
+    print(
+        f"cores {sorted(os.sched_getaffinity(0))}; busy loop on core {args.busy_core}; run: "
+        f"{' '.join(RUN + args.overrides)}; median of {args.repeats}",
+        flush=True,
+    )
     quiet = measure(cases, args.repeats, None, args.overrides)
     loaded = measure(cases, args.repeats, args.busy_core, args.overrides)
-    print("| variant | quiet tokens/s | quiet wall s | 1 busy process: tokens/s | wall s "
-          "| slowdown |")
+    print(
+        "| variant | quiet tokens/s | quiet wall s | 1 busy process: tokens/s | wall s | slowdown |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name in cases:
         (q_speed, q_wall), (l_speed, l_wall) = quiet[name], loaded[name]
-        print(f"| {name} | {q_speed:,.0f} | {q_wall:.1f} | {l_speed:,.0f} | {l_wall:.1f} "
-              f"| {q_speed / l_speed:.1f}x |")
+        print(
+            f"| {name} | {q_speed:,.0f} | {q_wall:.1f} | {l_speed:,.0f} | {l_wall:.1f} "
+            f"| {q_speed / l_speed:.1f}x |"
+        )
 
 
 if __name__ == "__main__":

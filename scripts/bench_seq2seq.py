@@ -97,24 +97,37 @@ def main():
     torch.manual_seed(cfg.seed)
     task = Seq2SeqTask(cfg)
     model = task.build_model()
-    optimizers = {"padded": instantiate({**cfg.optim, "fused": None}, model.parameters()),
-                  "bucketed": instantiate(cfg.optim, model.parameters())}
-    ways = {"padded": (lambda: padded_batches(task, 1), padded_loss),
-            "bucketed": (lambda: task.train_batches(1), bucketed_loss)}
-    print(f"threads {torch.get_num_threads()}  overrides {' '.join(args.overrides)}  "
-          f"steps {args.steps}")
+    optimizers = {
+        "padded": instantiate({**cfg.optim, "fused": None}, model.parameters()),
+        "bucketed": instantiate(cfg.optim, model.parameters()),
+    }
+    ways = {
+        "padded": (lambda: padded_batches(task, 1), padded_loss),
+        "bucketed": (lambda: task.train_batches(1), bucketed_loss),
+    }
+    print(
+        f"threads {torch.get_num_threads()}  overrides {' '.join(args.overrides)}  "
+        f"steps {args.steps}"
+    )
     results = {name: [] for name in ways}
     flops = {}
     for name, (batches, loss_fn) in ways.items():
         steps = list(batches())[: args.steps]
         flops[name] = matmul_flops(task, model, steps, loss_fn)
-        run_steps(task, model, optimizers[name], steps[:5], loss_fn,  # warm-up
-                  cfg.trainer.grad_clip)
+        run_steps(
+            task,
+            model,
+            optimizers[name],
+            steps[:5],
+            loss_fn,  # warm-up
+            cfg.trainer.grad_clip,
+        )
     for _ in range(args.repeats):
         for name, (batches, loss_fn) in ways.items():
             steps = list(batches())[: args.steps]
-            results[name].append(run_steps(task, model, optimizers[name], steps, loss_fn,
-                                           cfg.trainer.grad_clip))
+            results[name].append(
+                run_steps(task, model, optimizers[name], steps, loss_fn, cfg.trainer.grad_clip)
+            )
     print("| batching | target tokens/sec | matmul GFLOP/s | MFLOP per target token |")
     print("| --- | --- | --- | --- |")
     speed = {}
@@ -122,24 +135,32 @@ def main():
         tokens = runs[0][0]
         seconds = statistics.median(s for _, s in runs)
         speed[name] = tokens / seconds
-        print(f"| {name} | {tokens / seconds:,.0f} | {flops[name] / seconds / 1e9:.1f} | "
-              f"{flops[name] / tokens / 1e6:.1f} |")
+        print(
+            f"| {name} | {tokens / seconds:,.0f} | {flops[name] / seconds / 1e9:.1f} | "
+            f"{flops[name] / tokens / 1e6:.1f} |"
+        )
     print(f"bucketed / padded: {speed['bucketed'] / speed['padded']:.2f}x")
     if args.no_eval:
         return
     val, test = task.corpus.val, task.corpus.test
     _, search_val = timed(lambda: task.translate(model, val, 1))
     _, evaluate_s = timed(lambda: task.evaluate(model))
-    _, search_test = timed(lambda: (task.translate(model, test, cfg.eval.beam_size),
-                                    task.translate(model, test, 1)))
+    _, search_test = timed(
+        lambda: (task.translate(model, test, cfg.eval.beam_size), task.translate(model, test, 1))
+    )
     _, test_s = timed(lambda: task.test(model))
     epoch_s = task.num_train_batches() * (
-        statistics.median(s for _, s in results["bucketed"]) / args.steps)
-    print(f"evaluate (val, {len(val)} pairs): {evaluate_s:.2f} s, greedy search "
-          f"{search_val:.2f} s ({search_val / evaluate_s:.0%}); one training epoch "
-          f"~{epoch_s:.1f} s")
-    print(f"test ({len(test)} pairs): {test_s:.2f} s, beam {cfg.eval.beam_size} + greedy "
-          f"search {search_test:.2f} s ({search_test / test_s:.0%})")
+        statistics.median(s for _, s in results["bucketed"]) / args.steps
+    )
+    print(
+        f"evaluate (val, {len(val)} pairs): {evaluate_s:.2f} s, greedy search "
+        f"{search_val:.2f} s ({search_val / evaluate_s:.0%}); one training epoch "
+        f"~{epoch_s:.1f} s"
+    )
+    print(
+        f"test ({len(test)} pairs): {test_s:.2f} s, beam {cfg.eval.beam_size} + greedy "
+        f"search {search_test:.2f} s ({search_test / test_s:.0%})"
+    )
 
 
 if __name__ == "__main__":

@@ -58,27 +58,45 @@ def main() -> None:
     try:
         from sklearn.feature_extraction.text import TfidfVectorizer
     except ImportError:
-        raise SystemExit("error: this script needs scikit-learn (pip install "
-                         "scikit-learn)") from None
-    data = load_imdb(os.environ.get("RNNLAB_DATA"), None, None, 1, 10**6, "head",
-                     args.val_fraction, args.split_seed)
+        raise SystemExit(
+            "error: this script needs scikit-learn (pip install scikit-learn)"
+        ) from None
+    data = load_imdb(
+        os.environ.get("RNNLAB_DATA"),
+        None,
+        None,
+        1,
+        10**6,
+        "head",
+        args.val_fraction,
+        args.split_seed,
+    )
     splits = {"train": data.train, "val": data.val, "test": data.test}
-    texts = {name: [" ".join(map(str, r.tolist())) for r in reviews.ids]
-             for name, reviews in splits.items()}
+    texts = {
+        name: [" ".join(map(str, r.tolist())) for r in reviews.ids]
+        for name, reviews in splits.items()
+    }
     y = {name: reviews.labels.numpy() for name, reviews in splits.items()}
     print(f"reviews: {len(data.train)} train, {len(data.val)} val, {len(data.test)} test")
-    for label, order, weighting in (("TF-IDF 1-2-grams", 2, "tfidf"),
-                                    ("NB-weighted 1-3-grams", 3, "nb")):
+    for label, order, weighting in (
+        ("TF-IDF 1-2-grams", 2, "tfidf"),
+        ("NB-weighted 1-3-grams", 3, "nb"),
+    ):
         start = time.perf_counter()
-        vectorizer = TfidfVectorizer(ngram_range=(1, order), token_pattern=r"\S+",
-                                     sublinear_tf=True, min_df=2)
-        X = {name: (vectorizer.fit_transform(t) if name == "train" else vectorizer.transform(t))
-             for name, t in texts.items()}
+        vectorizer = TfidfVectorizer(
+            ngram_range=(1, order), token_pattern=r"\S+", sublinear_tf=True, min_df=2
+        )
+        X = {
+            name: (vectorizer.fit_transform(t) if name == "train" else vectorizer.transform(t))
+            for name, t in texts.items()
+        }
         if weighting == "nb":
             X = nb_scaled(X, y["train"])
         C, val, test = fit_best(X, y)
-        print(f"{label} + logistic regression ({X['train'].shape[1]:,} features): C={C}  "
-              f"val {val:.2%}  test {test:.2%}  ({time.perf_counter() - start:.0f} s)")
+        print(
+            f"{label} + logistic regression ({X['train'].shape[1]:,} features): C={C}  "
+            f"val {val:.2%}  test {test:.2%}  ({time.perf_counter() - start:.0f} s)"
+        )
 
 
 if __name__ == "__main__":

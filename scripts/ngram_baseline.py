@@ -26,8 +26,10 @@ def bigram_perplexity(train: list[int], val: list[int], vocab_size: int) -> floa
     pairs = Counter(zip(train, train[1:], strict=False))
     firsts = Counter(train[:-1])
     context = [train[-1], *val[:-1]]
-    nll = -sum(math.log((pairs[a, b] + 1) / (firsts[a] + vocab_size))
-               for a, b in zip(context, val, strict=True))
+    nll = -sum(
+        math.log((pairs[a, b] + 1) / (firsts[a] + vocab_size))
+        for a, b in zip(context, val, strict=True)
+    )
     return math.exp(nll / len(val))
 
 

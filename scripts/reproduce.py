@@ -38,13 +38,22 @@ def seed_override(text: str) -> str:
         return "seed=" + ",".join(str(int(part)) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--seeds {text!r} is not a range like 0-19 or a list like 0,3,5") from None
+            f"--seeds {text!r} is not a range like 0-19 or a list like 0,3,5"
+        ) from None
 
 
 def sweep(preset: str, seeds: str, pool: Path, launcher: str | None, extra: list[str]) -> int:
     """Run the preset's sweep into the pool; finished runs are skipped (skip_finished)."""
-    command = [sys.executable, "-m", "rnnlab.train", "-m", f"experiment={preset}", seeds,
-               f"hydra.sweep.dir={pool}", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "rnnlab.train",
+        "-m",
+        f"experiment={preset}",
+        seeds,
+        f"hydra.sweep.dir={pool}",
+        *extra,
+    ]
     if launcher:
         command.append(f"hydra/launcher={launcher}")
     print("running:", " ".join(command), file=sys.stderr, flush=True)
@@ -55,30 +64,47 @@ def selecting(overrides: list[str]) -> list[str]:
     """The overrides that change what every entry trains (say trainer.max_epochs=20), so the
     table reads those runs: not sweeps (`key=a,b` narrows the grid), not seeds, and not
     settings that only change how a run executes (threads, launcher)."""
-    return [o for o in overrides
-            if not o.startswith((*RUN_ONLY, "seed=")) and "," not in o and "(" not in o]
+    return [
+        o
+        for o in overrides
+        if not o.startswith((*RUN_ONLY, "seed=")) and "," not in o and "(" not in o
+    ]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                     epilog="after --: Hydra overrides for the sweep")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], epilog="after --: Hydra overrides for the sweep"
+    )
     parser.add_argument("table", help="table9, table10, table12..table20 (results/published.yaml)")
-    parser.add_argument("--seeds", type=seed_override, default="0-19",
-                        help="seeds to run: 0-19 (default) or a list 0,3,5")
+    parser.add_argument(
+        "--seeds",
+        type=seed_override,
+        default="0-19",
+        help="seeds to run: 0-19 (default) or a list 0,3,5",
+    )
     parser.add_argument("--launcher", help="a Hydra launcher (joblib: parallel processes)")
-    parser.add_argument("--pool", type=Path, default=Path("outputs/reproduce"),
-                        help="where the runs live (default outputs/reproduce)")
-    parser.add_argument("--out", type=Path, default=Path("results"),
-                        help="where the table goes (default results/)")
-    parser.add_argument("--ledger", type=Path, default=Path("results/runs.csv"),
-                        help="the per-run record kept in git (default results/runs.csv): "
-                             "restored into the pool before the sweep, updated after it")
+    parser.add_argument(
+        "--pool",
+        type=Path,
+        default=Path("outputs/reproduce"),
+        help="where the runs live (default outputs/reproduce)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("results"), help="where the table goes (default results/)"
+    )
+    parser.add_argument(
+        "--ledger",
+        type=Path,
+        default=Path("results/runs.csv"),
+        help="the per-run record kept in git (default results/runs.csv): "
+        "restored into the pool before the sweep, updated after it",
+    )
     parser.add_argument("--no-run", action="store_true", help="only write the table")
     parser.add_argument("--no-plot", action="store_true", help="no PNG beside the table")
     argv = list(sys.argv[1:] if argv is None else argv)
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
-    args.overrides = argv[split + 1:]  # after --: Hydra overrides for the sweep
+    args.overrides = argv[split + 1 :]  # after --: Hydra overrides for the sweep
 
     published = study.load_published()
     if args.table not in published:
@@ -88,14 +114,27 @@ def main(argv=None) -> int:
     sources = spec.get("views", [args.table])
     restored = ledger.restore(args.ledger, args.pool)
     if restored:
-        print(f"restored {restored} recorded runs from {args.ledger} into {args.pool}",
-              file=sys.stderr)
+        print(
+            f"restored {restored} recorded runs from {args.ledger} into {args.pool}",
+            file=sys.stderr,
+        )
     if not args.no_run:
         for source in sources:
-            if sweep(published[source]["preset"], args.seeds, args.pool, args.launcher,
-                     args.overrides) != 0:
-                print(f"error: the sweep of {source} failed; its runs so far are in "
-                      f"{args.pool} (rerun to continue)", file=sys.stderr)
+            if (
+                sweep(
+                    published[source]["preset"],
+                    args.seeds,
+                    args.pool,
+                    args.launcher,
+                    args.overrides,
+                )
+                != 0
+            ):
+                print(
+                    f"error: the sweep of {source} failed; its runs so far are in "
+                    f"{args.pool} (rerun to continue)",
+                    file=sys.stderr,
+                )
                 return 1
     groups = study.pool_runs(args.pool)
     ledger.export(groups, args.ledger)
@@ -104,8 +143,7 @@ def main(argv=None) -> int:
     command = " ".join(["python scripts/reproduce.py", *argv])
     path = args.out / f"{args.table}.md"
     if "views" in spec:
-        path.write_text(study.view_markdown(args.table, spec, published, groups, command,
-                                            extra))
+        path.write_text(study.view_markdown(args.table, spec, published, groups, command, extra))
     else:
         identities = study.entry_identities(spec["preset"], spec["entries"], extra)
         runs = study.collect(groups, identities)

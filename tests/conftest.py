@@ -23,18 +23,26 @@ def train_whole_and_resumed(tmp_path, overrides, epochs: int = 4, cut: int = 2):
     after `cut` epochs and resumed to `epochs` (tmp_path/split)."""
     from rnnlab.train import train
 
-    whole = train(compose_config([*overrides, f"trainer.max_epochs={epochs}"]),
-                  tmp_path / "whole", "x")
+    whole = train(
+        compose_config([*overrides, f"trainer.max_epochs={epochs}"]), tmp_path / "whole", "x"
+    )
     train(compose_config([*overrides, f"trainer.max_epochs={cut}"]), tmp_path / "split", "x")
-    resumed = train(compose_config([*overrides, f"trainer.max_epochs={epochs}",
-                                    "trainer.resume=true"]), tmp_path / "split", "x")
+    resumed = train(
+        compose_config([*overrides, f"trainer.max_epochs={epochs}", "trainer.resume=true"]),
+        tmp_path / "split",
+        "x",
+    )
     return whole, resumed
 
 
 # Tiny, fast settings for end-to-end runs on the synthetic corpus.
 TINY = [
-    "model.num_hiddens=16", "data.batch_size=4", "data.num_steps=8",
-    "trainer.max_epochs=3", "trainer.progress_bar=false", "task.sample_length=10",
+    "model.num_hiddens=16",
+    "data.batch_size=4",
+    "data.num_steps=8",
+    "trainer.max_epochs=3",
+    "trainer.progress_bar=false",
+    "task.sample_length=10",
     "scheduler=none",  # the lm's 200-step warm-up would keep a tiny corpus's few steps near lr 0
 ]
 

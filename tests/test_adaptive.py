@@ -33,8 +33,8 @@ def test_with_both_off_it_is_the_models_loss_at_batch_one():
     expected, state = [], None
     with torch.no_grad():
         for start in range(0, len(tokens) - 1, 7):
-            Y = tokens[start + 1:start + 8]
-            logits, state = model(tokens[start:start + len(Y)][None], state)
+            Y = tokens[start + 1 : start + 8]
+            logits, state = model(tokens[start : start + len(Y)][None], state)
             expected.append(F.cross_entropy(logits[0], Y, reduction="none"))
             state = detach_state(state)
     torch.testing.assert_close(adaptive_nlls(model, tokens, 7), torch.cat(expected))
@@ -80,9 +80,14 @@ def test_the_mixture_stays_finite_when_the_model_gives_a_token_nothing():
     torch.testing.assert_close(got[1], torch.tensor(-math.log(0.1)))  # all from the cache
 
 
-@pytest.mark.parametrize("settings", [{"dynamic_lr": 0.5, "grad_clip": 1.0},
-                                      {"cache_size": 20, "cache_theta": 0.5},
-                                      {"dynamic_lr": 0.5, "cache_size": 20}])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"dynamic_lr": 0.5, "grad_clip": 1.0},
+        {"cache_size": 20, "cache_theta": 0.5},
+        {"dynamic_lr": 0.5, "cache_size": 20},
+    ],
+)
 def test_no_token_is_read_before_it_is_scored(settings):
     model, tokens = small_lm(), stream()
     changed = tokens.clone()
@@ -106,10 +111,10 @@ def test_dynamic_evaluation_adapts_a_copy_and_leaves_the_model_as_it_was():
     assert model.training  # as it was
 
 
-def test_a_run_reports_the_adaptive_perplexity_beside_the_stream_one(
-        tmp_path, synthetic_book):  # noqa: F811 (the fixture)
-    metrics = train(compose_config(TINY + ["eval.dynamic_lr=0.5", "eval.cache_size=50"]),
-                    tmp_path, "lstm")
+def test_a_run_reports_the_adaptive_perplexity_beside_the_stream_one(tmp_path, synthetic_book):  # noqa: F811 (the fixture)
+    metrics = train(
+        compose_config(TINY + ["eval.dynamic_lr=0.5", "eval.cache_size=50"]), tmp_path, "lstm"
+    )
     assert metrics["val_adaptive_perplexity"] > 1 and metrics["val_stream_perplexity"] > 1
     assert metrics["val_adaptive_perplexity"] != metrics["val_stream_perplexity"]
     assert "val_stream_perplexity" not in train(compose_config(TINY), tmp_path / "off", "lstm")

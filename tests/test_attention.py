@@ -15,14 +15,25 @@ from rnnlab.models.seq2seq import build_seq2seq
 from rnnlab.validation import validate
 
 PAD, BOS, EOS = 1, 2, 3
-MODELS = [(attention, model) for attention in ("none", "bahdanau", "luong")
-          for model in ("gru", "lstm_scratch")]
+MODELS = [
+    (attention, model)
+    for attention in ("none", "bahdanau", "luong")
+    for model in ("gru", "lstm_scratch")
+]
 
 
 def seq2seq(attention, model, *overrides, tgt_vocab=13):
     torch.manual_seed(0)
-    cfg = compose_config(["task=seq2seq", f"model={model}", f"model.attention={attention}",
-                          "model.num_hiddens=8", "model.embed_size=4", *overrides])
+    cfg = compose_config(
+        [
+            "task=seq2seq",
+            f"model={model}",
+            f"model.attention={attention}",
+            "model.num_hiddens=8",
+            "model.embed_size=4",
+            *overrides,
+        ]
+    )
     return build_seq2seq(11, tgt_vocab, cfg.model, src_pad=PAD).eval()
 
 
@@ -70,8 +81,10 @@ def tokens_to_targets(hypotheses, max_len):
 def test_search_scores_are_teacher_forced_log_probabilities(attention, model):
     net = seq2seq(attention, model)
     src = torch.randint(4, 11, (5, 4))
-    for search in (lambda: greedy_search(net, src, BOS, EOS, 6),
-                   lambda: beam_search(net, src, BOS, EOS, 6, beam_size=3)):
+    for search in (
+        lambda: greedy_search(net, src, BOS, EOS, 6),
+        lambda: beam_search(net, src, BOS, EOS, 6, beam_size=3),
+    ):
         hypotheses, scores = search()
         expected = sequence_log_prob(net, src, *tokens_to_targets(hypotheses, 6))
         assert torch.allclose(scores, expected, atol=1e-5)
@@ -84,10 +97,14 @@ def test_a_wide_beam_finds_the_exhaustive_argmax(attention, model):
     V, max_len = 5, 3
     net = seq2seq(attention, model, tgt_vocab=V)
     src = torch.randint(4, 11, (2, 4))
-    candidates = [list(c) for n in range(max_len) for c in itertools.product(
-        [t for t in range(V) if t != EOS], repeat=n)]  # then <eos>
-    candidates += [list(c) for c in itertools.product(
-        [t for t in range(V) if t != EOS], repeat=max_len)]  # cut at max_len
+    candidates = [
+        list(c)
+        for n in range(max_len)
+        for c in itertools.product([t for t in range(V) if t != EOS], repeat=n)
+    ]  # then <eos>
+    candidates += [
+        list(c) for c in itertools.product([t for t in range(V) if t != EOS], repeat=max_len)
+    ]  # cut at max_len
     best, _ = beam_search(net, src, BOS, EOS, max_len, beam_size=len(candidates))
     for row in range(2):
         one = src[row : row + 1].expand(len(candidates), -1)
@@ -130,9 +147,17 @@ def test_attention_heat_map_in_tensorboard_and_as_png(tmp_path):
     from test_seq2seq_task import reverse_corpus, run, translate_cli
 
     corpus = reverse_corpus(300)
-    overrides = ["task=seq2seq", "model=gru", "model.num_hiddens=16", "model.embed_size=8",
-                 "model.num_layers=1", "data.num_steps=7", "trainer.max_epochs=1",
-                 "trainer.progress_bar=false", "model.attention=bahdanau"]
+    overrides = [
+        "task=seq2seq",
+        "model=gru",
+        "model.num_hiddens=16",
+        "model.embed_size=8",
+        "model.num_layers=1",
+        "data.num_steps=7",
+        "trainer.max_epochs=1",
+        "trainer.progress_bar=false",
+        "model.attention=bahdanau",
+    ]
     _, run_dir = run(tmp_path, corpus, overrides)
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

@@ -32,10 +32,12 @@ def test_brevity_penalty():
 def test_matches_are_clipped_and_long_ngrams_weigh_more():
     # "the" occurs once in the reference, so only one of the three counts: p1 = 1/3.
     assert bleu("the the the".split(), "the cat sat".split(), k=1) == pytest.approx(
-        (1 / 3) ** (1 / 2))
+        (1 / 3) ** (1 / 2)
+    )
     # p1 = 2/3, p2 = 1/2; with k = 3 the unmatched trigram makes it 0.
     assert bleu("a b d".split(), "a b c".split(), k=2) == pytest.approx(
-        (2 / 3) ** (1 / 2) * (1 / 2) ** (1 / 4))
+        (2 / 3) ** (1 / 2) * (1 / 2) ** (1 / 4)
+    )
     assert bleu("a b d".split(), "a b c".split(), k=3) == 0.0
     # n-gram orders longer than the prediction are skipped.
     assert bleu("a b".split(), "a b".split(), k=4) == 1.0
@@ -47,8 +49,10 @@ def test_corpus_bleu_is_sacrebleu_with_its_signature():
     cased = sacrebleu.corpus_bleu(hypotheses, [references])
     result = corpus_bleu(hypotheses, [[r] for r in references])
     assert result.score == cased.score and 0 < cased.score < 100
-    assert result.signature == "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:" \
-        + sacrebleu.__version__
+    assert (
+        result.signature
+        == "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:" + sacrebleu.__version__
+    )
     lower = corpus_bleu(hypotheses, [[r] for r in references], lowercase=True)
     assert lower.score == sacrebleu.corpus_bleu(hypotheses, [references], lowercase=True).score
     assert lower.score > cased.score and "|case:lc|" in lower.signature
@@ -57,11 +61,16 @@ def test_corpus_bleu_is_sacrebleu_with_its_signature():
 
 def test_multi_reference_corpus_bleu_is_sacrebleus_with_a_variable_number():
     hypotheses = ["Je suis chez moi.", "Va !", "Il est calme."]
-    references = [["Je suis à la maison.", "Je suis chez moi."], ["Va !"],
-                  ["Il est tranquille.", "Il est calme.", "Il est serein."]]
-    streams = [["Je suis à la maison.", "Va !", "Il est tranquille."],
-               ["Je suis chez moi.", None, "Il est calme."],
-               [None, None, "Il est serein."]]
+    references = [
+        ["Je suis à la maison.", "Je suis chez moi."],
+        ["Va !"],
+        ["Il est tranquille.", "Il est calme.", "Il est serein."],
+    ]
+    streams = [
+        ["Je suis à la maison.", "Va !", "Il est tranquille."],
+        ["Je suis chez moi.", None, "Il est calme."],
+        [None, None, "Il est serein."],
+    ]
     result = corpus_bleu(hypotheses, references)
     assert result.score == sacrebleu.corpus_bleu(hypotheses, streams).score == pytest.approx(100)
     assert result.signature.startswith("nrefs:var|")

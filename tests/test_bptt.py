@@ -25,8 +25,9 @@ def inputs(cell):
     generator = torch.Generator().manual_seed(0)
 
     def leaf(*shape, scale=1.0):
-        return (scale * torch.randn(*shape, dtype=torch.float64, generator=generator)
-                ).requires_grad_()
+        return (
+            scale * torch.randn(*shape, dtype=torch.float64, generator=generator)
+        ).requires_grad_()
 
     args = [leaf(NUM_STEPS, BATCH, gates * NUM_HIDDENS)]
     args += [leaf(BATCH, NUM_HIDDENS) for _ in range(num_states)]

@@ -9,8 +9,7 @@ from rnnlab.data.bucketing import bucket_batches, pad_batch, sorted_batches
 def test_every_example_lands_in_exactly_one_batch():
     lengths = torch.randint(1, 500, (1003,), generator=torch.Generator().manual_seed(0))
     for epoch in range(3):
-        batches = bucket_batches(lengths, 32, torch.Generator().manual_seed(epoch),
-                                 pool_batches=5)
+        batches = bucket_batches(lengths, 32, torch.Generator().manual_seed(epoch), pool_batches=5)
         assert sorted(torch.cat(batches).tolist()) == list(range(1003))
         assert all(1 <= len(b) <= 32 for b in batches)
     assert sorted(torch.cat(sorted_batches(lengths, 64)).tolist()) == list(range(1003))

@@ -13,8 +13,7 @@ from rnnlab.run.checkpoint import FORMAT, load_checkpoint, save_checkpoint
 
 def test_round_trip_keeps_tensors_and_plain_values(tmp_path):
     path = tmp_path / "checkpoint.pt"
-    save_checkpoint(path, {"model": {"w": torch.arange(3.0)}, "vocab": ["<unk>", "a"],
-                           "epoch": 2})
+    save_checkpoint(path, {"model": {"w": torch.arange(3.0)}, "vocab": ["<unk>", "a"], "epoch": 2})
     saved = load_checkpoint(path)
     assert saved["format"] == FORMAT
     assert saved["vocab"] == ["<unk>", "a"] and saved["epoch"] == 2
@@ -22,8 +21,9 @@ def test_round_trip_keeps_tensors_and_plain_values(tmp_path):
     assert os.listdir(tmp_path) == ["checkpoint.pt"]
 
 
-@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError("disk full")],
-                         ids=["ctrl-c", "disk-full"])
+@pytest.mark.parametrize(
+    "failure", [KeyboardInterrupt, OSError("disk full")], ids=["ctrl-c", "disk-full"]
+)
 def test_interrupted_write_leaves_previous_checkpoint(tmp_path, monkeypatch, failure):
     """A write that fails midway (Ctrl-C, a full disk) leaves the previous checkpoint
     loadable and removes its own temporary file."""
@@ -114,8 +114,10 @@ def test_disk_full_is_one_line_naming_the_file_and_keeps_the_previous(tmp_path, 
     with pytest.raises(RnnlabError) as error:
         save_checkpoint(path, {"epoch": 2})
     monkeypatch.undo()
-    assert str(error.value) == (f"could not write checkpoint {str(path)!r}: No space left on "
-                                "device; checkpoint.pt is unchanged")
+    assert str(error.value) == (
+        f"could not write checkpoint {str(path)!r}: No space left on "
+        "device; checkpoint.pt is unchanged"
+    )
     assert load_checkpoint(path)["epoch"] == 1
     assert os.listdir(tmp_path) == ["checkpoint.pt"]
 
@@ -125,7 +127,11 @@ def test_a_real_full_disk_is_one_line(tmp_path, monkeypatch):
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full")
     real_open = open
-    monkeypatch.setattr("builtins.open", lambda file, mode="r", *args, **kwargs: real_open(
-        "/dev/full" if str(file).endswith(".tmp") else file, mode, *args, **kwargs))
+    monkeypatch.setattr(
+        "builtins.open",
+        lambda file, mode="r", *args, **kwargs: real_open(
+            "/dev/full" if str(file).endswith(".tmp") else file, mode, *args, **kwargs
+        ),
+    )
     with pytest.raises(RnnlabError, match="No space left on device; best.pt was not written"):
         save_checkpoint(tmp_path / "best.pt", {"model": {"w": torch.zeros(100_000)}})

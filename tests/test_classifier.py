@@ -16,9 +16,20 @@ VOCAB, PAD = 30, 1
 
 
 def model_cfg(**overrides):
-    return OmegaConf.create({"cell": "gru", "impl": "nn", "embed_size": 8, "num_hiddens": 6,
-                             "num_layers": 2, "bidirectional": True, "dropout": 0.0,
-                             "recurrent_dropout": 0.0, "pooling": "last", **overrides})
+    return OmegaConf.create(
+        {
+            "cell": "gru",
+            "impl": "nn",
+            "embed_size": 8,
+            "num_hiddens": 6,
+            "num_layers": 2,
+            "bidirectional": True,
+            "dropout": 0.0,
+            "recurrent_dropout": 0.0,
+            "pooling": "last",
+            **overrides,
+        }
+    )
 
 
 @pytest.mark.parametrize("impl", ["nn", "scratch"])
@@ -26,8 +37,11 @@ def model_cfg(**overrides):
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_padding_does_not_change_the_logit(impl, cell, bidirectional):
     torch.manual_seed(0)
-    model = build_classifier(VOCAB, model_cfg(impl=impl, cell=cell, bidirectional=bidirectional,
-                                              pooling="last+max+mean"), PAD).eval()
+    model = build_classifier(
+        VOCAB,
+        model_cfg(impl=impl, cell=cell, bidirectional=bidirectional, pooling="last+max+mean"),
+        PAD,
+    ).eval()
     review = torch.randint(2, VOCAB, (1, 5))
     alone = model(review, torch.tensor([5]))
     # The same review in a batch padded to 9 steps, beside a longer review.
@@ -49,7 +63,8 @@ def test_padded_stack_equals_packed_sequences(cell):
                 module = padded.layers[layer * 2 + direction]
                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
                     getattr(module, f"{name}_l0").copy_(
-                        getattr(reference, f"{name}_l{layer}{suffix}"))
+                        getattr(reference, f"{name}_l{layer}{suffix}")
+                    )
     lengths = torch.tensor([6, 2, 4])
     X = torch.randn(6, 3, 4, dtype=torch.float64)
     expected, state = reference(pack_padded_sequence(X, lengths, enforce_sorted=False))
@@ -97,8 +112,7 @@ def test_a_trigram_needs_three_real_words():
     from rnnlab.models.ngram_bag import NgramBag
 
     bag = NgramBag(vocab_size=10, order=3, num_buckets=7, size=3)
-    _, valid = bag.ngram_ids(torch.tensor([[2, 3, 4, 5], [2, 3, PAD, PAD]]),
-                             torch.tensor([4, 2]))
+    _, valid = bag.ngram_ids(torch.tensor([[2, 3, 4, 5], [2, 3, PAD, PAD]]), torch.tensor([4, 2]))
     assert valid.sum(dim=1).tolist() == [4 + 3 + 2, 2 + 1 + 0]
 
 
@@ -142,14 +156,16 @@ def test_nb_ratios_equal_the_hand_worked_log_count_ratios():
 def test_the_bag_joins_the_head_and_padding_still_changes_nothing(impl):
     torch.manual_seed(0)
     plain = build_classifier(VOCAB, model_cfg(impl=impl), PAD)
-    model = build_classifier(VOCAB, model_cfg(impl=impl, bag_ngrams=2, bag_buckets=50,
-                                              bag_size=4), PAD).eval()
+    model = build_classifier(
+        VOCAB, model_cfg(impl=impl, bag_ngrams=2, bag_buckets=50, bag_size=4), PAD
+    ).eval()
     assert plain.bag is None and model.bag.table.num_embeddings == VOCAB + 50
     assert model.head.in_features == plain.head.in_features + 4
     review = torch.randint(2, VOCAB, (1, 5))
     batch = torch.full((2, 9), PAD)
     batch[0, :5], batch[1] = review[0], torch.randint(2, VOCAB, (9,))
-    torch.testing.assert_close(model(batch, torch.tensor([5, 9]))[0],
-                               model(review, torch.tensor([5]))[0])
+    torch.testing.assert_close(
+        model(batch, torch.tensor([5, 9]))[0], model(review, torch.tensor([5]))[0]
+    )
     model(review, torch.tensor([5])).sum().backward()
     assert model.bag.table.weight.grad[review[0]].abs().sum() > 0

@@ -6,13 +6,13 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FAST = ["model.num_hiddens=8", "trainer.max_epochs=1", "data.batch_size=64",
-        "task.sample_length=5"]
+FAST = ["model.num_hiddens=8", "trainer.max_epochs=1", "data.batch_size=64", "task.sample_length=5"]
 
 
 def run(module, *args, cwd=REPO):
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def assert_one_line_error(result, *fragments):
@@ -25,10 +25,19 @@ def assert_one_line_error(result, *fragments):
 
 
 def test_missing_data_is_one_line(tmp_path):
-    result = run("rnnlab.train", f"data.root={tmp_path}", "data.download=false",
-                 f"hydra.run.dir={tmp_path / 'run'}", *FAST)
-    assert_one_line_error(result, "timemachine.txt", str(tmp_path),
-                          "d2l-data.s3-accelerate.amazonaws.com/timemachine.txt")
+    result = run(
+        "rnnlab.train",
+        f"data.root={tmp_path}",
+        "data.download=false",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        *FAST,
+    )
+    assert_one_line_error(
+        result,
+        "timemachine.txt",
+        str(tmp_path),
+        "d2l-data.s3-accelerate.amazonaws.com/timemachine.txt",
+    )
 
 
 def test_generate_without_checkpoint_is_one_line(tmp_path):
@@ -49,29 +58,46 @@ def test_multirun_then_generate(tmp_path, real_data_dir):
         assert metrics["val_perplexity"] < 28  # better than a uniform guess over 28 symbols
 
     checkpoint = sweep / runs[0] / "checkpoint.pt"
-    result = run("rnnlab.generate", f"checkpoint={checkpoint}", "prefix=time traveller",
-                 "num_preds=20")
+    result = run(
+        "rnnlab.generate", f"checkpoint={checkpoint}", "prefix=time traveller", "num_preds=20"
+    )
     assert result.returncode == 0, result.stderr
     text = result.stdout.rstrip("\n")  # an untrained model may well predict spaces
     assert text.startswith("time traveller") and len(text) == len("time traveller") + 20
-    sampled = [run("rnnlab.generate", f"checkpoint={checkpoint}", "temperature=1", "seed=3")
-               for _ in range(2)]
+    sampled = [
+        run("rnnlab.generate", f"checkpoint={checkpoint}", "temperature=1", "seed=3")
+        for _ in range(2)
+    ]
     assert sampled[0].stdout == sampled[1].stdout  # seeded sampling is reproducible
 
 
 def test_console_scripts_run_the_commands(tmp_path):
     """`rnnlab-train` etc. (pyproject.toml) are the `python -m` commands, from any directory."""
     bin_dir = Path(sys.executable).parent
-    for name in ("rnnlab-train", "rnnlab-generate", "rnnlab-translate", "rnnlab-predict",
-                 "rnnlab-evaluate"):
+    for name in (
+        "rnnlab-train",
+        "rnnlab-generate",
+        "rnnlab-translate",
+        "rnnlab-predict",
+        "rnnlab-evaluate",
+    ):
         assert (bin_dir / name).is_file(), f"{name}: reinstall with `make venv`"
-    shown = subprocess.run([bin_dir / "rnnlab-train", "experiment=lm_best", "--cfg", "job"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    shown = subprocess.run(
+        [bin_dir / "rnnlab-train", "experiment=lm_best", "--cfg", "job"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout == run("rnnlab.train", "experiment=lm_best", "--cfg", "job").stdout
     assert "max_epochs: 25" in shown.stdout and "tie_weights: true" in shown.stdout
-    missing = subprocess.run([bin_dir / "rnnlab-generate", f"checkpoint={tmp_path / 'x.pt'}"],
-                             capture_output=True, text=True, timeout=120)
+    missing = subprocess.run(
+        [bin_dir / "rnnlab-generate", f"checkpoint={tmp_path / 'x.pt'}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert_one_line_error(missing, "x.pt", "does not exist")
 
 

@@ -31,14 +31,18 @@ from rnnlab.models.recurrent import recurrent_stack
 from rnnlab.tasks.lm import LanguageModelTask
 from rnnlab.train import train
 
-pytestmark = [pytest.mark.cuda,
-              pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
+]
 
 CUDA = "trainer.device=cuda"
 # float64: cuDNN computes in double, so the scratch cells must agree to rounding. float32:
 # TF32 is switched off, so both sides round alike; what is left is summation order.
-TOLERANCES = {torch.float64: {"atol": 1e-10, "rtol": 0},
-              torch.float32: {"atol": 2e-5, "rtol": 2e-4}}
+TOLERANCES = {
+    torch.float64: {"atol": 1e-10, "rtol": 0},
+    torch.float32: {"atol": 2e-5, "rtol": 2e-4},
+}
 
 
 @pytest.fixture
@@ -51,8 +55,9 @@ def no_tf32():
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("bptt", ["fused", "autograd"])
-@pytest.mark.parametrize("cell, num_layers, bidirectional",
-                         list(itertools.product(PAIRS, [1, 2], [False, True])))
+@pytest.mark.parametrize(
+    "cell, num_layers, bidirectional", list(itertools.product(PAIRS, [1, 2], [False, True]))
+)
 def test_scratch_equals_cudnn(cell, num_layers, bidirectional, bptt, dtype, no_tf32):
     generator = torch.Generator().manual_seed(0)
     reference, scratch = build_pair(cell, num_layers, bidirectional, bptt=bptt)
@@ -92,11 +97,18 @@ def test_scratch_equals_cudnn(cell, num_layers, bidirectional, bptt, dtype, no_t
 
 
 @pytest.mark.parametrize("precision", ["32", "bf16", "fp16"])
-@pytest.mark.parametrize("model", ["rnn", "lstm", "gru", "rnn_scratch", "lstm_scratch",
-                                   "gru_scratch"])
+@pytest.mark.parametrize(
+    "model", ["rnn", "lstm", "gru", "rnn_scratch", "lstm_scratch", "gru_scratch"]
+)
 def test_language_model_trains(tmp_path, synthetic_book, model, precision):  # noqa: F811
-    metrics = train(compose_config(TINY + [CUDA, f"model={model}", "trainer.max_epochs=2",
-                                           f"trainer.precision={precision}"]), tmp_path, model)
+    metrics = train(
+        compose_config(
+            TINY
+            + [CUDA, f"model={model}", "trainer.max_epochs=2", f"trainer.precision={precision}"]
+        ),
+        tmp_path,
+        model,
+    )
     assert metrics["status"] == "finished"
     assert 1.0 < metrics["val_perplexity"] < len(synthetic_book.vocab)
     assert "cuda" in (tmp_path / "run_info.json").read_text()
@@ -105,9 +117,20 @@ def test_language_model_trains(tmp_path, synthetic_book, model, precision):  # n
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 @pytest.mark.parametrize("model", ["gru", "lstm_scratch"])
 def test_sentiment_trains(tmp_path, synthetic_imdb, model, precision):  # noqa: F811
-    metrics = train(compose_config(SMALL + [CUDA, f"model={model}", "model.pooling=max+mean",
-                                            f"trainer.precision={precision}",
-                                            "trainer.keep_best=false"]), tmp_path, model)
+    metrics = train(
+        compose_config(
+            SMALL
+            + [
+                CUDA,
+                f"model={model}",
+                "model.pooling=max+mean",
+                f"trainer.precision={precision}",
+                "trainer.keep_best=false",
+            ]
+        ),
+        tmp_path,
+        model,
+    )
     assert metrics["status"] == "finished"
     assert metrics["test_accuracy"] >= 0.9
 
@@ -116,22 +139,40 @@ def test_sentiment_trains(tmp_path, synthetic_imdb, model, precision):  # noqa: 
 @pytest.mark.parametrize("model", ["gru", "lstm_scratch"])
 @pytest.mark.parametrize("attention", ["none", "bahdanau"])
 def test_seq2seq_trains(tmp_path, corpus, model, precision, attention):  # noqa: F811
-    metrics, _ = run_seq2seq(tmp_path, corpus, SEQ2SEQ + [
-        CUDA, f"model={model}", f"model.attention={attention}",
-        f"trainer.precision={precision}"])
+    metrics, _ = run_seq2seq(
+        tmp_path,
+        corpus,
+        SEQ2SEQ
+        + [
+            CUDA,
+            f"model={model}",
+            f"model.attention={attention}",
+            f"trainer.precision={precision}",
+        ],
+    )
     assert metrics["status"] == "finished"
     assert metrics["test_sacrebleu"] > 50  # the reverse task, learned (CPU float32: > 70)
 
 
 @pytest.mark.parametrize("model", ["lstm", "gru_scratch"])
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
-def test_resumed_run_ends_like_an_uninterrupted_one(tmp_path, synthetic_book, model,  # noqa: F811
-                                                     dropout):
+def test_resumed_run_ends_like_an_uninterrupted_one(
+    tmp_path,
+    synthetic_book,  # noqa: F811
+    model,
+    dropout,
+):
     # nn with dropout 0.3 over 2 layers: cuDNN would draw it from its own generator, which
     # no checkpoint saves (rnnlab.models.nn_cells runs such stacks a layer at a time).
-    overrides = TINY + [CUDA, f"model={model}", f"model.dropout={dropout}",
-                        "model.num_layers=2", "data.sampling=random",
-                        "model.weight_drop=0.2", "scheduler=cosine"]
+    overrides = TINY + [
+        CUDA,
+        f"model={model}",
+        f"model.dropout={dropout}",
+        "model.num_layers=2",
+        "data.sampling=random",
+        "model.weight_drop=0.2",
+        "scheduler=cosine",
+    ]
     whole, resumed = train_whole_and_resumed(tmp_path, overrides)
     assert resumed["epochs"] == 4
     assert resumed["val_perplexity"] == whole["val_perplexity"]
@@ -167,8 +208,14 @@ def test_an_epoch_never_waits_for_the_gpu_between_log_steps(tmp_path, synthetic_
     torch.cuda.set_sync_debug_mode("error")
     try:
         with pytest.raises(RuntimeError, match="synchronizing") as raised:
-            train_epoch(task, model_, optimizer, cfg.trainer, torch.device("cuda"),
-                        then_sync(batches, consumed))
+            train_epoch(
+                task,
+                model_,
+                optimizer,
+                cfg.trainer,
+                torch.device("cuda"),
+                then_sync(batches, consumed),
+            )
     finally:
         torch.cuda.set_sync_debug_mode("default")
     # The error came from the deliberate sync after the last batch, not from a step.

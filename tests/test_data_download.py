@@ -27,7 +27,6 @@ def _register(monkeypatch, url="file:///nowhere/toy.txt", sha1=None, **kw) -> Da
     return entry
 
 
-
 def test_registry_has_the_three_datasets_with_checksums():
     assert {n: e.file_name for n, e in DATASETS.items()} == {
         "timemachine": "timemachine.txt",

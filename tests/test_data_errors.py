@@ -88,8 +88,11 @@ def test_zip_with_a_damaged_member_is_named(tmp_path):
 @pytest.mark.parametrize("keep", [0.3, 0.9])
 def test_truncated_tar_gz_is_named_when_read(tmp_path, keep):
     truncate(make_tar_gz(tmp_path / "aclImdb_v1.tar.gz"), keep)
-    with pytest.raises(RnnlabError, match=r"aclImdb_v1\.tar\.gz is a truncated or corrupt "
-                                          r"tar\.gz archive"):
+    with pytest.raises(
+        RnnlabError,
+        match=r"aclImdb_v1\.tar\.gz is a truncated or corrupt "
+        r"tar\.gz archive",
+    ):
         check_archive(tmp_path / "aclImdb_v1.tar.gz")
 
 

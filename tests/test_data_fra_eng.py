@@ -59,10 +59,8 @@ def test_no_valid_pair_is_a_one_line_error():
 
 
 def test_split_is_deterministic_disjoint_and_keeps_translations_together():
-    a = corpus_from_text(pairs_text(400), num_examples=None, val_fraction=0.1,
-                         test_fraction=0.1)
-    b = corpus_from_text(pairs_text(400), num_examples=None, val_fraction=0.1,
-                         test_fraction=0.1)
+    a = corpus_from_text(pairs_text(400), num_examples=None, val_fraction=0.1, test_fraction=0.1)
+    b = corpus_from_text(pairs_text(400), num_examples=None, val_fraction=0.1, test_fraction=0.1)
     sentences = {}
     for name in ("train", "val", "test"):
         assert getattr(a, name).tgt_tokens == getattr(b, name).tgt_tokens
@@ -72,8 +70,9 @@ def test_split_is_deterministic_disjoint_and_keeps_translations_together():
     assert not sentences["train"] & sentences["test"]
     assert not sentences["val"] & sentences["test"]
     assert 10 <= len(sentences["test"]) <= 30  # about 10% of 200 sentences
-    other_seed = corpus_from_text(pairs_text(400), num_examples=None, val_fraction=0.1,
-                                  test_fraction=0.1, split_seed=1)
+    other_seed = corpus_from_text(
+        pairs_text(400), num_examples=None, val_fraction=0.1, test_fraction=0.1, split_seed=1
+    )
     assert other_seed.test.src_tokens != a.test.src_tokens
 
 
@@ -89,8 +88,9 @@ def test_a_held_out_sentence_stays_held_out_with_more_examples():
 
 def test_held_out_examples_scores_a_larger_run_on_the_smaller_runs_pairs():
     small = corpus_from_text(pairs_text(200), num_examples=200, test_fraction=0.2)
-    large = corpus_from_text(pairs_text(400), num_examples=400, test_fraction=0.2,
-                             held_out_examples=200)
+    large = corpus_from_text(
+        pairs_text(400), num_examples=400, test_fraction=0.2, held_out_examples=200
+    )
     for name in ("val", "test"):
         assert getattr(large, name).tgt_text == getattr(small, name).tgt_text
         assert getattr(large, name).src_tokens == getattr(small, name).src_tokens
@@ -139,8 +139,9 @@ def test_vocabularies_count_the_training_split_only():
     assert all(corpus.src_vocab[w] == corpus.src_vocab.unk for w in test_only)
     # The references BLEU scores against keep those words, not <unk>.
     assert not any(UNK in s for s in corpus.test.tgt_tokens)
-    assert any(corpus.tgt_vocab[w] == corpus.tgt_vocab.unk
-               for s in corpus.test.tgt_tokens for w in s)
+    assert any(
+        corpus.tgt_vocab[w] == corpus.tgt_vocab.unk for s in corpus.test.tgt_tokens for w in s
+    )
 
 
 @pytest.fixture

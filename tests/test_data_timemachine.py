@@ -1,7 +1,6 @@
 """timemachine: d2l's preprocessing, tokenisation, and a validation split that is the end
 of the text."""
 
-
 import pytest
 import torch
 
@@ -15,7 +14,6 @@ from rnnlab.data.timemachine import (
 from rnnlab.errors import RnnlabError
 
 TEXT = "The Time Machine, by H. G. Wells [1898]\n\nI. The Time Traveller (for so it will be"
-
 
 
 def test_preprocess_keeps_lowercase_letters_and_single_spaces():
@@ -98,10 +96,12 @@ def test_detokenize_inverts_tokenize_on_preprocessed_text(token):
 
 # --- d2l's corpus (data.preprocess=d2l, data.max_tokens): the study's training text ---
 
-BOOK = ("The Time Machine, by H. G. Wells [1898]\r\n\n\n\n\nI\n\n\n\x0c"
-        "The Time Traveller (for so it will be convenient to speak of him)\n"
-        "was expounding a recondite matter to us. His grey eyes shone and\n"
-        "twinkled, and his usually pale face was flushed and animated.\n") * 3
+BOOK = (
+    "The Time Machine, by H. G. Wells [1898]\r\n\n\n\n\nI\n\n\n\x0c"
+    "The Time Traveller (for so it will be convenient to speak of him)\n"
+    "was expounding a recondite matter to us. His grey eyes shone and\n"
+    "twinkled, and his usually pale face was flushed and animated.\n"
+) * 3
 
 
 def d2l_corpus(text: str, max_tokens: int = -1) -> list[str]:
@@ -110,8 +110,10 @@ def d2l_corpus(text: str, max_tokens: int = -1) -> list[str]:
     import io
     import re
 
-    lines = [re.sub("[^A-Za-z]+", " ", line).strip().lower()  # open(...).readlines()
-             for line in io.StringIO(text, newline=None).readlines()]
+    lines = [
+        re.sub("[^A-Za-z]+", " ", line).strip().lower()  # open(...).readlines()
+        for line in io.StringIO(text, newline=None).readlines()
+    ]
     tokens = [list(line) for line in lines]
     corpus = [token for line in tokens for token in line]
     return corpus[:max_tokens] if max_tokens > 0 else corpus
@@ -148,8 +150,9 @@ def test_the_studys_corpus_from_the_real_book(real_data_dir):
     """d2l's book: 170,580 characters, 28 tokens; the study trained on the first 10,000."""
     whole = load_timemachine(root=str(real_data_dir), preprocessing="d2l", download=False)
     assert len(whole.train) + len(whole.val) == 170_580 and len(whole.vocab) == 28
-    study = load_timemachine(root=str(real_data_dir), preprocessing="d2l", max_tokens=10_000,
-                             download=False)
+    study = load_timemachine(
+        root=str(real_data_dir), preprocessing="d2l", max_tokens=10_000, download=False
+    )
     assert len(study.train) == 10_000 and torch.equal(study.val, whole.val)
     text = (real_data_dir / "timemachine.txt").read_text()
     assert study.vocab.to_tokens(study.train.tolist()) == d2l_corpus(text, 10_000)

@@ -14,9 +14,17 @@ from rnnlab.models.lm import build_lm
 from rnnlab.models.recurrent import build_recurrent, recurrent_stack
 from rnnlab.tasks.lm import activation_penalty
 
-ALL_ON = ["model.embed_size=16", "model.num_hiddens=16", "model.embedding_dropout=0.3",
-          "model.input_dropout=0.3", "model.output_dropout=0.3", "model.locked_dropout=true",
-          "model.weight_drop=0.3", "model.residual=true", "model.dropout=0.3"]
+ALL_ON = [
+    "model.embed_size=16",
+    "model.num_hiddens=16",
+    "model.embedding_dropout=0.3",
+    "model.input_dropout=0.3",
+    "model.output_dropout=0.3",
+    "model.locked_dropout=true",
+    "model.weight_drop=0.3",
+    "model.residual=true",
+    "model.dropout=0.3",
+]
 
 
 def model_cfg(*overrides):
@@ -62,9 +70,18 @@ def test_every_regulariser_is_off_in_eval_mode_and_a_no_op_at_rate_0(model):
     at rate 0 (residual stays, as it is no regulariser); in training at rate 0, too."""
     torch.manual_seed(0)
     on = build_lm(20, model_cfg(f"model={model}", *ALL_ON))
-    zero = build_lm(20, model_cfg(f"model={model}", *ALL_ON, "model.embedding_dropout=0",
-                                  "model.input_dropout=0", "model.output_dropout=0",
-                                  "model.weight_drop=0", "model.dropout=0"))
+    zero = build_lm(
+        20,
+        model_cfg(
+            f"model={model}",
+            *ALL_ON,
+            "model.embedding_dropout=0",
+            "model.input_dropout=0",
+            "model.output_dropout=0",
+            "model.weight_drop=0",
+            "model.dropout=0",
+        ),
+    )
     zero.load_state_dict(on.state_dict())
     X = torch.randint(0, 20, (3, 9))
     reference = zero.train()(X)[0]
@@ -103,8 +120,7 @@ def hand_masked_gradients(module, weight_names, p, X, seed):
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_nn_weight_drop_gives_the_gradients_of_a_masked_copy_without_warnings(cell):
     torch.manual_seed(0)
-    module = recurrent_stack(cell, "nn", 3, 8, num_layers=2, bidirectional=True,
-                             weight_drop=0.5)
+    module = recurrent_stack(cell, "nn", 3, 8, num_layers=2, bidirectional=True, weight_drop=0.5)
     names = [name for name, _ in module.named_parameters() if name.startswith("weight_hh")]
     assert len(names) == 4
     with warnings.catch_warnings():
@@ -117,11 +133,11 @@ def test_nn_weight_drop_gives_the_gradients_of_a_masked_copy_without_warnings(ce
 @pytest.mark.parametrize("bptt", ["fused", "autograd"])
 def test_scratch_weight_drop_gives_the_gradients_of_a_masked_copy(bptt):
     torch.manual_seed(0)
-    module = recurrent_stack("lstm", "scratch", 3, 8, num_layers=2, bptt=bptt,
-                             weight_drop=0.5).double()
+    module = recurrent_stack(
+        "lstm", "scratch", 3, 8, num_layers=2, bptt=bptt, weight_drop=0.5
+    ).double()
     names = [name for name, _ in module.named_parameters() if name.endswith("W_h")]
-    hand_masked_gradients(module, names, 0.5, torch.randn(6, 2, 3, dtype=torch.float64),
-                          seed=3)
+    hand_masked_gradients(module, names, 0.5, torch.randn(6, 2, 3, dtype=torch.float64), seed=3)
 
 
 def test_weight_drop_is_one_mask_per_batch_not_per_step():
@@ -140,8 +156,10 @@ def test_tied_weights_are_one_tensor():
     assert model.head.weight is model.embedding.weight
     assert len(list(model.parameters())) == len({id(p) for p in model.parameters()})
     untied = build_lm(20, model_cfg("model.embed_size=32", "model.num_hiddens=32"))
-    assert sum(p.numel() for p in untied.parameters()) - \
-        sum(p.numel() for p in model.parameters()) == 20 * 32
+    assert (
+        sum(p.numel() for p in untied.parameters()) - sum(p.numel() for p in model.parameters())
+        == 20 * 32
+    )
     model(torch.randint(0, 20, (2, 5)))[0].sum().backward()
     assert model.embedding.weight.grad is model.head.weight.grad
 
@@ -159,24 +177,39 @@ def test_embedding_init_draws_the_tied_weights_from_its_uniform_range():
 
 @pytest.mark.parametrize("model", ["lstm", "lstm_scratch"])
 def test_forget_bias_starts_the_forget_gate_at_its_value(model):
-    recurrent = build_recurrent(model_cfg(f"model={model}", "model.forget_bias=1.0",
-                                          "model.num_hiddens=4"), 3)
+    recurrent = build_recurrent(
+        model_cfg(f"model={model}", "model.forget_bias=1.0", "model.num_hiddens=4"), 3
+    )
     n, biases = 4, dict(recurrent.named_parameters())
-    pairs = [(name, name.replace("ih", "hh").replace("b_x", "b_h")) for name in biases
-             if "bias_ih" in name or name.endswith("b_x")]
+    pairs = [
+        (name, name.replace("ih", "hh").replace("b_x", "b_h"))
+        for name in biases
+        if "bias_ih" in name or name.endswith("b_x")
+    ]
     assert len(pairs) == 2  # two layers
     for input_bias, hidden_bias in pairs:
         total = biases[input_bias] + biases[hidden_bias]
-        assert torch.equal(total[n:2 * n], torch.ones(n))
+        assert torch.equal(total[n : 2 * n], torch.ones(n))
         assert not torch.equal(total[:n], torch.ones(n))  # the other gates keep their init
 
 
 def test_residual_adds_each_stacked_layers_input():
     torch.manual_seed(0)
-    plain = build_recurrent(model_cfg("model.num_hiddens=6", "model.num_layers=3",
-                                      "model.dropout=0", "model.locked_dropout=true"), 6)
-    residual = build_recurrent(model_cfg("model.num_hiddens=6", "model.num_layers=3",
-                                         "model.dropout=0", "model.residual=true"), 6)
+    plain = build_recurrent(
+        model_cfg(
+            "model.num_hiddens=6",
+            "model.num_layers=3",
+            "model.dropout=0",
+            "model.locked_dropout=true",
+        ),
+        6,
+    )
+    residual = build_recurrent(
+        model_cfg(
+            "model.num_hiddens=6", "model.num_layers=3", "model.dropout=0", "model.residual=true"
+        ),
+        6,
+    )
     residual.load_state_dict(plain.state_dict())
     X = torch.randn(5, 2, 6)
     layers = plain.layers
@@ -191,8 +224,9 @@ def test_layer_by_layer_state_round_trips_as_nns():
     """A LayeredRecurrent takes and returns nn's packed state: carried from one batch to
     the next it gives what one long batch gives."""
     torch.manual_seed(0)
-    stack = build_recurrent(model_cfg("model.num_hiddens=5", "model.num_layers=2",
-                                      "model.locked_dropout=true"), 3).eval()
+    stack = build_recurrent(
+        model_cfg("model.num_hiddens=5", "model.num_layers=2", "model.locked_dropout=true"), 3
+    ).eval()
     X = torch.randn(8, 2, 3)
     whole, final = stack(X)
     first, state = stack(X[:4])
@@ -214,10 +248,19 @@ def test_ar_tar_change_the_gradient_not_the_reported_loss(tiny_corpus):
     from rnnlab.tasks.lm import LanguageModelTask
 
     grads, losses = [], []
-    for penalties in (["task.ar_alpha=0", "task.tar_beta=0"],
-                      ["task.ar_alpha=2", "task.tar_beta=1"]):
-        cfg = compose_config(["model.num_hiddens=8", "data.batch_size=2", "data.num_steps=6",
-                              "model.output_dropout=0.2", *penalties])
+    for penalties in (
+        ["task.ar_alpha=0", "task.tar_beta=0"],
+        ["task.ar_alpha=2", "task.tar_beta=1"],
+    ):
+        cfg = compose_config(
+            [
+                "model.num_hiddens=8",
+                "data.batch_size=2",
+                "data.num_steps=6",
+                "model.output_dropout=0.2",
+                *penalties,
+            ]
+        )
         task = LanguageModelTask(cfg, tiny_corpus)
         torch.manual_seed(0)
         model = task.build_model()
@@ -239,10 +282,23 @@ def test_a_language_model_trains_with_every_tool_on(tmp_path, monkeypatch, tiny_
     from rnnlab.train import train
 
     monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
-    metrics = train(compose_config(TINY + [f"model={model}", *ALL_ON, "model.tie_weights=true",
-                                           "model.forget_bias=1", "task.ar_alpha=2",
-                                           "task.tar_beta=1", "optim=adamw",
-                                           "scheduler=cosine"]), tmp_path, model)
+    metrics = train(
+        compose_config(
+            TINY
+            + [
+                f"model={model}",
+                *ALL_ON,
+                "model.tie_weights=true",
+                "model.forget_bias=1",
+                "task.ar_alpha=2",
+                "task.tar_beta=1",
+                "optim=adamw",
+                "scheduler=cosine",
+            ]
+        ),
+        tmp_path,
+        model,
+    )
     assert metrics["status"] == "finished" and metrics["val_perplexity"] < len(tiny_corpus.vocab)
 
 
@@ -251,10 +307,17 @@ def test_classifier_and_seq2seq_take_every_tool(impl):
     from rnnlab.models.classifier import build_classifier
     from rnnlab.models.seq2seq import build_seq2seq
 
-    tools = [f"model={'lstm' if impl == 'nn' else 'lstm_scratch'}", "model.num_layers=2",
-             "model.embedding_dropout=0.2", "model.input_dropout=0.2",
-             "model.output_dropout=0.2", "model.locked_dropout=true", "model.weight_drop=0.3",
-             "model.residual=true", "model.forget_bias=1"]
+    tools = [
+        f"model={'lstm' if impl == 'nn' else 'lstm_scratch'}",
+        "model.num_layers=2",
+        "model.embedding_dropout=0.2",
+        "model.input_dropout=0.2",
+        "model.output_dropout=0.2",
+        "model.locked_dropout=true",
+        "model.weight_drop=0.3",
+        "model.residual=true",
+        "model.forget_bias=1",
+    ]
     classifier = build_classifier(30, compose_config(["task=sentiment", *tools]).model)
     X, lengths = torch.randint(2, 30, (3, 7)), torch.tensor([7, 4, 1])
     logits = classifier(X, lengths)
@@ -272,8 +335,11 @@ def test_layer_by_layer_kernel_computes_what_the_fused_stack_computes(cell, bidi
     # What nn cells run on CUDA in training with dropout between layers (tests/test_cuda.py
     # runs it there); with the dropout at 0 it must be nn's three-layer stack exactly.
     torch.manual_seed(0)
-    module = recurrent_stack(cell, "nn", 3, 5, num_layers=3, bidirectional=bidirectional,
-                             dropout=0.4).double().train()
+    module = (
+        recurrent_stack(cell, "nn", 3, 5, num_layers=3, bidirectional=bidirectional, dropout=0.4)
+        .double()
+        .train()
+    )
     X = torch.randn(6, 2, 3, dtype=torch.float64)
     rows = 3 * (2 if bidirectional else 1)
     state = torch.randn(rows, 2, 5, dtype=torch.float64)
@@ -282,6 +348,9 @@ def test_layer_by_layer_kernel_computes_what_the_fused_stack_computes(cell, bidi
     want_outputs, want_state = module(X, state)
     got_outputs, got_state = module.layer_by_layer(X, state, module._flat_weights, 0.0)
     torch.testing.assert_close(got_outputs, want_outputs, atol=1e-12, rtol=0)
-    for got, want in zip(got_state if cell == "lstm" else (got_state,),
-                         want_state if cell == "lstm" else (want_state,), strict=True):
+    for got, want in zip(
+        got_state if cell == "lstm" else (got_state,),
+        want_state if cell == "lstm" else (want_state,),
+        strict=True,
+    ):
         torch.testing.assert_close(got, want, atol=1e-12, rtol=0)

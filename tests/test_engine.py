@@ -48,23 +48,43 @@ class NullLogger:
 
 
 def run(task, max_epochs, patience=None, best=(None, None)):
-    trainer = OmegaConf.create({"max_epochs": max_epochs, "grad_clip": 1.0,
-                                "log_every_n_steps": 1, "progress_bar": False,
-                                "early_stopping_patience": patience})
+    trainer = OmegaConf.create(
+        {
+            "max_epochs": max_epochs,
+            "grad_clip": 1.0,
+            "log_every_n_steps": 1,
+            "progress_bar": False,
+            "early_stopping_patience": patience,
+        }
+    )
     seen = []
     model = torch.nn.Linear(1, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    result = fit(task, model, optimizer, trainer, torch.device("cpu"), NullLogger(),
-                 on_epoch_end=lambda epoch, progress: seen.append((epoch, progress.best_epoch)),
-                 best=best)
+    result = fit(
+        task,
+        model,
+        optimizer,
+        trainer,
+        torch.device("cpu"),
+        NullLogger(),
+        on_epoch_end=lambda epoch, progress: seen.append((epoch, progress.best_epoch)),
+        best=best,
+    )
     return result, seen
 
 
-@pytest.mark.parametrize(("value", "best", "direction", "expected"), [
-    (2.0, None, "minimize", True), (2.0, 3.0, "minimize", True), (3.0, 3.0, "minimize", False),
-    (4.0, 3.0, "maximize", True), (2.0, 3.0, "maximize", False),
-    (math.nan, None, "minimize", False), (math.inf, 3.0, "maximize", False),
-])
+@pytest.mark.parametrize(
+    ("value", "best", "direction", "expected"),
+    [
+        (2.0, None, "minimize", True),
+        (2.0, 3.0, "minimize", True),
+        (3.0, 3.0, "minimize", False),
+        (4.0, 3.0, "maximize", True),
+        (2.0, 3.0, "maximize", False),
+        (math.nan, None, "minimize", False),
+        (math.inf, 3.0, "maximize", False),
+    ],
+)
 def test_improves(value, best, direction, expected):
     assert improves(value, best, direction) is expected
 
@@ -100,22 +120,41 @@ def test_a_resumed_fit_keeps_the_best_so_far():
 
 def test_namespace_trainer_config_without_patience_key():
     """Older configs (and plain namespaces) without the key mean no early stopping."""
-    trainer = OmegaConf.create({"max_epochs": 2, "grad_clip": 0.0, "log_every_n_steps": 5,
-                                "progress_bar": False})
+    trainer = OmegaConf.create(
+        {"max_epochs": 2, "grad_clip": 0.0, "log_every_n_steps": 5, "progress_bar": False}
+    )
     model = torch.nn.Linear(1, 1)
-    result = fit(ScriptedTask([1.0, 2.0]), model, torch.optim.SGD(model.parameters(), lr=0.1),
-                 trainer, torch.device("cpu"), NullLogger())
+    result = fit(
+        ScriptedTask([1.0, 2.0]),
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        trainer,
+        torch.device("cpu"),
+        NullLogger(),
+    )
     assert (result.epochs, result.best_epoch) == (2, 1)
 
 
-@pytest.mark.parametrize(("every", "max_epochs", "evaluated"), [
-    (1, 3, [1, 2, 3]), (2, 5, [2, 4, 5]), (50, 120, [50, 100, 120]), (10, 10, [10]),
-])
+@pytest.mark.parametrize(
+    ("every", "max_epochs", "evaluated"),
+    [
+        (1, 3, [1, 2, 3]),
+        (2, 5, [2, 4, 5]),
+        (50, 120, [50, 100, 120]),
+        (10, 10, [10]),
+    ],
+)
 def test_val_every_n_epochs_scores_every_nth_and_the_last_epoch(every, max_epochs, evaluated):
     task = ScriptedTask([3.0 - 0.01 * k for k in range(max_epochs)])
-    trainer = OmegaConf.create({"max_epochs": max_epochs, "grad_clip": 1.0,
-                                "log_every_n_steps": 1, "progress_bar": False,
-                                "val_every_n_epochs": every})
+    trainer = OmegaConf.create(
+        {
+            "max_epochs": max_epochs,
+            "grad_clip": 1.0,
+            "log_every_n_steps": 1,
+            "progress_bar": False,
+            "val_every_n_epochs": every,
+        }
+    )
     logged = []
 
     class Logger(NullLogger):
@@ -123,8 +162,14 @@ def test_val_every_n_epochs_scores_every_nth_and_the_last_epoch(every, max_epoch
             logged.append((step, "val/score" in metrics))
 
     model = torch.nn.Linear(1, 1)
-    result = fit(task, model, torch.optim.SGD(model.parameters(), lr=0.1), trainer,
-                 torch.device("cpu"), Logger())
+    result = fit(
+        task,
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        trainer,
+        torch.device("cpu"),
+        Logger(),
+    )
     assert [step for step, has_val in logged if has_val] == evaluated
     assert len(logged) == max_epochs  # training metrics every epoch
     assert task.evaluations == len(evaluated)

@@ -21,7 +21,8 @@ from rnnlab.train import train
 
 
 def test_lm_file_perplexity_is_the_validation_perplexity_of_the_same_text(
-        tmp_path, tiny_corpus, monkeypatch, capsys):
+    tmp_path, tiny_corpus, monkeypatch, capsys
+):
     monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
     metrics = train(compose_config(TINY + ["data.batch_size=1"]), tmp_path, "lstm")
     text = tmp_path / "held_out.txt"
@@ -39,8 +40,12 @@ def test_seq2seq_file_bleu_is_the_test_bleu_of_the_same_pairs(tmp_path, monkeypa
     monkeypatch.setattr(rnnlab.tasks.seq2seq, "load_fra_eng", lambda *args: corpus)
     metrics = train(compose_config(SEQ2SEQ + ["trainer.max_epochs=2"]), tmp_path, "gru")
     pairs = tmp_path / "pairs.tsv"
-    pairs.write_text("".join(f"{' '.join(src)}\t{french}\n" for src, french in zip(
-        corpus.test.src_tokens, corpus.test.tgt_text, strict=True)))  # French as written
+    pairs.write_text(
+        "".join(
+            f"{' '.join(src)}\t{french}\n"
+            for src, french in zip(corpus.test.src_tokens, corpus.test.tgt_text, strict=True)
+        )
+    )  # French as written
     scores = evaluate(str(tmp_path / "best.pt"), "test", [], file=str(pairs))
     assert scores["file/sacrebleu"] == pytest.approx(metrics["test_sacrebleu"])
     assert scores["file/loss"] == pytest.approx(metrics["test_loss"], rel=1e-5)
@@ -53,33 +58,52 @@ def test_sentiment_file_accuracy_is_the_test_accuracy_of_the_same_reviews(tmp_pa
     synthetic_reviews(400, rng)
     texts, labels = synthetic_reviews(200, rng)
     reviews = tmp_path / "reviews.tsv"
-    reviews.write_text("".join(f"{'pos' if label else 'neg'}\t{text}\n"
-                               for text, label in zip(texts, labels, strict=True)))
+    reviews.write_text(
+        "".join(
+            f"{'pos' if label else 'neg'}\t{text}\n"
+            for text, label in zip(texts, labels, strict=True)
+        )
+    )
     scores = evaluate(str(tmp_path / "best.pt"), "test", [], file=str(reviews))
     assert scores["file/accuracy"] == pytest.approx(metrics["test_accuracy"])
 
 
 def config(task, **data):
-    return OmegaConf.create({"task": {"name": task}, "data": {"num_steps": 8, "token": "char",
-                                                              "batch_size": 4, "max_len": 50,
-                                                              **data}})
+    return OmegaConf.create(
+        {
+            "task": {"name": task},
+            "data": {"num_steps": 8, "token": "char", "batch_size": 4, "max_len": 50, **data},
+        }
+    )
 
 
-SAVED = {"vocab": ["<unk>", "<pad>", "a", "b"], "src_vocab": ["<unk>", "<pad>", "<bos>",
-                                                              "<eos>", "a"],
-         "tgt_vocab": ["<unk>", "<pad>", "<bos>", "<eos>", "b"]}
+SAVED = {
+    "vocab": ["<unk>", "<pad>", "a", "b"],
+    "src_vocab": ["<unk>", "<pad>", "<bos>", "<eos>", "a"],
+    "tgt_vocab": ["<unk>", "<pad>", "<bos>", "<eos>", "b"],
+}
 
 
-@pytest.mark.parametrize(("task", "content", "message"), [
-    ("lm", "", "is empty; expected any text"),
-    ("lm", "ab ab", "has 5 char tokens after preprocessing; scoring needs at least 16"),
-    ("sentiment", "pos\ta fine film\ngreat film\n",
-     "line 2 is not a labelled review: 'great film'; expected one review per line: pos, "
-     "neg, 1 or 0, a tab, the review"),
-    ("sentiment", "maybe\tok\n", "line 1 is not a labelled review"),
-    ("seq2seq", "go .\tva !\n\nhello\n", "line 3 is not a sentence pair: 'hello'; expected "
-                                        "one pair per line: English, a tab, French"),
-])
+@pytest.mark.parametrize(
+    ("task", "content", "message"),
+    [
+        ("lm", "", "is empty; expected any text"),
+        ("lm", "ab ab", "has 5 char tokens after preprocessing; scoring needs at least 16"),
+        (
+            "sentiment",
+            "pos\ta fine film\ngreat film\n",
+            "line 2 is not a labelled review: 'great film'; expected one review per line: pos, "
+            "neg, 1 or 0, a tab, the review",
+        ),
+        ("sentiment", "maybe\tok\n", "line 1 is not a labelled review"),
+        (
+            "seq2seq",
+            "go .\tva !\n\nhello\n",
+            "line 3 is not a sentence pair: 'hello'; expected "
+            "one pair per line: English, a tab, French",
+        ),
+    ],
+)
 def test_a_file_in_the_wrong_format_is_one_line(tmp_path, task, content, message):
     path = tmp_path / "input.txt"
     path.write_text(content)

@@ -50,9 +50,16 @@ def checkpoint(tmp_path, tiny_corpus):
     """A language-model checkpoint as rnnlab.train writes it."""
     cfg = compose_config(["model.num_hiddens=8"])
     path = tmp_path / "checkpoint.pt"
-    save_checkpoint(path, {"model": lm_for(tiny_corpus.vocab).state_dict(), "epoch": 1,
-                           "config": OmegaConf.to_container(cfg, resolve=True),
-                           "vocab": tiny_corpus.vocab.to_list(), "token": "char"})
+    save_checkpoint(
+        path,
+        {
+            "model": lm_for(tiny_corpus.vocab).state_dict(),
+            "epoch": 1,
+            "config": OmegaConf.to_container(cfg, resolve=True),
+            "vocab": tiny_corpus.vocab.to_list(),
+            "token": "char",
+        },
+    )
     return path
 
 
@@ -64,20 +71,24 @@ def test_checkpoint_generates(checkpoint):
 def test_prefixes_from_arguments_a_file_and_stdin(checkpoint, tmp_path, capsys, monkeypatch):
     (tmp_path / "prefixes.txt").write_text("the time\n\nmachine\n")
     monkeypatch.setattr("sys.stdin", io.StringIO("here\n"))
-    main([f"checkpoint={checkpoint}", "num_preds=3", "is", "-",
-          f"file={tmp_path / 'prefixes.txt'}"])
+    main(
+        [f"checkpoint={checkpoint}", "num_preds=3", "is", "-", f"file={tmp_path / 'prefixes.txt'}"]
+    )
     lines = capsys.readouterr().out.splitlines()
     assert [line[:-3] for line in lines] == ["is", "here", "the time", "machine"]
 
 
-@pytest.mark.parametrize(("argument", "message"), [
-    ("prefix=", "prefix=None is empty; expected text to continue"),
-    ("prefix=''", "prefix='' is empty; expected text to continue"),
-    ("temperature=-1", "temperature=-1.0 must be >= 0 (0 is greedy)"),
-    ("num_preds=-2", "num_preds=-2 must be >= 0"),
-    ("num_preds=many", "bad arguments: Value 'many' of type 'str' could not be converted"),
-    ("", "prefix 1 on the command line is empty ('')"),
-])
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("prefix=", "prefix=None is empty; expected text to continue"),
+        ("prefix=''", "prefix='' is empty; expected text to continue"),
+        ("temperature=-1", "temperature=-1.0 must be >= 0 (0 is greedy)"),
+        ("num_preds=-2", "num_preds=-2 must be >= 0"),
+        ("num_preds=many", "bad arguments: Value 'many' of type 'str' could not be converted"),
+        ("", "prefix 1 on the command line is empty ('')"),
+    ],
+)
 def test_bad_arguments_are_one_line_naming_the_value(checkpoint, argument, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([f"checkpoint={checkpoint}", argument])
@@ -101,8 +112,9 @@ def test_checkpoint_of_another_task_is_refused(checkpoint):
     saved = load_checkpoint(checkpoint)
     saved["config"]["task"]["name"] = "seq2seq"
     save_checkpoint(checkpoint, saved)
-    with pytest.raises(RnnlabError, match="is a task=seq2seq model; this command needs one "
-                                          "trained with task=lm"):
+    with pytest.raises(
+        RnnlabError, match="is a task=seq2seq model; this command needs one trained with task=lm"
+    ):
         generate(GenerateConfig(checkpoint=str(checkpoint)))
 
 
@@ -120,8 +132,9 @@ def test_foreign_file_at_the_command_line_is_one_line(tmp_path, capsys):
         main([f"checkpoint={tmp_path / 'x.pt'}"])
     assert exit_info.value.code == 2
     lines = capsys.readouterr().err.splitlines()
-    assert lines == [f"error: {str(tmp_path / 'x.pt')!r} is not an rnnlab checkpoint "
-                     f"(expected format {FORMAT})"]
+    assert lines == [
+        f"error: {str(tmp_path / 'x.pt')!r} is not an rnnlab checkpoint (expected format {FORMAT})"
+    ]
 
 
 @pytest.mark.parametrize("key", ["impl", "num_hiddens"])
@@ -133,4 +146,5 @@ def test_checkpoint_config_without_a_model_key_is_one_line(checkpoint, key, caps
         main([f"checkpoint={checkpoint}"])
     assert capsys.readouterr().err.splitlines() == [
         f"error: checkpoint {str(checkpoint)!r} has no model.{key} in its config; expected "
-        "the checkpoint.pt of an rnnlab task=lm run"]
+        "the checkpoint.pt of an rnnlab task=lm run"
+    ]

@@ -15,10 +15,22 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 def model_cfg(**overrides):
-    return OmegaConf.create({"cell": "lstm", "impl": "scratch", "embed_size": EMBED,
-                             "num_hiddens": HIDDEN, "num_layers": 2, "bidirectional": True,
-                             "dropout": 0.0, "recurrent_dropout": 0.0, "pooling": "last",
-                             "init": "keras", "forget_bias": None, **overrides})
+    return OmegaConf.create(
+        {
+            "cell": "lstm",
+            "impl": "scratch",
+            "embed_size": EMBED,
+            "num_hiddens": HIDDEN,
+            "num_layers": 2,
+            "bidirectional": True,
+            "dropout": 0.0,
+            "recurrent_dropout": 0.0,
+            "pooling": "last",
+            "init": "keras",
+            "forget_bias": None,
+            **overrides,
+        }
+    )
 
 
 def recurrent_tensors(recurrent):
@@ -56,7 +68,7 @@ def test_keras_init_as_keras_draws_it(cell, impl):
         else:  # zeros, but the LSTM forget gate's input bias at 1 (unit_forget_bias)
             expected = torch.zeros(G * HIDDEN)
             if cell == "lstm" and kind == "bias_ih":
-                expected[HIDDEN:2 * HIDDEN] = 1.0
+                expected[HIDDEN : 2 * HIDDEN] = 1.0
             torch.testing.assert_close(tensor, expected)
     assert seen == {"W_x", "W_h", "bias_ih", "bias_hh"}
     head_bound = math.sqrt(6 / (model.head.in_features + 1))
@@ -69,8 +81,7 @@ def test_keras_recurrent_blocks_are_slices_of_one_orthogonal_matrix():
     """Keras orthogonalises the (h, 4h) recurrent kernel as a whole, so one gate's (h, h)
     block is not itself orthogonal: its rows have norm about sqrt(1/4)."""
     torch.manual_seed(0)
-    model = build_classifier(VOCAB, model_cfg(num_hiddens=64, num_layers=1,
-                                              bidirectional=False))
+    model = build_classifier(VOCAB, model_cfg(num_hiddens=64, num_layers=1, bidirectional=False))
     W_h = dict(recurrent_tensors(model.recurrent))["W_h"]
     forget_block = W_h[:, 64:128]
     assert forget_block.norm(dim=1).mean() == pytest.approx(0.5, abs=0.05)
@@ -79,7 +90,7 @@ def test_keras_recurrent_blocks_are_slices_of_one_orthogonal_matrix():
 def test_an_explicit_forget_bias_wins_over_the_keras_one():
     model = build_classifier(VOCAB, model_cfg(forget_bias=2.0, num_layers=1))
     biases = dict((kind, t) for kind, t in recurrent_tensors(model.recurrent))
-    assert torch.all(biases["bias_ih"][HIDDEN:2 * HIDDEN] == 2.0)
+    assert torch.all(biases["bias_ih"][HIDDEN : 2 * HIDDEN] == 2.0)
     assert not biases["bias_hh"].any()
 
 
@@ -87,17 +98,20 @@ def test_default_init_is_left_alone():
     torch.manual_seed(0)
     default = build_classifier(VOCAB, model_cfg(init="default"))
     torch.manual_seed(0)
-    absent = build_classifier(VOCAB, OmegaConf.create(
-        {k: v for k, v in model_cfg().items() if k != "init"}))
-    for (name, a), b in zip(default.state_dict().items(), absent.state_dict().values(),
-                            strict=True):
+    absent = build_classifier(
+        VOCAB, OmegaConf.create({k: v for k, v in model_cfg().items() if k != "init"})
+    )
+    for (name, a), b in zip(
+        default.state_dict().items(), absent.state_dict().values(), strict=True
+    ):
         torch.testing.assert_close(a, b, msg=name)
 
 
 def test_keras_init_for_the_language_model():
     torch.manual_seed(0)
-    model = build_lm(VOCAB, model_cfg(impl="nn", bidirectional=False,
-                                      embedding_dropout=0.0, tie_weights=False))
+    model = build_lm(
+        VOCAB, model_cfg(impl="nn", bidirectional=False, embedding_dropout=0.0, tie_weights=False)
+    )
     assert model.embedding.weight.abs().max() <= 0.05
     assert not model.head.bias.any()
     W_h = model.recurrent.weight_hh_l1.detach()  # nn's (4h, h): its columns orthonormal
@@ -106,8 +120,12 @@ def test_keras_init_for_the_language_model():
 
 @pytest.mark.parametrize("init", ["keras", "d2l"])
 def test_an_explicit_embedding_init_wins_over_the_init_of_a_tied_output_layer(init):
-    model = build_lm(VOCAB, model_cfg(init=init, num_hiddens=EMBED, bidirectional=False,
-                                      tie_weights=True, embedding_init=0.01))
+    model = build_lm(
+        VOCAB,
+        model_cfg(
+            init=init, num_hiddens=EMBED, bidirectional=False, tie_weights=True, embedding_init=0.01
+        ),
+    )
     assert model.head.weight is model.embedding.weight
     assert model.embedding.weight.abs().max() <= 0.01  # not Glorot's ±0.33, nor N(0, 0.01)
-    assert model.embedding.weight.std() > 0.004         # U(±0.01): std 0.0058
+    assert model.embedding.weight.std() > 0.004  # U(±0.01): std 0.0058

@@ -20,17 +20,25 @@ class Tiny(nn.Module):
 
 
 def test_model_overview_counts_parameters_per_module():
-    assert model_overview(Tiny()) == ["model Tiny: 55 parameters",
-                                      "  embedding  Embedding            40",
-                                      "  head       Linear               15"]
+    assert model_overview(Tiny()) == [
+        "model Tiny: 55 parameters",
+        "  embedding  Embedding            40",
+        "  head       Linear               15",
+    ]
 
 
 def test_config_overview_is_one_line_per_group():
-    config = {"seed": 0, "model": {"cell": "lstm", "num_hiddens": 8},
-              "optim": {"lr": 0.1, "betas": {"b1": 0.9}}}
-    assert config_overview(config) == ["config", "  seed=0",
-                                       "  model  cell=lstm num_hiddens=8",
-                                       "  optim  lr=0.1 betas.b1=0.9"]
+    config = {
+        "seed": 0,
+        "model": {"cell": "lstm", "num_hiddens": 8},
+        "optim": {"lr": 0.1, "betas": {"b1": 0.9}},
+    }
+    assert config_overview(config) == [
+        "config",
+        "  seed=0",
+        "  model  cell=lstm num_hiddens=8",
+        "  optim  lr=0.1 betas.b1=0.9",
+    ]
 
 
 def test_a_run_logs_its_overview_unless_told_not_to(tmp_path, tiny_corpus, monkeypatch, caplog):
@@ -41,6 +49,9 @@ def test_a_run_logs_its_overview_unless_told_not_to(tmp_path, tiny_corpus, monke
     assert re.search(r"\n  model +num_hiddens=16 ", caplog.text)
     caplog.clear()
     with caplog.at_level(logging.INFO):
-        train(compose_config(TINY + ["trainer.max_epochs=1", "trainer.summary=false"]),
-              tmp_path / "b", "lstm")
+        train(
+            compose_config(TINY + ["trainer.max_epochs=1", "trainer.summary=false"]),
+            tmp_path / "b",
+            "lstm",
+        )
     assert "model RNNLM" not in caplog.text and "num_hiddens=16" not in caplog.text

@@ -23,17 +23,27 @@ def test_keys_are_tags_with_underscores():
 def test_non_finite_values_are_written_as_null(tmp_path):
     write_metrics(tmp_path, {"status": "diverged", "train_loss": math.nan, "epochs": 2})
     assert json.loads((tmp_path / "metrics.json").read_text()) == {
-        "status": "diverged", "train_loss": None, "epochs": 2}
+        "status": "diverged",
+        "train_loss": None,
+        "epochs": 2,
+    }
 
 
 def test_objective_value():
-    finished = {"status": "finished", "objective": "val_perplexity", "val_perplexity": 4.2,
-                "best_val_perplexity": 3.9}
+    finished = {
+        "status": "finished",
+        "objective": "val_perplexity",
+        "val_perplexity": 4.2,
+        "best_val_perplexity": 3.9,
+    }
     assert objective_value(finished) == 3.9  # the kept (best) epoch
     assert objective_value(finished, keep_best=False) == 4.2  # the last epoch
     assert objective_value({**finished, "best_val_perplexity": None}) == 4.2
-    for bad in ({**finished, "status": "diverged"}, {"status": "failed", "error": "x"},
-                {**finished, "best_val_perplexity": None, "val_perplexity": None}):
+    for bad in (
+        {**finished, "status": "diverged"},
+        {"status": "failed", "error": "x"},
+        {**finished, "best_val_perplexity": None, "val_perplexity": None},
+    ):
         assert objective_value(bad) == math.inf
         assert objective_value(bad, "maximize") == -math.inf
     assert isinstance(objective_value(finished), float)
@@ -50,23 +60,39 @@ def test_completed_metrics_and_failure_records(tmp_path):
     job = tmp_path / "sweep" / "3_optim.lr=-1"
     write_metrics(job, failure_record("lm", "rnn", ValueError("Invalid learning rate: -1")))
     saved = json.loads((job / "metrics.json").read_text())
-    assert saved == {"task": "lm", "model": "rnn", "status": "failed",
-                     "error": "ValueError: Invalid learning rate: -1"}
+    assert saved == {
+        "task": "lm",
+        "model": "rnn",
+        "status": "failed",
+        "error": "ValueError: Invalid learning rate: -1",
+    }
 
 
 def test_failed_jobs_lists_the_failures_of_the_sweep_in_job_order(tmp_path):
     assert failed_jobs(tmp_path) == []
     record_job_failure(tmp_path, 10, ["optim.lr=2", "seed=0"], "RnnlabError: b")
     record_job_failure(tmp_path, 3, ["optim.lr=-1", "seed=2"], "ValueError: a")
-    assert failed_jobs(tmp_path) == [("optim.lr=-1 seed=2", "ValueError: a"),
-                                     ("optim.lr=2 seed=0", "RnnlabError: b")]
+    assert failed_jobs(tmp_path) == [
+        ("optim.lr=-1 seed=2", "ValueError: a"),
+        ("optim.lr=2 seed=0", "RnnlabError: b"),
+    ]
 
 
 def test_closing_summary_is_short_and_names_the_test_metrics():
-    metrics = {"task": "seq2seq", "status": "finished", "objective": "val_sacrebleu",
-               "val_sacrebleu": 12.345678901234567, "best_val_sacrebleu": 13.1,
-               "test_sacrebleu": 12.812345678, "test_loss": 2.5, "tokens_per_sec": 17012.4,
-               "wall_seconds": 95.23456, "epochs": 10}
-    assert summary(metrics) == ("status finished  val_sacrebleu 12.35  best_val_sacrebleu 13.1"
-                                "  test_sacrebleu 12.81  test_loss 2.5  tokens_per_sec 17,012"
-                                "  wall_seconds 95.23")
+    metrics = {
+        "task": "seq2seq",
+        "status": "finished",
+        "objective": "val_sacrebleu",
+        "val_sacrebleu": 12.345678901234567,
+        "best_val_sacrebleu": 13.1,
+        "test_sacrebleu": 12.812345678,
+        "test_loss": 2.5,
+        "tokens_per_sec": 17012.4,
+        "wall_seconds": 95.23456,
+        "epochs": 10,
+    }
+    assert summary(metrics) == (
+        "status finished  val_sacrebleu 12.35  best_val_sacrebleu 13.1"
+        "  test_sacrebleu 12.81  test_loss 2.5  tokens_per_sec 17,012"
+        "  wall_seconds 95.23"
+    )

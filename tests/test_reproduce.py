@@ -19,9 +19,22 @@ TINY_GRID = ["--", "model.num_hiddens=32,64", "trainer.max_epochs=2", "trainer.n
 
 def reproduce(tmp_path, *args):
     return subprocess.run(
-        [sys.executable, str(SCRIPT), "--pool", str(tmp_path / "pool"),
-         "--out", str(tmp_path / "results"), "--ledger", str(tmp_path / "runs.csv"), *args],
-        capture_output=True, text=True, timeout=600, cwd=REPO)
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--pool",
+            str(tmp_path / "pool"),
+            "--out",
+            str(tmp_path / "results"),
+            "--ledger",
+            str(tmp_path / "runs.csv"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
 
 
 @pytest.fixture
@@ -33,8 +46,10 @@ def tiny_table12(tmp_path, real_data_dir, monkeypatch):
 
 
 def finished_metrics(pool: Path, num_hiddens: int) -> list[dict]:
-    runs = [json.loads(p.read_text())
-            for p in sorted(pool.glob(f"rnn_h{num_hiddens}_*_e2_seed*/metrics.json"))]
+    runs = [
+        json.loads(p.read_text())
+        for p in sorted(pool.glob(f"rnn_h{num_hiddens}_*_e2_seed*/metrics.json"))
+    ]
     assert len(runs) == 2 and all(run["status"] == "finished" for run in runs)
     return runs
 
@@ -44,15 +59,19 @@ def test_table_has_the_published_column_and_our_mean_and_std(tiny_table12):
     table = (tmp_path / "results" / "table12.md").read_text()
     assert table.startswith("# Table 12: nn.RNN: num_hiddens")
     assert "table12 --seeds 0-1 --no-plot -- model.num_hiddens=32,64 trainer.max_epochs=2" in table
-    for num_hiddens, published, published_speed in ((32, "5.21", "289,066"),
-                                                    (64, "3.69", "182,857")):
+    for num_hiddens, published, published_speed in (
+        (32, "5.21", "289,066"),
+        (64, "3.69", "182,857"),
+    ):
         runs = finished_metrics(tmp_path / "pool", num_hiddens)
         train = [run["train_perplexity"] for run in runs]
         held_out = [run["val_perplexity"] for run in runs]
         mean = statistics.fmean(train)
-        row = (f"| model.num_hiddens={num_hiddens} | {published} | {mean:.2f} ± "
-               f"{statistics.stdev(train):.2f} | {mean / float(published):.2f} | "
-               f"{statistics.fmean(held_out):.2f} ± {statistics.stdev(held_out):.2f} | ")
+        row = (
+            f"| model.num_hiddens={num_hiddens} | {published} | {mean:.2f} ± "
+            f"{statistics.stdev(train):.2f} | {mean / float(published):.2f} | "
+            f"{statistics.fmean(held_out):.2f} ± {statistics.stdev(held_out):.2f} | "
+        )
         assert row in table, (row, table)
         assert f"| {published_speed} | " in table
     # entries without runs keep their published figures and say n = 0
@@ -92,8 +111,9 @@ def test_the_view_tables_put_ours_beside_the_published(tiny_table12):
     tmp_path, _ = tiny_table12
     result = reproduce(tmp_path, "table18", "--no-run", *TINY_GRID)
     assert result.returncode == 0, result.stderr
-    mean = statistics.fmean(run["train_perplexity"]
-                            for run in finished_metrics(tmp_path / "pool", 32))
+    mean = statistics.fmean(
+        run["train_perplexity"] for run in finished_metrics(tmp_path / "pool", 32)
+    )
     assert f"| rnn | {mean:.2f} (5.21) | " in result.stdout
     assert "| lstm | – (4.20) | – (2.20) |" in result.stdout
 
@@ -102,11 +122,13 @@ def test_unknown_table_is_one_line(tmp_path):
     result = reproduce(tmp_path, "table11", "--no-run")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "error: 'table11' is not one of: " + ", ".join(study.load_published())]
+        "error: 'table11' is not one of: " + ", ".join(study.load_published())
+    ]
 
 
-@pytest.mark.parametrize(("text", "override"), [
-    ("0-19", "seed=range(0,20)"), ("3", "seed=3"), ("0,3,5", "seed=0,3,5")])
+@pytest.mark.parametrize(
+    ("text", "override"), [("0-19", "seed=range(0,20)"), ("3", "seed=3"), ("0,3,5", "seed=0,3,5")]
+)
 def test_seed_ranges(text, override):
     sys.path.insert(0, str(SCRIPT.parent))
     try:

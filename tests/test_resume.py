@@ -25,24 +25,40 @@ from rnnlab.train import train
 
 REPO = Path(__file__).resolve().parents[1]
 # 56 random batches per epoch; dropout draws from the RNG, so its state must be restored.
-RUN = ["model.num_hiddens=16", "model.num_layers=2", "model.dropout=0.3",
-       "data.batch_size=4", "data.num_steps=8", "data.sampling=random", "data.download=false",
-       "trainer.max_epochs=4", "trainer.num_threads=1", "trainer.progress_bar=false",
-       "task.sample_length=10"]
+RUN = [
+    "model.num_hiddens=16",
+    "model.num_layers=2",
+    "model.dropout=0.3",
+    "data.batch_size=4",
+    "data.num_steps=8",
+    "data.sampling=random",
+    "data.download=false",
+    "trainer.max_epochs=4",
+    "trainer.num_threads=1",
+    "trainer.progress_bar=false",
+    "task.sample_length=10",
+]
 
 
-def synthetic_run(data_root: Path, run_dir: Path, *overrides: str, pause_epoch=None,
-                  wait=True):
+def synthetic_run(data_root: Path, run_dir: Path, *overrides: str, pause_epoch=None, wait=True):
     """tests/synthetic_train.py in a subprocess; with `pause_epoch`, it stops inside that
     epoch after one batch and creates run_dir/paused (returns the Popen)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     if pause_epoch is not None:
-        env.update(RNNLAB_TEST_PAUSE_EPOCH=str(pause_epoch),
-                   RNNLAB_TEST_PAUSED=str(run_dir / "paused"))
-    command = [sys.executable, str(REPO / "tests" / "synthetic_train.py"),
-               f"data.root={data_root}", f"hydra.run.dir={run_dir}", *RUN, *overrides]
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+        env.update(
+            RNNLAB_TEST_PAUSE_EPOCH=str(pause_epoch), RNNLAB_TEST_PAUSED=str(run_dir / "paused")
+        )
+    command = [
+        sys.executable,
+        str(REPO / "tests" / "synthetic_train.py"),
+        f"data.root={data_root}",
+        f"hydra.run.dir={run_dir}",
+        *RUN,
+        *overrides,
+    ]
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     if not wait:
         return process
     stdout, stderr = process.communicate(timeout=300)
@@ -64,8 +80,11 @@ def without_timing(metrics: dict) -> dict:
 def scalars(run_dir: Path) -> dict:
     events = EventAccumulator(str(run_dir))
     events.Reload()
-    found = {tag: [(e.step, e.value) for e in events.Scalars(tag)]
-             for tag in events.Tags()["scalars"] if "tokens_per_sec" not in tag}
+    found = {
+        tag: [(e.step, e.value) for e in events.Scalars(tag)]
+        for tag in events.Tags()["scalars"]
+        if "tokens_per_sec" not in tag
+    }
     found["sample"] = [e.step for e in events.Tensors("sample/text_summary")]
     return found
 
@@ -106,9 +125,14 @@ def test_sigterm_mid_epoch_keeps_the_last_epoch_and_says_where(tmp_path):
     result = subprocess.CompletedProcess([], process.returncode, stdout, stderr)
     assert process.returncode == 128 + signal.SIGTERM
     result.returncode = 2  # assert_one_line_error checks the code of a bad input
-    assert_one_line_error(result, "interrupted by SIGTERM", "holds epoch 1",
-                          str(run_dir / "checkpoint.pt"), f"hydra.run.dir={run_dir}",
-                          "trainer.resume=true")
+    assert_one_line_error(
+        result,
+        "interrupted by SIGTERM",
+        "holds epoch 1",
+        str(run_dir / "checkpoint.pt"),
+        f"hydra.run.dir={run_dir}",
+        "trainer.resume=true",
+    )
     assert load_checkpoint(run_dir / "checkpoint.pt")["epoch"] == 1
     assert not list(run_dir.glob("*.tmp"))
 
@@ -127,11 +151,14 @@ def test_existing_checkpoint_is_not_overwritten_without_resume(tmp_path, synthet
     assert (tmp_path / "checkpoint.pt").read_bytes() == before
 
 
-@pytest.mark.parametrize(("override", "named"), [
-    ("model.num_hiddens=32", "model.num_hiddens=16 (this run: 32)"),
-    ("model=gru", "model.cell='lstm' (this run: 'gru')"),
-    ("optim=sgd", "optim._target_='torch.optim.Adam' (this run: 'torch.optim.SGD')"),
-])
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("model.num_hiddens=32", "model.num_hiddens=16 (this run: 32)"),
+        ("model=gru", "model.cell='lstm' (this run: 'gru')"),
+        ("optim=sgd", "optim._target_='torch.optim.Adam' (this run: 'torch.optim.SGD')"),
+    ],
+)
 def test_resuming_into_another_model_is_one_line(tmp_path, synthetic_book, override, named):
     train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
     with pytest.raises(RnnlabError) as error:
@@ -165,8 +192,9 @@ def test_weights_that_do_not_fit_are_one_line(tmp_path, synthetic_book):
 def test_changed_training_settings_resume_with_a_warning(tmp_path, synthetic_book, caplog):
     train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
     with caplog.at_level(logging.WARNING):
-        metrics = train(compose_config(TINY + ["trainer.resume=true", "optim.lr=0.001"]),
-                        tmp_path, "lstm")
+        metrics = train(
+            compose_config(TINY + ["trainer.resume=true", "optim.lr=0.001"]), tmp_path, "lstm"
+        )
     assert metrics["epochs"] == 3
     assert "optim.lr 0.005 -> 0.001" in caplog.text
     assert "skip_finished" not in caplog.text
@@ -177,9 +205,19 @@ def test_how_a_run_is_launched_is_no_changed_setting(tmp_path, synthetic_book, c
     change the result (threads, progress bar, more epochs) resume without a warning."""
     train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
     with caplog.at_level(logging.WARNING):
-        train(compose_config(TINY + ["trainer.resume=true", "trainer.skip_finished=true",
-                                     "trainer.num_threads=1", "trainer.log_every_n_steps=5"]),
-              tmp_path, "lstm")
+        train(
+            compose_config(
+                TINY
+                + [
+                    "trainer.resume=true",
+                    "trainer.skip_finished=true",
+                    "trainer.num_threads=1",
+                    "trainer.log_every_n_steps=5",
+                ]
+            ),
+            tmp_path,
+            "lstm",
+        )
     assert "changed settings" not in caplog.text
 
 
@@ -195,8 +233,11 @@ def test_same_seed_gives_identical_metrics_json(tmp_path, synthetic_book):
         train(compose_config(overrides), tmp_path / name, "lstm")
     a, b = (json.loads((tmp_path / name / "metrics.json").read_text()) for name in "ab")
     assert without_timing(a) == without_timing(b)
-    assert set(a) - set(without_timing(a)) == {"tokens_per_sec", "train_tokens_per_sec",
-                                               "wall_seconds"}
+    assert set(a) - set(without_timing(a)) == {
+        "tokens_per_sec",
+        "train_tokens_per_sec",
+        "wall_seconds",
+    }
 
 
 def test_diverged_run_keeps_the_last_finite_checkpoint(tmp_path, synthetic_book, monkeypatch):
@@ -229,15 +270,21 @@ def test_diverged_run_keeps_the_last_finite_checkpoint(tmp_path, synthetic_book,
         assert torch.equal(weight, expected["model"][name])
 
 
-@pytest.mark.parametrize(("corrupt", "named"), [
-    (lambda saved: saved.pop("rng"), "has no rng; expected the checkpoint.pt of an rnnlab "
-                                     "training run"),
-    (lambda saved: saved.pop("config"), "has no config;"),
-    (lambda saved: saved["config"]["model"].pop("impl"),
-     "does not fit this run: it has no model.impl in its config (this run: 'nn')"),
-])
-def test_checkpoint_missing_a_field_is_one_line_naming_it(tmp_path, synthetic_book, corrupt,
-                                                          named):
+@pytest.mark.parametrize(
+    ("corrupt", "named"),
+    [
+        (
+            lambda saved: saved.pop("rng"),
+            "has no rng; expected the checkpoint.pt of an rnnlab training run",
+        ),
+        (lambda saved: saved.pop("config"), "has no config;"),
+        (
+            lambda saved: saved["config"]["model"].pop("impl"),
+            "does not fit this run: it has no model.impl in its config (this run: 'nn')",
+        ),
+    ],
+)
+def test_checkpoint_missing_a_field_is_one_line_naming_it(tmp_path, synthetic_book, corrupt, named):
     from rnnlab.run.checkpoint import save_checkpoint
 
     train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
@@ -252,7 +299,8 @@ def test_checkpoint_missing_a_field_is_one_line_naming_it(tmp_path, synthetic_bo
 
 
 def test_disk_full_during_training_is_one_line_and_keeps_the_last_checkpoint(
-        tmp_path, synthetic_book, monkeypatch):
+    tmp_path, synthetic_book, monkeypatch
+):
     train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
     before = (tmp_path / "checkpoint.pt").read_bytes()
 
@@ -260,24 +308,36 @@ def test_disk_full_during_training_is_one_line_and_keeps_the_last_checkpoint(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(torch, "save", disk_full)
-    with pytest.raises(RnnlabError, match=r"could not write checkpoint .*(best|checkpoint)\.pt"
-                                          r"': No space left on device;"):
+    with pytest.raises(
+        RnnlabError,
+        match=r"could not write checkpoint .*(best|checkpoint)\.pt"
+        r"': No space left on device;",
+    ):
         train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")
     assert (tmp_path / "checkpoint.pt").read_bytes() == before
 
 
-@pytest.mark.parametrize(("key", "before", "now"), [
-    ("trainer.skip_finished", False, True), ("trainer.resume", False, True),
-    ("trainer.device", "auto", "cpu"), ("trainer.num_threads", None, 4),
-    ("trainer.max_epochs", 10, 20), ("trainer.max_train_seconds", None, 60),
-    ("trainer.progress_bar", True, False), ("trainer.summary", True, False),
-    ("trainer.log_every_n_steps", 20, 5), ("data.root", "/a", "/b"),
-    ("data.download", True, False), ("eval.batch_size", 64, 256),
-    ("task.sample_prefix", "time", "the"), ("task.sample_length", 50, 10),
-    ("task.num_test_samples", 4, 0),
-])
-def test_settings_that_do_not_change_the_result_are_no_changed_setting(key, before, now,
-                                                                        caplog):
+@pytest.mark.parametrize(
+    ("key", "before", "now"),
+    [
+        ("trainer.skip_finished", False, True),
+        ("trainer.resume", False, True),
+        ("trainer.device", "auto", "cpu"),
+        ("trainer.num_threads", None, 4),
+        ("trainer.max_epochs", 10, 20),
+        ("trainer.max_train_seconds", None, 60),
+        ("trainer.progress_bar", True, False),
+        ("trainer.summary", True, False),
+        ("trainer.log_every_n_steps", 20, 5),
+        ("data.root", "/a", "/b"),
+        ("data.download", True, False),
+        ("eval.batch_size", 64, 256),
+        ("task.sample_prefix", "time", "the"),
+        ("task.sample_length", 50, 10),
+        ("task.num_test_samples", 4, 0),
+    ],
+)
+def test_settings_that_do_not_change_the_result_are_no_changed_setting(key, before, now, caplog):
     from rnnlab.run.resume import check_fits_run
 
     def config(value):
@@ -289,11 +349,19 @@ def test_settings_that_do_not_change_the_result_are_no_changed_setting(key, befo
     assert caplog.text == ""
 
 
-@pytest.mark.parametrize(("key", "before", "now"), [
-    ("optim.lr", 0.1, 0.01), ("trainer.grad_clip", 1.0, 0.0), ("seed", 0, 1),
-    ("trainer.val_every_n_epochs", 1, 5), ("trainer.keep_best", True, False),
-    ("eval.beam_size", 1, 4), ("data.batch_size", 32, 64), ("trainer.precision", 32, "bf16"),
-])
+@pytest.mark.parametrize(
+    ("key", "before", "now"),
+    [
+        ("optim.lr", 0.1, 0.01),
+        ("trainer.grad_clip", 1.0, 0.0),
+        ("seed", 0, 1),
+        ("trainer.val_every_n_epochs", 1, 5),
+        ("trainer.keep_best", True, False),
+        ("eval.beam_size", 1, 4),
+        ("data.batch_size", 32, 64),
+        ("trainer.precision", 32, "bf16"),
+    ],
+)
 def test_settings_that_change_the_result_are_named_in_the_warning(key, before, now, caplog):
     from rnnlab.run.resume import check_fits_run
 
@@ -317,15 +385,23 @@ def test_a_checkpoint_older_than_the_awd_settings_resumes_with_them_off(tmp_path
     del saved["config"]["scheduler"], saved["scheduler"]
     save_checkpoint(tmp_path / "checkpoint.pt", saved)
     with pytest.raises(RnnlabError, match=r"no model.weight_drop in its config \(this run: 0.5\)"):
-        train(compose_config(TINY + ["trainer.resume=true", "model.weight_drop=0.5"]),
-              tmp_path, "lstm")
+        train(
+            compose_config(TINY + ["trainer.resume=true", "model.weight_drop=0.5"]),
+            tmp_path,
+            "lstm",
+        )
     assert train(compose_config(TINY + ["trainer.resume=true"]), tmp_path, "lstm")["epochs"] == 3
 
 
-@pytest.mark.parametrize(("key", "now", "warns"), [
-    ("data.punctuation", True, False), ("data.pool_batches", 50, False),  # what older runs did
-    ("data.punctuation", False, True), ("data.pool_batches", 1, True),
-])
+@pytest.mark.parametrize(
+    ("key", "now", "warns"),
+    [
+        ("data.punctuation", True, False),
+        ("data.pool_batches", 50, False),  # what older runs did
+        ("data.punctuation", False, True),
+        ("data.pool_batches", 1, True),
+    ],
+)
 def test_a_setting_older_runs_implied_is_no_change_at_its_implied_value(caplog, key, now, warns):
     from rnnlab.run.resume import check_fits_run
 

@@ -23,8 +23,11 @@ def test_lock_refuses_a_second_holder_and_names_the_first(tmp_path):
 
 
 def snapshot(directory):
-    return {path.relative_to(directory): path.read_bytes()
-            for path in sorted(directory.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(directory): path.read_bytes()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_second_run_in_a_busy_directory_changes_nothing(tmp_path):

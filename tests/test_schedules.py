@@ -20,21 +20,25 @@ from rnnlab.train import train
 STEPS_PER_EPOCH = 3  # ScriptedTask's batches
 
 
-def lrs_per_step(scheduler: dict, scores, max_epochs: int, lr: float = 0.1,
-                 direction: str = "minimize") -> list[list[float]]:
+def lrs_per_step(
+    scheduler: dict, scores, max_epochs: int, lr: float = 0.1, direction: str = "minimize"
+) -> list[list[float]]:
     """The lr of every optimizer step, epoch by epoch, under `scheduler` (ScriptedTask)."""
     task = ScriptedTask(scores, direction)
     model = torch.nn.Linear(1, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    schedule = build_schedule(OmegaConf.create(scheduler), optimizer, model, task,
-                              STEPS_PER_EPOCH, max_epochs)
+    schedule = build_schedule(
+        OmegaConf.create(scheduler), optimizer, model, task, STEPS_PER_EPOCH, max_epochs
+    )
     seen = []
     optimizer.register_step_pre_hook(
-        lambda optimizer, args, kwargs: seen.append(optimizer.param_groups[0]["lr"]))
-    trainer = OmegaConf.create({"max_epochs": max_epochs, "grad_clip": 0.0,
-                                "log_every_n_steps": 1, "progress_bar": False})
+        lambda optimizer, args, kwargs: seen.append(optimizer.param_groups[0]["lr"])
+    )
+    trainer = OmegaConf.create(
+        {"max_epochs": max_epochs, "grad_clip": 0.0, "log_every_n_steps": 1, "progress_bar": False}
+    )
     fit(task, model, optimizer, trainer, torch.device("cpu"), NullLogger(), schedule=schedule)
-    return [seen[i:i + STEPS_PER_EPOCH] for i in range(0, len(seen), STEPS_PER_EPOCH)]
+    return [seen[i : i + STEPS_PER_EPOCH] for i in range(0, len(seen), STEPS_PER_EPOCH)]
 
 
 def test_step_multiplies_by_gamma_every_step_size_epochs():
@@ -44,24 +48,34 @@ def test_step_multiplies_by_gamma_every_step_size_epochs():
 
 
 def test_cosine_warms_up_then_decays_to_its_final_fraction():
-    lrs = sum(lrs_per_step({"name": "cosine", "warmup_steps": 2, "final_lr_fraction": 0.1},
-                           [1.0] * 3, 3), [])
+    lrs = sum(
+        lrs_per_step({"name": "cosine", "warmup_steps": 2, "final_lr_fraction": 0.1}, [1.0] * 3, 3),
+        [],
+    )
     total, decay = 9, 9 - 2 - 1
     expected = [0.1 * (step + 1) / 2 for step in range(2)] + [
         0.1 * (0.1 + 0.9 * (1 + math.cos(math.pi * (step - 2) / decay)) / 2)
-        for step in range(2, total)]
+        for step in range(2, total)
+    ]
     assert lrs == pytest.approx(expected)
     assert lrs[1] == pytest.approx(0.1) and lrs[-1] == pytest.approx(0.01)
     assert cosine_factor(100, 2, 9, 0.1) == pytest.approx(0.1)  # past the end: stays final
 
 
-@pytest.mark.parametrize(("direction", "scores"), [
-    ("minimize", [5.0, 4.0, 4.5, 4.2, 3.0, 3.5]),
-    ("maximize", [-5.0, -4.0, -4.5, -4.2, -3.0, -3.5]),
-])
+@pytest.mark.parametrize(
+    ("direction", "scores"),
+    [
+        ("minimize", [5.0, 4.0, 4.5, 4.2, 3.0, 3.5]),
+        ("maximize", [-5.0, -4.0, -4.5, -4.2, -3.0, -3.5]),
+    ],
+)
 def test_plateau_halves_after_patience_epochs_without_improvement(direction, scores):
-    lrs = lrs_per_step({"name": "plateau", "factor": 0.5, "patience": 1, "min_lr": 0.0},
-                       scores, 6, direction=direction)
+    lrs = lrs_per_step(
+        {"name": "plateau", "factor": 0.5, "patience": 1, "min_lr": 0.0},
+        scores,
+        6,
+        direction=direction,
+    )
     # epochs 3 and 4 do not improve on 4.0: after the second (patience 1), lr halves
     assert [epoch[0] for epoch in lrs] == pytest.approx([0.1, 0.1, 0.1, 0.1, 0.05, 0.05])
 
@@ -132,17 +146,26 @@ class Stop(Exception):
     """Raised once epoch 2's checkpoint is on disk: a run that stops there."""
 
 
-@pytest.mark.parametrize("scheduler", [
-    ["scheduler=step", "scheduler.step_size=1"],
-    ["scheduler=cosine", "scheduler.warmup_steps=5", "scheduler.final_lr_fraction=0.1"],
-    ["scheduler=plateau", "scheduler.patience=0", "scheduler.factor=0.9"],
-    # lr 20 overshoots in epoch 2 (measured): averaging starts there, before the stop
-    ["scheduler=ntasgd", "scheduler.nonmono=0", "optim=sgd", "optim.lr=20"],
-])
-def test_a_resumed_schedule_equals_an_uninterrupted_one(tmp_path, synthetic_book,
-                                                        monkeypatch, scheduler):
-    overrides = TINY + ["trainer.max_epochs=4", "model.dropout=0.2", "model.num_layers=2",
-                        "data.sampling=random", *scheduler]
+@pytest.mark.parametrize(
+    "scheduler",
+    [
+        ["scheduler=step", "scheduler.step_size=1"],
+        ["scheduler=cosine", "scheduler.warmup_steps=5", "scheduler.final_lr_fraction=0.1"],
+        ["scheduler=plateau", "scheduler.patience=0", "scheduler.factor=0.9"],
+        # lr 20 overshoots in epoch 2 (measured): averaging starts there, before the stop
+        ["scheduler=ntasgd", "scheduler.nonmono=0", "optim=sgd", "optim.lr=20"],
+    ],
+)
+def test_a_resumed_schedule_equals_an_uninterrupted_one(
+    tmp_path, synthetic_book, monkeypatch, scheduler
+):
+    overrides = TINY + [
+        "trainer.max_epochs=4",
+        "model.dropout=0.2",
+        "model.num_layers=2",
+        "data.sampling=random",
+        *scheduler,
+    ]
     whole = train(compose_config(overrides), tmp_path / "whole", "lstm")
     save = rnnlab.train.save_checkpoint
 
@@ -155,11 +178,11 @@ def test_a_resumed_schedule_equals_an_uninterrupted_one(tmp_path, synthetic_book
     with pytest.raises(Stop):
         train(compose_config(overrides), tmp_path / "split", "lstm")
     monkeypatch.setattr(rnnlab.train, "save_checkpoint", save)
-    resumed = train(compose_config(overrides + ["trainer.resume=true"]), tmp_path / "split",
-                    "lstm")
+    resumed = train(compose_config(overrides + ["trainer.resume=true"]), tmp_path / "split", "lstm")
     timing = ("tokens_per_sec", "seconds")
-    assert {k: v for k, v in resumed.items() if not any(t in k for t in timing)} == \
-        {k: v for k, v in whole.items() if not any(t in k for t in timing)}
+    assert {k: v for k, v in resumed.items() if not any(t in k for t in timing)} == {
+        k: v for k, v in whole.items() if not any(t in k for t in timing)
+    }
     a, b = (load_checkpoint(tmp_path / run / LAST) for run in ("whole", "split"))
     assert a["optimizer"]["param_groups"][0]["lr"] == b["optimizer"]["param_groups"][0]["lr"]
     assert a["scheduler"].keys() == b["scheduler"].keys() and a["scheduler"]

@@ -25,10 +25,12 @@ ATOL = 1e-10
 def build_pair(cell, num_layers, bidirectional, dropout=0.0, bptt="fused"):
     """An nn module and a scratch layer holding the same float64 weights."""
     nn_class, scratch_class = PAIRS[cell]
-    reference = nn_class(INPUT_SIZE, NUM_HIDDENS, num_layers, dropout=dropout,
-                         bidirectional=bidirectional).double()
-    scratch = scratch_class(INPUT_SIZE, NUM_HIDDENS, num_layers, bidirectional,
-                            dropout, bptt).double()
+    reference = nn_class(
+        INPUT_SIZE, NUM_HIDDENS, num_layers, dropout=dropout, bidirectional=bidirectional
+    ).double()
+    scratch = scratch_class(
+        INPUT_SIZE, NUM_HIDDENS, num_layers, bidirectional, dropout, bptt
+    ).double()
     scratch.copy_weights_from(reference)
     return reference, scratch
 
@@ -39,8 +41,10 @@ def as_tuple(state):
 
 def random_state(cell, num_layers, num_directions, generator):
     shape = (num_layers * num_directions, BATCH, NUM_HIDDENS)
-    tensors = [torch.randn(shape, dtype=torch.float64, generator=generator)
-               for _ in range(2 if cell == "lstm" else 1)]
+    tensors = [
+        torch.randn(shape, dtype=torch.float64, generator=generator)
+        for _ in range(2 if cell == "lstm" else 1)
+    ]
     return tuple(tensors) if cell == "lstm" else tensors[0]
 
 
@@ -70,8 +74,11 @@ def test_equals_nn_forward_and_backward(cell, num_layers, bidirectional, initial
     reference, scratch = build_pair(cell, num_layers, bidirectional, bptt=bptt)
     num_directions = 2 if bidirectional else 1
     X = torch.randn(NUM_STEPS, BATCH, INPUT_SIZE, dtype=torch.float64, generator=generator)
-    state = (None if initial_state == "zeros"
-             else random_state(cell, num_layers, num_directions, generator))
+    state = (
+        None
+        if initial_state == "zeros"
+        else random_state(cell, num_layers, num_directions, generator)
+    )
     state_shape = (num_layers * num_directions, BATCH, NUM_HIDDENS)
     result_shapes = [(NUM_STEPS, BATCH, num_directions * NUM_HIDDENS)]
     result_shapes += [state_shape] * (2 if cell == "lstm" else 1)
@@ -91,8 +98,13 @@ def test_equals_nn_forward_and_backward(cell, num_layers, bidirectional, initial
         for which in NN_NAMES:
             want = getattr(reference, nn_parameter_name(layer, direction, which)).grad
             got = getattr(weights, which).grad
-            torch.testing.assert_close(got, want.T if got.dim() == 2 else want,
-                                       atol=ATOL, rtol=0, msg=f"{which} l{layer} d{direction}")
+            torch.testing.assert_close(
+                got,
+                want.T if got.dim() == 2 else want,
+                atol=ATOL,
+                rtol=0,
+                msg=f"{which} l{layer} d{direction}",
+            )
 
 
 @pytest.mark.parametrize("cell", PAIRS)
@@ -102,8 +114,9 @@ def test_shapes_and_attributes_match_nn(cell):
         assert getattr(scratch, name) == getattr(reference, name)
     assert scratch.num_hiddens == NUM_HIDDENS and scratch.num_directions == 2
     # Same number of trainable numbers: the layouts correspond one to one.
-    assert (sum(p.numel() for p in scratch.parameters())
-            == sum(p.numel() for p in reference.parameters()))
+    assert sum(p.numel() for p in scratch.parameters()) == sum(
+        p.numel() for p in reference.parameters()
+    )
 
 
 @pytest.mark.parametrize("cell", PAIRS)
@@ -180,9 +193,18 @@ def test_d2l_initialisation_of_a_scratch_language_model():
 
     def lm(model, init):
         cell, _, impl = model.partition("_")
-        cfg = OmegaConf.create({"cell": cell, "impl": impl or "nn", "num_hiddens": 512,
-                                "num_layers": 1, "bidirectional": False, "dropout": 0.0,
-                                "embed_size": None, "init": init})
+        cfg = OmegaConf.create(
+            {
+                "cell": cell,
+                "impl": impl or "nn",
+                "num_hiddens": 512,
+                "num_layers": 1,
+                "bidirectional": False,
+                "dropout": 0.0,
+                "embed_size": None,
+                "init": init,
+            }
+        )
         torch.manual_seed(0)
         return build_lm(28, cfg)
 
@@ -194,8 +216,9 @@ def test_d2l_initialisation_of_a_scratch_language_model():
             assert abs(parameter.std().item() - 0.01) < 0.001, name
             assert abs(parameter.mean().item()) < 0.002, name
     nn_default, nn_d2l = lm("rnn", "default"), lm("rnn", "d2l")
-    for (name, a), (_, b) in zip(nn_default.named_parameters(), nn_d2l.named_parameters(),
-                                 strict=True):
+    for (name, a), (_, b) in zip(
+        nn_default.named_parameters(), nn_d2l.named_parameters(), strict=True
+    ):
         assert torch.equal(a, b), name
     assert lm("rnn_scratch", "default").recurrent.weights[0].b_x.abs().sum() > 0
     with pytest.raises(RnnlabError, match="model.init='xavier' is not one of: default, d2l"):

@@ -20,8 +20,9 @@ def as_tuple(state):
 
 def padded_batch(generator):
     """Right-padded inputs (7, 4, INPUT_SIZE) whose padding is random junk, and the mask."""
-    X = torch.randn(max(LENGTHS), len(LENGTHS), INPUT_SIZE, generator=generator,
-                    dtype=torch.float64)
+    X = torch.randn(
+        max(LENGTHS), len(LENGTHS), INPUT_SIZE, generator=generator, dtype=torch.float64
+    )
     mask = torch.arange(max(LENGTHS)).unsqueeze(1) < torch.tensor(LENGTHS)
     return X, mask
 
@@ -35,11 +36,11 @@ def test_padding_changes_nothing(cell, bidirectional):
     X, mask = padded_batch(torch.Generator().manual_seed(1))
     outputs, state = layer(X, mask=mask)
     for b, length in enumerate(LENGTHS):
-        alone_outputs, alone_state = layer(X[:length, b:b + 1])
-        torch.testing.assert_close(outputs[:length, b:b + 1], alone_outputs)
+        alone_outputs, alone_state = layer(X[:length, b : b + 1])
+        torch.testing.assert_close(outputs[:length, b : b + 1], alone_outputs)
         assert not outputs[length:, b].any()  # zeros at padded steps, as pad_packed_sequence
         for s, s_alone in zip(as_tuple(state), as_tuple(alone_state), strict=True):
-            torch.testing.assert_close(s[:, b:b + 1], s_alone)
+            torch.testing.assert_close(s[:, b : b + 1], s_alone)
 
 
 @pytest.mark.parametrize(("cell", "bidirectional"), CASES)

@@ -16,8 +16,10 @@ def hand_made_text() -> str:
     translated twice."""
     lines = []
     for i, word in enumerate(WORDS * 3):
-        lines += [f"Tom sees {word} {i}.\tTom voit le {word} {i}.",
-                  f"Tom sees {word} {i}.\tTom regarde le {word}\u202f{i} !"]
+        lines += [
+            f"Tom sees {word} {i}.\tTom voit le {word} {i}.",
+            f"Tom sees {word} {i}.\tTom regarde le {word}\u202f{i} !",
+        ]
     return "\n".join(lines)
 
 
@@ -26,14 +28,21 @@ def scored():
     """The task's test scores for hypotheses made from the references (one word changed
     in every second one), and what sacreBLEU says of the same text."""
     text = hand_made_text()
-    corpus = corpus_from_text(text, num_examples=None, num_steps=8, min_freq=1,
-                              val_fraction=0.2, test_fraction=0.3)
-    task = Seq2SeqTask(compose_config(["task=seq2seq", "model.num_hiddens=8",
-                                       "model.embed_size=4", "eval.beam_size=2"]), corpus)
+    corpus = corpus_from_text(
+        text, num_examples=None, num_steps=8, min_freq=1, val_fraction=0.2, test_fraction=0.3
+    )
+    task = Seq2SeqTask(
+        compose_config(
+            ["task=seq2seq", "model.num_hiddens=8", "model.embed_size=4", "eval.beam_size=2"]
+        ),
+        corpus,
+    )
     test = corpus.test
     # what a model might write (cased here; the task sees it lower-cased, as the model does)
-    written = [ref.replace("\u202f", " ").replace(" le ", " un ") if i % 2 else ref.replace(
-        "\u202f", " ") for i, ref in enumerate(test.tgt_text)]
+    written = [
+        ref.replace("\u202f", " ").replace(" le ", " un ") if i % 2 else ref.replace("\u202f", " ")
+        for i, ref in enumerate(test.tgt_text)
+    ]
     task.translate = lambda model, split, beam_size: [tokenize(preprocess(h)) for h in written]
     task._loss = lambda model, split: 0.0
     return task.test(model=None), written, test

@@ -25,8 +25,7 @@ def test_masked_loss_ignores_padding():
     # The mean over the 10 real tokens, not over all 15 positions.
     per_token = F.cross_entropy(logits[real], labels[real], reduction="none")
     assert loss == pytest.approx(per_token.mean().item())
-    assert masked_cross_entropy(logits, labels, PAD, "sum") == pytest.approx(
-        per_token.sum().item())
+    assert masked_cross_entropy(logits, labels, PAD, "sum") == pytest.approx(per_token.sum().item())
 
 
 def test_masked_loss_is_plain_cross_entropy_without_padding():
@@ -42,8 +41,11 @@ def test_bridge_sums_each_layers_two_directions(cell):
     rnn = getattr(torch.nn, cell.upper())(3, 4, num_layers=2, bidirectional=True)
     _, state = rnn(torch.randn(5, 2, 3))
     bridged = bridge(state, num_layers=2, bidirectional=True)
-    for full, summed in zip(state if cell == "lstm" else (state,),
-                            bridged if cell == "lstm" else (bridged,), strict=True):
+    for full, summed in zip(
+        state if cell == "lstm" else (state,),
+        bridged if cell == "lstm" else (bridged,),
+        strict=True,
+    ):
         assert summed.shape == (2, 2, 4)
         for layer in range(2):  # nn's rows: layer * 2 + direction
             assert torch.equal(summed[layer], full[2 * layer] + full[2 * layer + 1])
@@ -51,8 +53,9 @@ def test_bridge_sums_each_layers_two_directions(cell):
 
 
 def seq2seq(model, *overrides):
-    cfg = compose_config(["task=seq2seq", f"model={model}", "model.num_hiddens=8",
-                          "model.embed_size=6", *overrides])
+    cfg = compose_config(
+        ["task=seq2seq", f"model={model}", "model.num_hiddens=8", "model.embed_size=6", *overrides]
+    )
     torch.manual_seed(0)
     return build_seq2seq(11, 13, cfg.model).eval()
 

@@ -27,9 +27,19 @@ from rnnlab.validation import validate
 
 REPO = Path(__file__).resolve().parents[1]
 # A small GRU learns to reverse 2-5 words in a few seconds.
-TINY = ["task=seq2seq", "model=gru", "model.num_hiddens=64", "model.embed_size=16",
-        "model.num_layers=1", "data.batch_size=16", "data.num_steps=7", "optim.lr=0.01",
-        "trainer.max_epochs=7", "trainer.progress_bar=false", "eval.beam_size=3"]
+TINY = [
+    "task=seq2seq",
+    "model=gru",
+    "model.num_hiddens=64",
+    "model.embed_size=16",
+    "model.num_layers=1",
+    "data.batch_size=16",
+    "data.num_steps=7",
+    "optim.lr=0.01",
+    "trainer.max_epochs=7",
+    "trainer.progress_bar=false",
+    "eval.beam_size=3",
+]
 TIMINGS = {"wall_seconds", "tokens_per_sec", "train_tokens_per_sec"}
 
 
@@ -40,8 +50,14 @@ def reverse_corpus(num_pairs=2000):
     while len(lines) < num_pairs:
         words = [rng.choice("abcdefgh") for _ in range(rng.randint(2, 5))]
         lines.add(" ".join(words) + "\t" + " ".join(reversed(words)))
-    return corpus_from_text("\n".join(sorted(lines)), num_examples=None, num_steps=7,
-                            min_freq=1, val_fraction=0.1, test_fraction=0.1)
+    return corpus_from_text(
+        "\n".join(sorted(lines)),
+        num_examples=None,
+        num_steps=7,
+        min_freq=1,
+        val_fraction=0.1,
+        test_fraction=0.1,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +80,9 @@ def trained(tmp_path_factory, corpus):
 
 def load_model(path):
     saved = load_checkpoint(path)
-    model = build_seq2seq(len(saved["src_vocab"]), len(saved["tgt_vocab"]),
-                          compose_config(TINY).model)
+    model = build_seq2seq(
+        len(saved["src_vocab"]), len(saved["tgt_vocab"]), compose_config(TINY).model
+    )
     model.load_state_dict(saved["model"])
     return model.eval(), Vocab.from_list(saved["tgt_vocab"])
 
@@ -76,8 +93,9 @@ def test_the_reverse_task_is_learned(trained):
     assert metrics["test_bleu_d2l"] > 0.9 and metrics["test_sacrebleu"] > 70  # d2l BLEU near 1
     assert metrics["test_loss"] < 0.3
     assert metrics["objective"] == "val_sacrebleu"
-    assert metrics["best_val_sacrebleu"] == pytest.approx(max(
-        e.value for e in events(run_dir).Scalars("val/sacrebleu")))
+    assert metrics["best_val_sacrebleu"] == pytest.approx(
+        max(e.value for e in events(run_dir).Scalars("val/sacrebleu"))
+    )
     assert (run_dir / "best.pt").is_file()
 
 
@@ -179,25 +197,34 @@ def test_same_seed_same_metrics_other_seed_differs(tmp_path):
     assert a["train_loss"] != c["train_loss"]
 
 
-@pytest.mark.parametrize(("override", "fragment"), [
-    ("eval.beam_size=0", "eval.beam_size=0"),
-    ("data.test_fraction=0.95", "data.val_fraction + data.test_fraction"),
-    ("data.num_examples=0", "data.num_examples=0"),
-    ("model.embed_size=null", "model.embed_size=None"),
-    ("task.label_smoothing=1.0", "task.label_smoothing=1.0"),
-    ("data.held_out_examples=0", "data.held_out_examples=0"),
-])
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("eval.beam_size=0", "eval.beam_size=0"),
+        ("data.test_fraction=0.95", "data.val_fraction + data.test_fraction"),
+        ("data.num_examples=0", "data.num_examples=0"),
+        ("model.embed_size=null", "model.embed_size=None"),
+        ("task.label_smoothing=1.0", "task.label_smoothing=1.0"),
+        ("data.held_out_examples=0", "data.held_out_examples=0"),
+    ],
+)
 def test_bad_task_config_is_one_line_before_loading_data(override, fragment):
-    cfg = compose_config(["task=seq2seq", "data.root=/nonexistent", "data.download=false",
-                          override])
+    cfg = compose_config(
+        ["task=seq2seq", "data.root=/nonexistent", "data.download=false", override]
+    )
     with pytest.raises(RnnlabError) as error:
         validate(cfg)
     assert fragment in str(error.value) and "\n" not in str(error.value)
 
 
 def translate_cli(*args):
-    return subprocess.run([sys.executable, "-m", "rnnlab.translate", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "rnnlab.translate", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_translate_command_line(trained):
@@ -216,8 +243,10 @@ def test_translate_reads_a_file_and_warns_when_it_cuts(trained, tmp_path):
     result = translate_cli(f"checkpoint={trained[1] / 'best.pt'}", f"file={tmp_path / 'in.txt'}")
     assert result.returncode == 0, result.stderr
     assert [line.split("\t")[1] for line in result.stdout.splitlines()] == ["a b c", long]
-    assert f"{long!r} has {num_steps + 2} tokens: the model reads its first {num_steps}" \
+    assert (
+        f"{long!r} has {num_steps + 2} tokens: the model reads its first {num_steps}"
         in result.stderr
+    )
 
 
 def test_translate_refuses_weights_that_do_not_fit_the_saved_config(trained, tmp_path):
@@ -229,13 +258,16 @@ def test_translate_refuses_weights_that_do_not_fit_the_saved_config(trained, tmp
     assert "does not fit the model built from the config" in result.stderr
 
 
-@pytest.mark.parametrize(("argv", "fragment"), [
-    (["checkpoint=x.pt"], "no sentence to translate"),
-    (["checkpoint=x.pt", ""], "sentence 1 on the command line is empty ('')"),
-    (["checkpoint=x.pt", "file=/nonexistent.txt"], "file='/nonexistent.txt' does not exist"),
-    (["checkpoint=x.pt", "go .", "beam_size=0"], "beam_size=0 must be >= 1"),
-    (["go ."], "Missing mandatory value: checkpoint"),
-])
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["checkpoint=x.pt"], "no sentence to translate"),
+        (["checkpoint=x.pt", ""], "sentence 1 on the command line is empty ('')"),
+        (["checkpoint=x.pt", "file=/nonexistent.txt"], "file='/nonexistent.txt' does not exist"),
+        (["checkpoint=x.pt", "go .", "beam_size=0"], "beam_size=0 must be >= 1"),
+        (["go ."], "Missing mandatory value: checkpoint"),
+    ],
+)
 def test_translate_arguments(argv, fragment, capsys):
     with pytest.raises(SystemExit) as exit_info:
         translate_main(argv)
@@ -249,18 +281,37 @@ def test_multirun_on_the_real_pairs(tmp_path):
         pytest.skip("RNNLAB_DATA does not point at a folder holding fra-eng.zip")
     sweep = tmp_path / "sweep"
     result = subprocess.run(
-        [sys.executable, "-m", "rnnlab.train", "-m", "task=seq2seq", "model=gru,lstm",
-         "model.num_hiddens=8", "trainer.max_epochs=1", "data.num_examples=600",
-         "trainer.progress_bar=false", f"hydra.sweep.dir={sweep}"],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "rnnlab.train",
+            "-m",
+            "task=seq2seq",
+            "model=gru,lstm",
+            "model.num_hiddens=8",
+            "trainer.max_epochs=1",
+            "data.num_examples=600",
+            "trainer.progress_bar=false",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     runs = sorted(p for p in sweep.iterdir() if p.is_dir())
     assert ["model=gru" in runs[0].name, "model=lstm" in runs[1].name] == [True, True]
     for run_dir in runs:
         metrics = json.loads((run_dir / "metrics.json").read_text())
         assert metrics["status"] == "finished" and metrics["task"] == "seq2seq"
-        for key in ("test_sacrebleu", "test_bleu_d2l", "test_loss", "tokens_per_sec",
-                    "val_sacrebleu"):
+        for key in (
+            "test_sacrebleu",
+            "test_bleu_d2l",
+            "test_loss",
+            "tokens_per_sec",
+            "val_sacrebleu",
+        ):
             assert metrics[key] >= 0
         assert (run_dir / "best.pt").is_file()
 
@@ -268,23 +319,44 @@ def test_multirun_on_the_real_pairs(tmp_path):
 def test_the_best_preset_is_the_reported_command():
     """conf/experiment/seq2seq_best.yaml must compose to the command line whose test
     sacreBLEU the README reports."""
-    command = ["task=seq2seq", "model=gru", "model.num_hiddens=256", "model.embed_size=128",
-               "model.num_layers=2", "model.dropout=0.2", "model.bidirectional=true",
-               "optim.lr=0.003", "trainer.max_epochs=10"]
+    command = [
+        "task=seq2seq",
+        "model=gru",
+        "model.num_hiddens=256",
+        "model.embed_size=128",
+        "model.num_layers=2",
+        "model.dropout=0.2",
+        "model.bidirectional=true",
+        "optim.lr=0.003",
+        "trainer.max_epochs=10",
+    ]
     assert compose_config(["experiment=seq2seq_best"]) == compose_config(command)
 
 
 def test_the_attention_preset_is_the_reported_command():
     """conf/experiment/seq2seq_attention.yaml must compose to the command line whose test
     sacreBLEU the README reports, scored on seq2seq_best's held-out pairs."""
-    command = ["task=seq2seq", "model=gru", "scheduler=warmup_cosine",
-               "model.num_hiddens=256", "model.embed_size=128", "model.num_layers=2",
-               "model.dropout=0.2", "model.bidirectional=true", "model.attention=bahdanau",
-               "optim.lr=0.003", "data.num_examples=80000", "data.held_out_examples=20000",
-               "data.min_freq=3", "scheduler.warmup_steps=200",
-               "scheduler.final_lr_fraction=0.05", "task.label_smoothing=0.1",
-               "trainer.max_epochs=4", "trainer.early_stopping_patience=null",
-               "trainer.max_train_seconds=1140"]
+    command = [
+        "task=seq2seq",
+        "model=gru",
+        "scheduler=warmup_cosine",
+        "model.num_hiddens=256",
+        "model.embed_size=128",
+        "model.num_layers=2",
+        "model.dropout=0.2",
+        "model.bidirectional=true",
+        "model.attention=bahdanau",
+        "optim.lr=0.003",
+        "data.num_examples=80000",
+        "data.held_out_examples=20000",
+        "data.min_freq=3",
+        "scheduler.warmup_steps=200",
+        "scheduler.final_lr_fraction=0.05",
+        "task.label_smoothing=0.1",
+        "trainer.max_epochs=4",
+        "trainer.early_stopping_patience=null",
+        "trainer.max_train_seconds=1140",
+    ]
     preset = compose_config(["experiment=seq2seq_attention"])
     assert preset == compose_config(command)
     best = compose_config(["experiment=seq2seq_best"])
@@ -295,6 +367,9 @@ def test_translation_uses_the_free_cores_by_default():
     """task=seq2seq leaves trainer.num_threads at null (torch's default less the busy
     cores): a second thread trains seq2seq_best 1.4-1.6x faster on the 2-core machine
     (issue #17), where the one-thread setting it replaced left a core idle."""
-    for overrides in (["task=seq2seq"], ["experiment=seq2seq_best"],
-                      ["experiment=seq2seq_attention"]):
+    for overrides in (
+        ["task=seq2seq"],
+        ["experiment=seq2seq_best"],
+        ["experiment=seq2seq_attention"],
+    ):
         assert compose_config(overrides).trainer.num_threads is None, overrides

@@ -13,16 +13,24 @@ from test_cli import FAST, run
 pytestmark = pytest.mark.skipif(
     shutil.which("sbatch") is None
     or subprocess.run(["sinfo", "-h"], capture_output=True).returncode != 0,
-    reason="no SLURM cluster here (scripts/local_slurm.sh start sets one up)")
+    reason="no SLURM cluster here (scripts/local_slurm.sh start sets one up)",
+)
 
-LAUNCHER = ["hydra/launcher=slurm", "hydra.launcher.gpus_per_node=0",
-            "hydra.launcher.cpus_per_task=1", "hydra.launcher.mem_gb=1",
-            "hydra.launcher.timeout_min=10", "trainer.summary=false"]
+LAUNCHER = [
+    "hydra/launcher=slurm",
+    "hydra.launcher.gpus_per_node=0",
+    "hydra.launcher.cpus_per_task=1",
+    "hydra.launcher.mem_gb=1",
+    "hydra.launcher.timeout_min=10",
+    "trainer.summary=false",
+]
 
 
 def statuses(sweep):
-    return {path.parent.name.split("_")[0]: json.loads(path.read_text())["status"]
-            for path in sweep.glob("*/metrics.json")}
+    return {
+        path.parent.name.split("_")[0]: json.loads(path.read_text())["status"]
+        for path in sweep.glob("*/metrics.json")
+    }
 
 
 def test_a_slurm_sweep_runs_fails_and_resumes(tmp_path, real_data_dir):
@@ -34,8 +42,14 @@ def test_a_slurm_sweep_runs_fails_and_resumes(tmp_path, real_data_dir):
     assert (sweep / ".submitit").is_dir()  # the jobs went through the scheduler
 
     sweep = tmp_path / "failing"
-    args = ["-m", *LAUNCHER, f"hydra.sweep.dir={sweep}", f"data.root={real_data_dir}", *FAST,
-            "optim.lr=0.01,-1"]
+    args = [
+        "-m",
+        *LAUNCHER,
+        f"hydra.sweep.dir={sweep}",
+        f"data.root={real_data_dir}",
+        *FAST,
+        "optim.lr=0.01,-1",
+    ]
     failed = run("rnnlab.train", *args)
     assert failed.returncode == 1, failed.stderr
     assert "1 job(s) of this sweep failed" in failed.stderr and "optim.lr=-1" in failed.stderr

@@ -15,8 +15,10 @@ from rnnlab.run.checkpoint import load_checkpoint
 
 
 def job_dirs(sweep):
-    return sorted((p for p in sweep.iterdir() if p.is_dir() and p.name[0].isdigit()),
-                  key=lambda p: int(p.name.split("_")[0]))
+    return sorted(
+        (p for p in sweep.iterdir() if p.is_dir() and p.name[0].isdigit()),
+        key=lambda p: int(p.name.split("_")[0]),
+    )
 
 
 def metrics(job):
@@ -24,8 +26,14 @@ def metrics(job):
 
 
 def test_diverging_run_exits_zero(tmp_path, real_data_dir):
-    result = run("rnnlab.train", "optim=sgd", "optim.lr=1e6", "trainer.grad_clip=0",
-                 f"hydra.run.dir={tmp_path}", *FAST)
+    result = run(
+        "rnnlab.train",
+        "optim=sgd",
+        "optim.lr=1e6",
+        "trainer.grad_clip=0",
+        f"hydra.run.dir={tmp_path}",
+        *FAST,
+    )
     assert result.returncode == 0, result.stderr
     assert "error:" not in result.stderr
     assert metrics(tmp_path)["status"] == "diverged"
@@ -33,15 +41,21 @@ def test_diverging_run_exits_zero(tmp_path, real_data_dir):
 
 def test_failed_job_is_reported_and_rerun_skips_finished(tmp_path, real_data_dir):
     sweep = tmp_path / "sweep"
-    args = ["-m", "optim=sgd", "optim.lr=0.5,-1,1e6", "trainer.grad_clip=0",
-            f"hydra.sweep.dir={sweep}", *FAST]
+    args = [
+        "-m",
+        "optim=sgd",
+        "optim.lr=0.5,-1,1e6",
+        "trainer.grad_clip=0",
+        f"hydra.sweep.dir={sweep}",
+        *FAST,
+    ]
     result = run("rnnlab.train", *args)
     assert result.returncode == 1, result.stderr  # after every job ran: finished, diverged
     finished, failed, diverged = job_dirs(sweep)
     assert metrics(finished)["status"] == "finished"
     assert metrics(diverged)["status"] == "diverged"
     assert metrics(failed)["status"] == "failed" and "-1" in metrics(failed)["error"]
-    summary = result.stderr[result.stderr.index("1 job(s) of this sweep failed"):]
+    summary = result.stderr[result.stderr.index("1 job(s) of this sweep failed") :]
     assert "optim.lr=-1" in summary and "optim.lr=0.5" not in summary
 
     before = {job: (job / "metrics.json").stat().st_mtime_ns for job in (finished, diverged)}
@@ -71,8 +85,15 @@ def test_rerun_without_skip_finished_never_overwrites_a_finished_job(tmp_path, r
 
 def test_joblib_runs_jobs_in_parallel_with_a_share_of_the_cores(tmp_path, real_data_dir):
     sweep = tmp_path / "sweep"
-    result = run("rnnlab.train", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
-                 "model=rnn,gru", f"hydra.sweep.dir={sweep}", *FAST)
+    result = run(
+        "rnnlab.train",
+        "-m",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        "model=rnn,gru",
+        f"hydra.sweep.dir={sweep}",
+        *FAST,
+    )
     assert result.returncode == 0, result.stderr
     jobs = job_dirs(sweep)
     assert [metrics(job)["model"] for job in jobs] == ["rnn", "gru"]
@@ -84,16 +105,33 @@ def test_joblib_runs_jobs_in_parallel_with_a_share_of_the_cores(tmp_path, real_d
 
 def test_optuna_search_gets_a_float_from_every_trial(tmp_path, real_data_dir):
     sweep = tmp_path / "sweep"
-    result = run("rnnlab.train", "-m", "hparams_search=lm_optuna", "hydra.sweeper.n_trials=2",
-                 "model=rnn", f"hydra.sweep.dir={sweep}", *FAST)  # fixed values leave the search
+    result = run(
+        "rnnlab.train",
+        "-m",
+        "hparams_search=lm_optuna",
+        "hydra.sweeper.n_trials=2",
+        "model=rnn",
+        f"hydra.sweep.dir={sweep}",
+        *FAST,
+    )  # fixed values leave the search
     assert result.returncode == 0, result.stderr
     assert [metrics(job)["status"] for job in job_dirs(sweep)] == ["finished", "finished"]
     best = OmegaConf.load(sweep / "optimization_results.yaml")
     assert set(best.best_params) == {  # the searched names less model and num_hiddens, fixed
-        "model.dropout", "optim", "optim.lr", "optim.weight_decay", "scheduler",
-        "model.embedding_dropout", "model.input_dropout", "model.output_dropout",
-        "model.locked_dropout", "model.weight_drop", "model.residual", "task.ar_alpha",
-        "task.tar_beta"}
+        "model.dropout",
+        "optim",
+        "optim.lr",
+        "optim.weight_decay",
+        "scheduler",
+        "model.embedding_dropout",
+        "model.input_dropout",
+        "model.output_dropout",
+        "model.locked_dropout",
+        "model.weight_drop",
+        "model.residual",
+        "task.ar_alpha",
+        "task.tar_beta",
+    }
     values = [metrics(job)["best_val_perplexity"] for job in job_dirs(sweep)]
     assert math.isclose(best.best_value, min(values))
     best_dir = job_dirs(sweep)[values.index(min(values))]
@@ -106,8 +144,15 @@ def test_optuna_search_gets_a_float_from_every_trial(tmp_path, real_data_dir):
 
 def test_optuna_search_whose_trials_all_fail_has_no_best(tmp_path, real_data_dir):
     sweep = tmp_path / "sweep"
-    result = run("rnnlab.train", "-m", "hparams_search=lm_optuna", "hydra.sweeper.n_trials=2",
-                 "model.num_hiddens=0", f"hydra.sweep.dir={sweep}", *FAST[1:])
+    result = run(
+        "rnnlab.train",
+        "-m",
+        "hparams_search=lm_optuna",
+        "hydra.sweeper.n_trials=2",
+        "model.num_hiddens=0",
+        f"hydra.sweep.dir={sweep}",
+        *FAST[1:],
+    )
     assert result.returncode == 1
     output = result.stdout + result.stderr
     assert "Best value" not in output and "inf" not in output
@@ -122,13 +167,23 @@ def test_the_awd_search_keeps_its_study_and_a_rerun_continues_it(tmp_path, real_
     sweep = tmp_path / "sweep"
     tiny = ["model.embed_size=8", "trainer.max_train_seconds=null"]  # tied: embed = hidden
     for seed in (0, 1):  # the second command continues the study, with another seed
-        result = run("rnnlab.train", "-m", "experiment=lm_awd", "hparams_search=lm_awd_optuna",
-                     "hydra.sweeper.n_trials=1", f"hydra.sweeper.sampler.seed={seed}",
-                     f"hydra.sweep.dir={sweep}", *FAST, *tiny)
+        result = run(
+            "rnnlab.train",
+            "-m",
+            "experiment=lm_awd",
+            "hparams_search=lm_awd_optuna",
+            "hydra.sweeper.n_trials=1",
+            f"hydra.sweeper.sampler.seed={seed}",
+            f"hydra.sweep.dir={sweep}",
+            *FAST,
+            *tiny,
+        )
         assert result.returncode == 0, result.stderr
-    study = optuna.load_study(study_name="lm_awd_optuna",
-                              storage=f"sqlite:///{sweep}/lm_awd_optuna.db")
+    study = optuna.load_study(
+        study_name="lm_awd_optuna", storage=f"sqlite:///{sweep}/lm_awd_optuna.db"
+    )
     trials = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(trials) == 2 and trials[0].params != trials[1].params
     assert sorted(t.value for t in trials) == sorted(
-        metrics(job)["best_val_perplexity"] for job in job_dirs(sweep))
+        metrics(job)["best_val_perplexity"] for job in job_dirs(sweep)
+    )

@@ -29,8 +29,16 @@ def domain(hparam):
 
 def test_a_multirun_writes_one_experiment_with_the_swept_keys_first(tmp_path, real_data_dir):
     sweep = tmp_path / "sweep"
-    result = run("rnnlab.train", "-m", "model=rnn,gru", "optim.lr=0.01,0.02", "seed=3",
-                 f"hydra.sweep.dir={sweep}", "trainer.summary=false", *FAST)
+    result = run(
+        "rnnlab.train",
+        "-m",
+        "model=rnn,gru",
+        "optim.lr=0.01,0.02",
+        "seed=3",
+        f"hydra.sweep.dir={sweep}",
+        "trainer.summary=false",
+        *FAST,
+    )
     assert result.returncode == 0, result.stderr
     [record] = sweep.glob("events.out.tfevents.*")  # at the root, beside the four job dirs
     experiment = read_experiment(sweep)
@@ -42,13 +50,18 @@ def test_a_multirun_writes_one_experiment_with_the_swept_keys_first(tmp_path, re
     # TensorBoard sorts the columns by `differs` first: only the swept ones have it
     assert [hparam.name for hparam in experiment.hparam_infos if hparam.differs] == names[:2]
     assert [metric.name.tag for metric in experiment.metric_infos] == [
-        "val/perplexity", "val/loss", "train/loss", "train/tokens_per_sec"]
+        "val/perplexity",
+        "val/loss",
+        "train/loss",
+        "train/tokens_per_sec",
+    ]
     # each job's session names its group choice under the swept key
     job = next(path for path in sweep.iterdir() if path.name.startswith("3_"))
     start = EventAccumulator(str(job))
     start.Reload()
     session = metadata.parse_session_start_info_plugin_data(
-        start.PluginTagToContent("hparams")[metadata.SESSION_START_INFO_TAG])
+        start.PluginTagToContent("hparams")[metadata.SESSION_START_INFO_TAG]
+    )
     assert session.hparams["model"].string_value == "gru"
     assert session.hparams["optim.lr"].number_value == pytest.approx(0.02)
 
@@ -58,15 +71,21 @@ def test_presets_and_searches_name_their_domains():
     assert swept["model"] == ["lstm", "gru"]
     assert swept["model.num_hiddens"] == [256, 384, 512]
     assert swept["model.dropout"] == (0.1, 0.6) and swept["optim.lr"] == (0.002, 0.01)
-    table = swept_parameters(compose_with_hydra(["experiment=ablation_table13",
-                                                 "data.num_steps=35"]))
+    table = swept_parameters(
+        compose_with_hydra(["experiment=ablation_table13", "data.num_steps=35"])
+    )
     assert "data.num_steps" not in table  # fixed on the command line: not swept
     assert table["seed"] == list(range(20))
 
 
 def test_task_metrics_lead_with_the_objective():
-    assert metric_tags("sentiment") == ["val/accuracy", "val/loss", "train/loss",
-                                        "test/accuracy", "train/tokens_per_sec"]
+    assert metric_tags("sentiment") == [
+        "val/accuracy",
+        "val/loss",
+        "train/loss",
+        "test/accuracy",
+        "train/tokens_per_sec",
+    ]
     assert metric_tags("seq2seq")[0] == "val/sacrebleu"
 
 

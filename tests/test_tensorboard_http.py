@@ -38,9 +38,23 @@ def tensorboard(tmp_path):
     logdir, port = tmp_path / "sweep", free_port()
     logdir.mkdir()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host",
-         "127.0.0.1", "--port", str(port), "--load_fast=false", "--reload_interval=1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tensorboard.main",
+            "--logdir",
+            str(logdir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--load_fast=false",
+            "--reload_interval=1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         yield logdir, f"http://127.0.0.1:{port}"
     finally:
@@ -70,8 +84,11 @@ def test_tensorboard_serves_runs_scalars_and_hparams(tensorboard, tiny_corpus, m
     logdir, url = tensorboard
     names = {8: "0_model.num_hiddens=8", 16: "1_model.num_hiddens=16"}
     for num_hiddens, name in names.items():
-        train(compose_config(TINY + [f"model.num_hiddens={num_hiddens}", "trainer.max_epochs=2"]),
-              logdir / name, "lstm")
+        train(
+            compose_config(TINY + [f"model.num_hiddens={num_hiddens}", "trainer.max_epochs=2"]),
+            logdir / name,
+            "lstm",
+        )
 
     # TensorBoard reloads the logdir every second: wait until it has read both runs whole
     wanted = {"train/perplexity", "val/perplexity", "train/tokens_per_sec"}
@@ -81,14 +98,23 @@ def test_tensorboard_serves_runs_scalars_and_hparams(tensorboard, tiny_corpus, m
         return tags if all(wanted <= tags.get(name, {}).keys() for name in names.values()) else None
 
     def session_groups():
-        request = {"experimentName": "", "startIndex": 0, "sliceSize": 100, "colParams": [],
-                   "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
-                                       "STATUS_RUNNING"]}
+        request = {
+            "experimentName": "",
+            "startIndex": 0,
+            "sliceSize": 100,
+            "colParams": [],
+            "allowedStatuses": [
+                "STATUS_UNKNOWN",
+                "STATUS_SUCCESS",
+                "STATUS_FAILURE",
+                "STATUS_RUNNING",
+            ],
+        }
         groups = get_json(f"{url}/data/plugin/hparams/session_groups", request)
         groups = groups.get("sessionGroups", [])
         whole = len(groups) == 2 and all(
-            wanted <= {value["name"]["tag"] for value in group["metricValues"]}
-            for group in groups)
+            wanted <= {value["name"]["tag"] for value in group["metricValues"]} for group in groups
+        )
         return groups if whole else None
 
     assert sorted(wait_for(scalar_tags, "the scalar tags of both runs")) == sorted(names.values())

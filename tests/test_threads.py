@@ -27,13 +27,16 @@ def test_cpu_times_and_busy_fractions_read_proc_stat():
     assert busy == {0: pytest.approx(95 / 100), 1: pytest.approx(5 / 100)}  # iowait is idle
 
 
-@pytest.mark.parametrize(("default", "cpus", "busy", "expected"), [
-    (2, {0, 1}, {0: 0.0, 1: 0.02}, 2),      # a quiet machine: torch's default, unchanged
-    (2, {0, 1}, {0: 0.97, 1: 0.01}, 1),     # one core spinning elsewhere: one thread
-    (2, {0, 1}, {0: 1.0, 1: 1.0}, 1),       # all busy: still one
-    (8, {0, 1, 2, 3}, {0: 0.9, 5: 1.0}, 3),  # cores outside the affinity do not count
-    (2, {0, 1, 2, 3}, {}, 2),               # never more than torch's default
-])
+@pytest.mark.parametrize(
+    ("default", "cpus", "busy", "expected"),
+    [
+        (2, {0, 1}, {0: 0.0, 1: 0.02}, 2),  # a quiet machine: torch's default, unchanged
+        (2, {0, 1}, {0: 0.97, 1: 0.01}, 1),  # one core spinning elsewhere: one thread
+        (2, {0, 1}, {0: 1.0, 1: 1.0}, 1),  # all busy: still one
+        (8, {0, 1, 2, 3}, {0: 0.9, 5: 1.0}, 3),  # cores outside the affinity do not count
+        (2, {0, 1, 2, 3}, {}, 2),  # never more than torch's default
+    ],
+)
 def test_choose_threads_leaves_out_busy_cores(default, cpus, busy, expected):
     assert choose_threads(default, cpus, busy) == expected
 
@@ -46,8 +49,10 @@ def test_default_threads_samples_proc_stat_and_logs_its_choice(tmp_path, monkeyp
     with caplog.at_level(logging.INFO):
         assert default_threads(2, stat, sample_seconds=0) == 1
     [line] = caplog.messages
-    assert line == ("trainer.num_threads=null: 1 thread(s) (torch's default 2; 2 usable "
-                    "core(s), busy: cpu0 95%)")
+    assert line == (
+        "trainer.num_threads=null: 1 thread(s) (torch's default 2; 2 usable "
+        "core(s), busy: cpu0 95%)"
+    )
 
 
 def test_without_proc_stat_torch_default_is_kept(tmp_path):

@@ -15,7 +15,8 @@ from rnnlab.validation import options_of
 GLOBAL_GROUPS = ("experiment", "hparams_search", "lm_awd_without", "experiment_model")
 GROUP_OPTIONS = sorted(
     (group.name, option)
-    for group in CONF_DIR.iterdir() if group.is_dir()
+    for group in CONF_DIR.iterdir()
+    if group.is_dir()
     for option in options_of(group)
 )
 
@@ -40,11 +41,24 @@ def test_run_writes_metrics_events_and_checkpoint(tmp_path, synthetic_book):
 
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved == pytest.approx(metrics)
-    expected_keys = {"task", "model", "train_perplexity", "val_perplexity", "tokens_per_sec",
-                     "epochs", "wall_seconds", "num_params", "status"}
+    expected_keys = {
+        "task",
+        "model",
+        "train_perplexity",
+        "val_perplexity",
+        "tokens_per_sec",
+        "epochs",
+        "wall_seconds",
+        "num_params",
+        "status",
+    }
     assert expected_keys <= saved.keys()
     assert (saved["task"], saved["model"], saved["epochs"], saved["status"]) == (
-        "lm", "lstm", 3, "finished")
+        "lm",
+        "lstm",
+        3,
+        "finished",
+    )
     assert saved["tokens_per_sec"] > 0 and saved["num_params"] > 0
     assert (tmp_path / "checkpoint.pt").is_file()
     assert not list(tmp_path.glob("*.tmp"))
@@ -52,8 +66,14 @@ def test_run_writes_metrics_events_and_checkpoint(tmp_path, synthetic_book):
     events = EventAccumulator(str(tmp_path))
     events.Reload()
     scalars = events.Tags()["scalars"]
-    for tag in ("train/loss", "train/perplexity", "val/perplexity", "train/tokens_per_sec",
-                "train/grad_norm", "train/lr"):
+    for tag in (
+        "train/loss",
+        "train/perplexity",
+        "val/perplexity",
+        "train/tokens_per_sec",
+        "train/grad_norm",
+        "train/lr",
+    ):
         assert tag in scalars
         assert [e.step for e in events.Scalars(tag)] == [1, 2, 3]
     assert [e.value for e in events.Scalars("train/lr")] == pytest.approx([0.005] * 3)  # Adam's
@@ -64,14 +84,12 @@ def test_run_writes_metrics_events_and_checkpoint(tmp_path, synthetic_book):
     assert sample.startswith("time traveller") and len(sample) == len("time traveller") + 10
     hparams_plugin = events.PluginTagToContent("hparams")
     # the session only: the experiment record is the sweep's (tests/test_sweep_hparams.py)
-    assert {"_hparams_/session_start_info", "_hparams_/session_end_info"} \
-        == hparams_plugin.keys()
+    assert {"_hparams_/session_start_info", "_hparams_/session_end_info"} == hparams_plugin.keys()
     assert b"model.num_hiddens" in hparams_plugin["_hparams_/session_start_info"]
 
 
 def test_perplexity_drops_on_a_learnable_corpus(tmp_path, synthetic_book):
-    cfg = compose_config(TINY + ["trainer.max_epochs=15", "model.num_hiddens=32",
-                                 "optim.lr=0.02"])
+    cfg = compose_config(TINY + ["trainer.max_epochs=15", "model.num_hiddens=32", "optim.lr=0.02"])
     metrics = train(cfg, tmp_path, "lstm")
     events = EventAccumulator(str(tmp_path))
     events.Reload()
@@ -84,8 +102,13 @@ def test_perplexity_drops_on_a_learnable_corpus(tmp_path, synthetic_book):
 @pytest.mark.parametrize("model", ["rnn", "gru_scratch", "lstm_scratch"])
 @pytest.mark.parametrize("sampling", ["random", "sequential"])
 def test_models_and_samplers_train(tmp_path, synthetic_book, model, sampling):
-    metrics = train(compose_config(TINY + [f"model={model}", f"data.sampling={sampling}",
-                                           "trainer.max_epochs=1"]), tmp_path, model)
+    metrics = train(
+        compose_config(
+            TINY + [f"model={model}", f"data.sampling={sampling}", "trainer.max_epochs=1"]
+        ),
+        tmp_path,
+        model,
+    )
     assert metrics["status"] == "finished"
     assert 1.0 < metrics["val_perplexity"] < 100
 
@@ -93,7 +116,9 @@ def test_models_and_samplers_train(tmp_path, synthetic_book, model, sampling):
 def test_same_seed_same_metrics_other_seed_differs(tmp_path, synthetic_book):
     run = lambda seed, name: train(  # noqa: E731
         compose_config(TINY + [f"seed={seed}", "model.dropout=0.2", "model.num_layers=2"]),
-        tmp_path / name, "lstm")
+        tmp_path / name,
+        "lstm",
+    )
     a, b, c = run(0, "a"), run(0, "b"), run(1, "c")
     assert a["train_perplexity"] == b["train_perplexity"]
     assert a["val_perplexity"] == b["val_perplexity"]
@@ -113,8 +138,11 @@ def test_resumed_run_ends_like_an_uninterrupted_one(tmp_path, synthetic_book):
 
 def test_bidirectional_lm_warns(tmp_path, synthetic_book, caplog):
     with caplog.at_level(logging.WARNING):
-        train(compose_config(TINY + ["model.bidirectional=true", "trainer.max_epochs=1"]),
-              tmp_path, "lstm")
+        train(
+            compose_config(TINY + ["model.bidirectional=true", "trainer.max_epochs=1"]),
+            tmp_path,
+            "lstm",
+        )
     assert "not meaningful" in caplog.text
 
 
@@ -164,7 +192,10 @@ def test_test_hook_runs_on_the_best_epochs_weights(tmp_path, synthetic_book, mon
     assert not all(torch.equal(tested["weights"][k], v) for k, v in last["model"].items())
     assert (metrics["best_epoch"], metrics["best_val_perplexity"]) == (2, 3.0)
     assert (metrics["test_perplexity"], metrics["test_bleu"], metrics["val_perplexity"]) == (
-        3.5, 0.25, 4.0)
+        3.5,
+        0.25,
+        4.0,
+    )
     events = EventAccumulator(str(tmp_path))
     events.Reload()
     assert [(e.step, e.value) for e in events.Scalars("test/perplexity")] == [(3, 3.5)]
@@ -179,8 +210,13 @@ def test_keep_best_false_writes_no_best_checkpoint(tmp_path, synthetic_book):
 @pytest.mark.parametrize("model", ["lstm", "gru_scratch"])
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_mixed_precision_trains_on_cpu(tmp_path, synthetic_book, model, precision):
-    metrics = train(compose_config(TINY + [f"model={model}", f"trainer.precision={precision}",
-                                           "trainer.max_epochs=2"]), tmp_path, model)
+    metrics = train(
+        compose_config(
+            TINY + [f"model={model}", f"trainer.precision={precision}", "trainer.max_epochs=2"]
+        ),
+        tmp_path,
+        model,
+    )
     assert metrics["status"] == "finished"
     assert 1.0 < metrics["val_perplexity"] < len(synthetic_book.vocab)
 
@@ -198,7 +234,10 @@ def test_lm_word_is_word_level_tied_with_awds_regularisers_and_averaged_sgd():
     assert cfg.model.tie_weights and cfg.model.embed_size == cfg.model.num_hiddens == 256
     assert cfg.model.locked_dropout and cfg.model.embedding_init == 0.1
     assert (cfg.optim._target_, cfg.optim.lr, cfg.trainer.grad_clip) == (
-        "torch.optim.SGD", 20.0, 0.25)
+        "torch.optim.SGD",
+        20.0,
+        0.25,
+    )
     assert cfg.scheduler.name == "ntasgd"
     assert (cfg.task.ar_alpha, cfg.task.tar_beta) == (2.0, 1.0)
     assert cfg.trainer.max_train_seconds <= 300 and cfg.trainer.keep_best
@@ -210,8 +249,12 @@ def test_the_language_models_default_schedule_is_a_warm_up_then_cosine():
     lm = compose_config([]).scheduler
     assert (lm.name, lm.warmup_steps, lm.final_lr_fraction) == ("cosine", 200, 0.1)
     assert compose_config(["scheduler=plateau"]).scheduler.name == "plateau"
-    for overrides in (["experiment=lm_baseline"], ["experiment=ablation_table12"],
-                      ["task=seq2seq"], ["task=sentiment"]):
+    for overrides in (
+        ["experiment=lm_baseline"],
+        ["experiment=ablation_table12"],
+        ["task=seq2seq"],
+        ["task=sentiment"],
+    ):
         assert compose_config(overrides).scheduler.name == "none", overrides
 
 
@@ -223,16 +266,21 @@ def test_lm_best_is_the_awd_recipe():
     assert best.scheduler.name == "cosine" and "AdamW" in best.optim._target_
 
 
-@pytest.mark.parametrize(("extra", "saved_epoch"), [
-    (["trainer.max_epochs=5"], 5),                                    # the last epoch
-    (["trainer.max_epochs=20", "trainer.max_train_seconds=1e-9"], 1),  # a stop between saves
-])
-def test_checkpoint_every_n_epochs_still_saves_where_the_run_ends(tmp_path, synthetic_book,
-                                                                   extra, saved_epoch):
+@pytest.mark.parametrize(
+    ("extra", "saved_epoch"),
+    [
+        (["trainer.max_epochs=5"], 5),  # the last epoch
+        (["trainer.max_epochs=20", "trainer.max_train_seconds=1e-9"], 1),  # a stop between saves
+    ],
+)
+def test_checkpoint_every_n_epochs_still_saves_where_the_run_ends(
+    tmp_path, synthetic_book, extra, saved_epoch
+):
     from rnnlab.run.checkpoint import load_checkpoint
 
-    metrics = train(compose_config(TINY + ["trainer.checkpoint_every_n_epochs=3", *extra]),
-                    tmp_path, "lstm")
+    metrics = train(
+        compose_config(TINY + ["trainer.checkpoint_every_n_epochs=3", *extra]), tmp_path, "lstm"
+    )
     assert metrics["epochs"] == saved_epoch
     assert load_checkpoint(tmp_path / "checkpoint.pt")["epoch"] == saved_epoch
 
@@ -244,9 +292,17 @@ def test_resume_from_a_sparse_checkpoint_ends_like_an_uninterrupted_run(tmp_path
     assert resumed["val_perplexity"] == whole["val_perplexity"]
 
 
-@pytest.mark.parametrize(("model", "lr", "dynamic_lr"), [
-    ("lstm", 20.0, 5.0), ("lstm_scratch", 20.0, 5.0), ("gru", 10.0, 2.5),
-    ("gru_scratch", 10.0, 2.5), ("rnn", 2.0, 0.5), ("rnn_scratch", 2.0, 0.5)])
+@pytest.mark.parametrize(
+    ("model", "lr", "dynamic_lr"),
+    [
+        ("lstm", 20.0, 5.0),
+        ("lstm_scratch", 20.0, 5.0),
+        ("gru", 10.0, 2.5),
+        ("gru_scratch", 10.0, 2.5),
+        ("rnn", 2.0, 0.5),
+        ("rnn_scratch", 2.0, 0.5),
+    ],
+)
 def test_a_preset_takes_its_values_for_one_cell_from_experiment_model(model, lr, dynamic_lr):
     cfg = compose_config(["experiment=lm_word", f"model={model}"])
     assert (cfg.optim.lr, cfg.eval.dynamic_lr) == (lr, dynamic_lr)

@@ -6,8 +6,14 @@ from rnnlab.data.vocab import UNK
 
 
 def test_usual_forms_and_the_first_capital_are_learned():
-    truecaser = Truecaser.fit([["Tom", "est", "ici", "."], ["Je", "vois", "Tom", "."],
-                               ["Où", "est", "Paris", "?"], ["tom", "est", "là", "."]])
+    truecaser = Truecaser.fit(
+        [
+            ["Tom", "est", "ici", "."],
+            ["Je", "vois", "Tom", "."],
+            ["Où", "est", "Paris", "?"],
+            ["tom", "est", "là", "."],
+        ]
+    )
     assert truecaser.forms == {"tom": "Tom", "paris": "Paris"}  # away from the start only
     assert truecaser.capitalize_first  # 3 of 4 sentences start with a capital
     assert truecaser("je vois tom et paris .".split()) == "Je vois Tom et Paris .".split()

@@ -40,8 +40,10 @@ def open_archive(path: str | Path) -> Iterator[zipfile.ZipFile | tarfile.TarFile
             yield archive
     except DAMAGE as error:
         reason = " ".join(str(error).split()) or type(error).__name__
-        raise RnnlabError(f"{path} is a truncated or corrupt {kind} archive ({reason}); "
-                          "delete it so that it is downloaded again, or replace it") from None
+        raise RnnlabError(
+            f"{path} is a truncated or corrupt {kind} archive ({reason}); "
+            "delete it so that it is downloaded again, or replace it"
+        ) from None
 
 
 def check_archive(path: str | Path) -> None:

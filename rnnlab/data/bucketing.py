@@ -10,15 +10,16 @@ same ones). Evaluation: one pass sorted by length, in order.
 import torch
 
 
-def bucket_batches(lengths: torch.Tensor, batch_size: int, generator: torch.Generator,
-                   pool_batches: int = 50) -> list[torch.Tensor]:
+def bucket_batches(
+    lengths: torch.Tensor, batch_size: int, generator: torch.Generator, pool_batches: int = 50
+) -> list[torch.Tensor]:
     """lengths: (n,) → a list of index tensors, each at most `batch_size` long, that
     together hold every index in range(n) exactly once."""
     order = torch.randperm(len(lengths), generator=generator)
     pool = batch_size * pool_batches
     batches = []
     for start in range(0, len(order), pool):
-        chunk = order[start:start + pool]
+        chunk = order[start : start + pool]
         # stable sort: equal lengths keep their shuffled order
         chunk = chunk[torch.sort(lengths[chunk], stable=True).indices]
         batches += list(chunk.split(batch_size))
@@ -38,9 +39,13 @@ def pad_batch(sequences: list[torch.Tensor], pad_id: int) -> tuple[torch.Tensor,
     return X, lengths
 
 
-def same_length_batches(group_lengths: torch.Tensor, lengths: torch.Tensor, batch_size: int,
-                        generator: torch.Generator | None = None,
-                        pool_batches: int = 50) -> list[torch.Tensor]:
+def same_length_batches(
+    group_lengths: torch.Tensor,
+    lengths: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator | None = None,
+    pool_batches: int = 50,
+) -> list[torch.Tensor]:
     """Batches in which every example has the same `group_lengths` (a translation's source
     length) and similar `lengths` (its target length), each index exactly once. With a
     `generator` (training) each group is bucketed as `bucket_batches` does and the batches
@@ -52,8 +57,10 @@ def same_length_batches(group_lengths: torch.Tensor, lengths: torch.Tensor, batc
         if generator is None:
             batches += [members[b] for b in sorted_batches(lengths[members], batch_size)]
         else:
-            batches += [members[b] for b in bucket_batches(lengths[members], batch_size,
-                                                           generator, pool_batches)]
+            batches += [
+                members[b]
+                for b in bucket_batches(lengths[members], batch_size, generator, pool_batches)
+            ]
     if generator is None:
         return batches
     return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]

@@ -94,8 +94,9 @@ def fetch(name: str, root: str | None = None, download: bool = True) -> Path:
     path = directory / entry.file_name
     if path.is_file():
         if path.stat().st_size == 0:
-            raise RnnlabError(f"{path} is empty (0 bytes); delete it to download it again "
-                              f"from {entry.url}")
+            raise RnnlabError(
+                f"{path} is empty (0 bytes); delete it to download it again from {entry.url}"
+            )
         actual = _unexpected_sha1(path, entry)
         if actual:
             raise RnnlabError(

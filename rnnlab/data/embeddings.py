@@ -20,8 +20,10 @@ def load_pretrained(path: str | Path, vocab: Vocab, weight: torch.Tensor) -> int
     vectors are not `embed_size` wide."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise RnnlabError(f"model.pretrained_embeddings={str(path)!r} is not a file "
-                          "(expected a GloVe/word2vec text file)")
+        raise RnnlabError(
+            f"model.pretrained_embeddings={str(path)!r} is not a file "
+            "(expected a GloVe/word2vec text file)"
+        )
     embed_size = weight.shape[1]
     found = 0
     with open(path, encoding="utf-8", errors="replace") as f:
@@ -32,15 +34,18 @@ def load_pretrained(path: str | Path, vocab: Vocab, weight: torch.Tensor) -> int
             if len(fields) - 1 != embed_size:
                 raise RnnlabError(
                     f"{path}:{line_number} has a {len(fields) - 1}-dimensional vector, but "
-                    f"model.embed_size={embed_size}; set model.embed_size={len(fields) - 1}")
+                    f"model.embed_size={embed_size}; set model.embed_size={len(fields) - 1}"
+                )
             index = vocab.token_to_idx.get(fields[0])
             if index is None:
                 continue
             try:
                 vector = torch.tensor([float(x) for x in fields[1:]])
             except ValueError:
-                raise RnnlabError(f"{path}:{line_number} holds a value that is not a "
-                                  "number (expected `word v1 ... vd`)") from None
+                raise RnnlabError(
+                    f"{path}:{line_number} holds a value that is not a "
+                    "number (expected `word v1 ... vd`)"
+                ) from None
             with torch.no_grad():
                 weight[index] = vector
             found += 1

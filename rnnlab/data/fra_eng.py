@@ -69,8 +69,10 @@ class TranslationSplit:
         groups: dict[str, list[int]] = {}
         for index, sentence in enumerate(self.src_tokens):
             groups.setdefault(" ".join(sentence), []).append(index)
-        return ([indices[0] for indices in groups.values()],
-                [[self.tgt_text[i] for i in indices] for indices in groups.values()])
+        return (
+            [indices[0] for indices in groups.values()],
+            [[self.tgt_text[i] for i in indices] for indices in groups.values()],
+        )
 
 
 @dataclass
@@ -89,8 +91,10 @@ def preprocess(text: str, lower: bool = True) -> str:
     (`lower=False`: the same without lower case, token for token)."""
     text = text.replace("\u202f", " ").replace("\xa0", " ")
     text = text.lower() if lower else text
-    return "".join(" " + char if i > 0 and char in ",.!?" and text[i - 1] != " " else char
-                   for i, char in enumerate(text))
+    return "".join(
+        " " + char if i > 0 and char in ",.!?" and text[i - 1] != " " else char
+        for i, char in enumerate(text)
+    )
 
 
 def tokenize(sentence: str) -> list[str]:
@@ -131,22 +135,21 @@ def parse_pairs(text: str, num_examples: int | None = None) -> tuple[list, list,
     return src, tgt, french_text, skipped
 
 
-def split_of(sentence: list[str], val_fraction: float, test_fraction: float,
-             seed: int) -> str:
-    """"train", "val" or "test" for a source sentence, from a seeded hash of its words:
+def split_of(sentence: list[str], val_fraction: float, test_fraction: float, seed: int) -> str:
+    """ "train", "val" or "test" for a source sentence, from a seeded hash of its words:
     deterministic, the same for every translation of it, and independent of the others."""
     digest = hashlib.sha1(f"{seed}\t{' '.join(sentence)}".encode()).digest()
     u = int.from_bytes(digest[:8], "big") / 2**64  # uniform in [0, 1)
-    return "test" if u < test_fraction else "val" if u < test_fraction + val_fraction \
-        else "train"
+    return "test" if u < test_fraction else "val" if u < test_fraction + val_fraction else "train"
 
 
 def pad_or_truncate(ids: list[int], num_steps: int, pad: int) -> list[int]:
     return ids[:num_steps] + [pad] * (num_steps - len(ids))
 
 
-def encode_sentences(sentences: list[list[str]], vocab: Vocab, num_steps: int,
-                     bos: bool = False) -> torch.Tensor:
+def encode_sentences(
+    sentences: list[list[str]], vocab: Vocab, num_steps: int, bos: bool = False
+) -> torch.Tensor:
     """(len(sentences), num_steps) ids: each sentence + <eos> (after <bos> if `bos`, with
     its <eos> then usually cut), padded or cut to num_steps."""
     prefix = [BOS] if bos else []
@@ -154,26 +157,40 @@ def encode_sentences(sentences: list[list[str]], vocab: Vocab, num_steps: int,
     return torch.tensor(rows, dtype=torch.long).reshape(len(sentences), num_steps)
 
 
-def build_split(src: list, tgt: list, tgt_text: list, src_vocab: Vocab, tgt_vocab: Vocab,
-                num_steps: int) -> TranslationSplit:
+def build_split(
+    src: list, tgt: list, tgt_text: list, src_vocab: Vocab, tgt_vocab: Vocab, num_steps: int
+) -> TranslationSplit:
     return TranslationSplit(
         src=encode_sentences(src, src_vocab, num_steps),
         tgt_in=encode_sentences(tgt, tgt_vocab, num_steps, bos=True),
         tgt_out=encode_sentences(tgt, tgt_vocab, num_steps),
-        src_tokens=src, tgt_tokens=tgt, tgt_text=tgt_text)
+        src_tokens=src,
+        tgt_tokens=tgt,
+        tgt_text=tgt_text,
+    )
 
 
-def corpus_from_text(text: str, num_examples: int | None = 600, num_steps: int = 10,
-                     min_freq: int = 2, val_fraction: float = 0.05, test_fraction: float = 0.05,
-                     split_seed: int = 0, held_out_examples: int | None = None, *,
-                     source: str = "text") -> TranslationCorpus:
+def corpus_from_text(
+    text: str,
+    num_examples: int | None = 600,
+    num_steps: int = 10,
+    min_freq: int = 2,
+    val_fraction: float = 0.05,
+    test_fraction: float = 0.05,
+    split_seed: int = 0,
+    held_out_examples: int | None = None,
+    *,
+    source: str = "text",
+) -> TranslationCorpus:
     """Tab-separated pairs → vocabularies (training split only) and the three splits, the
     held-out two from the first `held_out_examples` pairs only (None: from all).
     `source` names the text in error messages."""
     src, tgt, tgt_text, skipped = parse_pairs(text, num_examples)
     if not src:
-        raise RnnlabError(f"{source} has no valid pairs ({skipped} lines skipped); expected "
-                          "lines of 'English<TAB>French'")
+        raise RnnlabError(
+            f"{source} has no valid pairs ({skipped} lines skipped); expected "
+            "lines of 'English<TAB>French'"
+        )
     chosen = {name: ([], [], []) for name in SPLITS}
     for index, pair in enumerate(zip(src, tgt, tgt_text, strict=True)):
         split = split_of(pair[0], val_fraction, test_fraction, split_seed)
@@ -189,21 +206,29 @@ def corpus_from_text(text: str, num_examples: int | None = 600, num_steps: int =
             f"val_fraction={val_fraction}, test_fraction={test_fraction}"
             + (f", held_out_examples={held_out_examples}" if held_out_examples else "")
             + "; use more pairs (data.num_examples, data.held_out_examples) or larger "
-            "fractions")
+            "fractions"
+        )
     train_src, train_tgt, train_text = chosen["train"]
     src_vocab = Vocab(train_src, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS)
     tgt_vocab = Vocab(train_tgt, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS)
-    splits = {name: build_split(*chosen[name], src_vocab, tgt_vocab, num_steps)
-              for name in SPLITS}
+    splits = {name: build_split(*chosen[name], src_vocab, tgt_vocab, num_steps) for name in SPLITS}
     truecaser = Truecaser.fit([tokenize(preprocess(t, lower=False)) for t in train_text])
-    return TranslationCorpus(src_vocab, tgt_vocab, **splits, num_skipped=skipped,
-                             truecaser=truecaser)
+    return TranslationCorpus(
+        src_vocab, tgt_vocab, **splits, num_skipped=skipped, truecaser=truecaser
+    )
 
 
-def load_fra_eng(root: str | None = None, num_examples: int | None = 600, num_steps: int = 10,
-                 min_freq: int = 2, val_fraction: float = 0.05, test_fraction: float = 0.05,
-                 split_seed: int = 0, download: bool = True,
-                 held_out_examples: int | None = None) -> TranslationCorpus:
+def load_fra_eng(
+    root: str | None = None,
+    num_examples: int | None = 600,
+    num_steps: int = 10,
+    min_freq: int = 2,
+    val_fraction: float = 0.05,
+    test_fraction: float = 0.05,
+    split_seed: int = 0,
+    download: bool = True,
+    held_out_examples: int | None = None,
+) -> TranslationCorpus:
     """The d2l English-French pairs from the data directory (see `download.fetch`)."""
     path = fetch("fra-eng", root, download)
     with open_archive(path) as archive:
@@ -214,6 +239,14 @@ def load_fra_eng(root: str | None = None, num_examples: int | None = 600, num_st
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise RnnlabError(f"{path}:{MEMBER} is not UTF-8 (byte {error.start})") from None
-    return corpus_from_text(text, num_examples, num_steps, min_freq, val_fraction,
-                            test_fraction, split_seed, held_out_examples,
-                            source=f"{path}:{MEMBER}")
+    return corpus_from_text(
+        text,
+        num_examples,
+        num_steps,
+        min_freq,
+        val_fraction,
+        test_fraction,
+        split_seed,
+        held_out_examples,
+        source=f"{path}:{MEMBER}",
+    )

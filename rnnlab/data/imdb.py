@@ -81,36 +81,54 @@ def truncate(ids: torch.Tensor, max_len: int, mode: str) -> torch.Tensor:
     if mode == "head":
         return ids[:max_len]
     if mode == "tail":
-        return ids[len(ids) - max_len:]
+        return ids[len(ids) - max_len :]
     head = max_len // 2
-    return torch.cat([ids[:head], ids[len(ids) - (max_len - head):]])
+    return torch.cat([ids[:head], ids[len(ids) - (max_len - head) :]])
 
 
-def build_vocab(token_list: list[str], counts: torch.Tensor, vocab_size: int | None,
-                min_freq: int) -> Vocab:
+def build_vocab(
+    token_list: list[str], counts: torch.Tensor, vocab_size: int | None, min_freq: int
+) -> Vocab:
     """The most frequent tokens (ties by the token), `<unk>` and `<pad>` first.
     counts[i] is how often token_list[i] occurs in the training reviews; `vocab_size`
     counts the two special tokens too (None: no limit)."""
     order = sorted(range(len(token_list)), key=lambda i: (-int(counts[i]), token_list[i]))
     kept = [token_list[i] for i in order if counts[i] >= max(min_freq, 1)]
     if vocab_size is not None:
-        kept = kept[:max(vocab_size - 2, 0)]
+        kept = kept[: max(vocab_size - 2, 0)]
     return Vocab.from_list([UNK, PAD, *kept])
 
 
-def load_imdb(root: str | None, cache_dir: str | None, vocab_size: int | None, min_freq: int,
-              max_len: int, truncate_mode: str, val_fraction: float, split_seed: int,
-              download: bool = True, punctuation: bool = True) -> SentimentData:
+def load_imdb(
+    root: str | None,
+    cache_dir: str | None,
+    vocab_size: int | None,
+    min_freq: int,
+    max_len: int,
+    truncate_mode: str,
+    val_fraction: float,
+    split_seed: int,
+    download: bool = True,
+    punctuation: bool = True,
+) -> SentimentData:
     """The three splits of the archive in the data directory (see `split_reviews`)."""
     check_options(vocab_size, min_freq, max_len, truncate_mode, val_fraction, punctuation)
     cache = load_token_cache(fetch("aclImdb", root, download), cache_dir)
-    return split_reviews(cache, vocab_size, min_freq, max_len, truncate_mode, val_fraction,
-                         split_seed, punctuation)
+    return split_reviews(
+        cache, vocab_size, min_freq, max_len, truncate_mode, val_fraction, split_seed, punctuation
+    )
 
 
-def split_reviews(cache: dict, vocab_size: int | None, min_freq: int, max_len: int,
-                  truncate_mode: str, val_fraction: float, split_seed: int,
-                  punctuation: bool = True) -> SentimentData:
+def split_reviews(
+    cache: dict,
+    vocab_size: int | None,
+    min_freq: int,
+    max_len: int,
+    truncate_mode: str,
+    val_fraction: float,
+    split_seed: int,
+    punctuation: bool = True,
+) -> SentimentData:
     """Train, validation and test reviews as run ids, with the vocabulary of the training
     reviews (validation excluded); `val_fraction` of the training reviews, drawn with
     `split_seed`, validate. Without `punctuation`, the marks are dropped before the
@@ -121,8 +139,9 @@ def split_reviews(cache: dict, vocab_size: int | None, min_freq: int, max_len: i
     train_all, test = _split(cache, "train"), _split(cache, "test")
     if not punctuation:
         words = torch.tensor([is_word(t) for t in token_list])
-        train_all, test = (Reviews([x[words[x]] for x in r.ids], r.labels)
-                           for r in (train_all, test))
+        train_all, test = (
+            Reviews([x[words[x]] for x in r.ids], r.labels) for r in (train_all, test)
+        )
     order = torch.randperm(len(train_all), generator=torch.Generator().manual_seed(split_seed))
     num_val = round(val_fraction * len(train_all))
     val_index, train_index = order[:num_val].tolist(), order[num_val:].tolist()
@@ -131,22 +150,26 @@ def split_reviews(cache: dict, vocab_size: int | None, min_freq: int, max_len: i
     counts = torch.bincount(torch.cat(train.ids), minlength=len(token_list))
     vocab = build_vocab(token_list, counts, vocab_size, min_freq)
     remap = torch.tensor(vocab[token_list], dtype=torch.int64)  # cache id → run id
-    return SentimentData(vocab, *(_prepare(r, remap, max_len, truncate_mode)
-                                  for r in (train, val, test)))
+    return SentimentData(
+        vocab, *(_prepare(r, remap, max_len, truncate_mode) for r in (train, val, test))
+    )
 
 
-def check_options(vocab_size, min_freq, max_len, truncate_mode, val_fraction,
-                  punctuation=True) -> None:
+def check_options(
+    vocab_size, min_freq, max_len, truncate_mode, val_fraction, punctuation=True
+) -> None:
     if vocab_size is not None and vocab_size < 3:
-        raise RnnlabError(f"data.vocab_size={vocab_size} must be at least 3 (<unk>, <pad> "
-                          "and a word) or null")
+        raise RnnlabError(
+            f"data.vocab_size={vocab_size} must be at least 3 (<unk>, <pad> and a word) or null"
+        )
     if min_freq < 0:
         raise RnnlabError(f"data.min_freq={min_freq} must be >= 0")
     if max_len < 1:
         raise RnnlabError(f"data.max_len={max_len} must be a positive number of tokens")
     if truncate_mode not in TRUNCATE_MODES:
-        raise RnnlabError(f"data.truncate={truncate_mode!r} is not one of: "
-                          f"{', '.join(TRUNCATE_MODES)}")
+        raise RnnlabError(
+            f"data.truncate={truncate_mode!r} is not one of: {', '.join(TRUNCATE_MODES)}"
+        )
     if not 0.0 < val_fraction < 1.0:
         raise RnnlabError(f"data.val_fraction={val_fraction} must be in (0, 1)")
     if not isinstance(punctuation, bool):
@@ -161,8 +184,10 @@ def _split(cache: dict, split: str) -> Reviews:
 
 def _prepare(reviews: Reviews, remap: torch.Tensor, max_len: int, mode: str) -> Reviews:
     """Run ids, truncated; an empty review becomes one `<unk>` so every length is >= 1."""
-    ids = [truncate(remap[x], max_len, mode) if len(x) else torch.zeros(1, dtype=torch.int64)
-           for x in reviews.ids]
+    ids = [
+        truncate(remap[x], max_len, mode) if len(x) else torch.zeros(1, dtype=torch.int64)
+        for x in reviews.ids
+    ]
     return Reviews(ids, reviews.labels)
 
 
@@ -187,8 +212,10 @@ def load_token_cache(archive: Path, cache_dir: str | None) -> dict:
         torch.save(cache, tmp)
         os.replace(tmp, path)
     except OSError as error:
-        raise RnnlabError(f"cannot write the IMDB token cache {path} ({error}); set "
-                          "data.cache_dir to a writable folder") from None
+        raise RnnlabError(
+            f"cannot write the IMDB token cache {path} ({error}); set "
+            "data.cache_dir to a writable folder"
+        ) from None
     return cache
 
 
@@ -205,8 +232,9 @@ def tokenize_archive(archive: Path) -> dict:
                 texts.append(io.TextIOWrapper(tar.extractfile(member), encoding="utf-8").read())
                 labels.append(int(match[2] == "pos"))
     except (OSError, tarfile.TarError, EOFError) as error:
-        raise RnnlabError(f"cannot read the IMDB reviews from {archive} ({error}); delete it "
-                          "to download it again") from None
+        raise RnnlabError(
+            f"cannot read the IMDB reviews from {archive} ({error}); delete it to download it again"
+        ) from None
     for split, (texts, _) in splits.items():
         if not texts:
             raise RnnlabError(f"{archive} holds no aclImdb/{split}/(pos|neg)/*.txt reviews")
@@ -219,11 +247,13 @@ def build_cache(splits: dict[str, tuple[list[str], list[int]]]) -> dict:
     token_to_id: dict[str, int] = {}
     cache = {}
     for split, (texts, labels) in splits.items():
-        reviews = [[token_to_id.setdefault(t, len(token_to_id)) for t in tokenize(text)]
-                   for text in texts]
+        reviews = [
+            [token_to_id.setdefault(t, len(token_to_id)) for t in tokenize(text)] for text in texts
+        ]
         lengths = torch.tensor([0] + [len(r) for r in reviews])
-        cache[f"{split}_ids"] = torch.tensor([i for r in reviews for i in r],
-                                             dtype=torch.int32)  # half the bytes of int64
+        cache[f"{split}_ids"] = torch.tensor(
+            [i for r in reviews for i in r], dtype=torch.int32
+        )  # half the bytes of int64
         cache[f"{split}_offsets"] = torch.cumsum(lengths, 0)
         cache[f"{split}_labels"] = torch.tensor(labels, dtype=torch.int64)
     cache["tokens"] = list(token_to_id)

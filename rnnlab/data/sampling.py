@@ -120,9 +120,14 @@ def check_fits(corpus_len: int, batch_size: int, num_steps: int) -> None:
             f"data.batch_size={batch_size} is larger than the {corpus_len // num_steps} "
             f"sequences of num_steps={num_steps} in a training text of {corpus_len} tokens "
             f"(it needs (batch_size + 1) * num_steps = {needed}); expected batch_size <= "
-            f"{max_batch_size}")
-    expected = (f"num_steps <= {max_num_steps} at batch_size={batch_size}" if max_num_steps
-                else f"num_steps <= {corpus_len // 2} and batch_size=1")
+            f"{max_batch_size}"
+        )
+    expected = (
+        f"num_steps <= {max_num_steps} at batch_size={batch_size}"
+        if max_num_steps
+        else f"num_steps <= {corpus_len // 2} and batch_size=1"
+    )
     raise RnnlabError(
         f"data.num_steps={num_steps} is too long for a training text of {corpus_len} tokens "
-        f"(it needs (batch_size + 1) * num_steps = {needed}); expected {expected}")
+        f"(it needs (batch_size + 1) * num_steps = {needed}); expected {expected}"
+    )

@@ -122,8 +122,15 @@ def load_timemachine(
     _check_val_fraction(val_fraction)
     _check_preprocessing(preprocessing)
     path = fetch("timemachine", root, download)
-    return corpus_from_text(_read_utf8(path), token, min_freq, val_fraction, source=str(path),
-                            preprocessing=preprocessing, max_tokens=max_tokens)
+    return corpus_from_text(
+        _read_utf8(path),
+        token,
+        min_freq,
+        val_fraction,
+        source=str(path),
+        preprocessing=preprocessing,
+        max_tokens=max_tokens,
+    )
 
 
 def _read_utf8(path: Path) -> str:
@@ -142,15 +149,21 @@ def _check_token(token: str) -> None:
 
 def _check_preprocessing(preprocessing: str) -> None:
     if preprocessing not in PREPROCESSINGS:
-        raise RnnlabError(f"data.preprocess={preprocessing!r} is not one of: "
-                          f"{', '.join(PREPROCESSINGS)}")
+        raise RnnlabError(
+            f"data.preprocess={preprocessing!r} is not one of: {', '.join(PREPROCESSINGS)}"
+        )
 
 
 def _check_max_tokens(max_tokens, num_train: int, token: str) -> None:
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) \
-            or not 1 <= max_tokens <= num_train:
-        raise RnnlabError(f"data.max_tokens={max_tokens!r} is not an integer in [1, {num_train}] "
-                          f"(the {token} tokens before the held-out end of the book) or null")
+    if (
+        isinstance(max_tokens, bool)
+        or not isinstance(max_tokens, int)
+        or not 1 <= max_tokens <= num_train
+    ):
+        raise RnnlabError(
+            f"data.max_tokens={max_tokens!r} is not an integer in [1, {num_train}] "
+            f"(the {token} tokens before the held-out end of the book) or null"
+        )
 
 
 def _check_val_fraction(val_fraction: float) -> None:

@@ -32,9 +32,17 @@ def adaptive_nll(model: nn.Module, tokens: Tensor, num_steps: int, **settings) -
     return adaptive_nlls(model, tokens, num_steps, **settings).mean().item()
 
 
-def adaptive_nlls(model: nn.Module, tokens: Tensor, num_steps: int, *, dynamic_lr: float = 0.0,
-                  grad_clip: float = 0.0, cache_size: int = 0, cache_theta: float = 1.0,
-                  cache_lambda: float = 0.1) -> Tensor:
+def adaptive_nlls(
+    model: nn.Module,
+    tokens: Tensor,
+    num_steps: int,
+    *,
+    dynamic_lr: float = 0.0,
+    grad_clip: float = 0.0,
+    cache_size: int = 0,
+    cache_theta: float = 1.0,
+    cache_lambda: float = 0.1,
+) -> Tensor:
     """Negative log-likelihood (nats) of each of tokens[1:] given the tokens before it,
     (len(tokens) - 1,), under `model` (an `RNNLM`) reading `tokens` (1-D ids, one stream)
     `num_steps` at a time: with dynamic evaluation when `dynamic_lr` > 0 and the neural
@@ -45,13 +53,16 @@ def adaptive_nlls(model: nn.Module, tokens: Tensor, num_steps: int, *, dynamic_l
     nlls, state = [], None
     # cuDNN's RNN backward runs in training mode only; the reader stays in eval mode (no
     # dropout), so on CUDA its updates go through PyTorch's own RNN kernels
-    no_cudnn = torch.backends.cudnn.flags(enabled=False) if optimizer is not None \
+    no_cudnn = (
+        torch.backends.cudnn.flags(enabled=False)
+        if optimizer is not None
         else contextlib.nullcontext()
+    )
     with evaluating(reader), torch.set_grad_enabled(optimizer is not None), no_cudnn:
         for start in range(0, len(tokens) - 1, num_steps):
-            X = tokens[start:start + num_steps][None]
-            Y = tokens[start + 1:start + 1 + num_steps]
-            X = X[:, :len(Y)]
+            X = tokens[start : start + num_steps][None]
+            Y = tokens[start + 1 : start + 1 + num_steps]
+            X = X[:, : len(Y)]
             logits, state, (_, outputs) = reader.forward_with_activations(X, state)
             log_probs = F.log_softmax(logits[0].float(), dim=-1)  # (T, vocab)
             loss = F.nll_loss(log_probs, Y)
@@ -73,7 +84,7 @@ class NeuralCache:
         if size > 0 and not 0 < mix < 1:
             raise ValueError(f"the cache's share mix={mix} must be in (0, 1)")
         self.size, self.theta, self.mix = size, theta, mix
-        self.keys: Tensor | None = None    # (n, width) outputs h_i
+        self.keys: Tensor | None = None  # (n, width) outputs h_i
         self.values: Tensor | None = None  # (n,) the token that followed each
 
     def score(self, log_probs: Tensor, outputs: Tensor, targets: Tensor) -> Tensor:
@@ -94,7 +105,8 @@ class NeuralCache:
         cache_probs = (weights * (values[None, :] == targets[:, None])).sum(1)
         has_cache = visible.any(1)
         # log((1 - mix) p_model + mix p_cache), finite however small p_model is
-        mixed = torch.logaddexp(math.log1p(-self.mix) - model_nll,
-                                math.log(self.mix) + torch.log(cache_probs))
-        self.keys, self.values = keys[-self.size:], values[-self.size:]
+        mixed = torch.logaddexp(
+            math.log1p(-self.mix) - model_nll, math.log(self.mix) + torch.log(cache_probs)
+        )
+        self.keys, self.values = keys[-self.size :], values[-self.size :]
         return torch.where(has_cache, -mixed, model_nll)

@@ -44,8 +44,9 @@ def heatmap(source: list[str], output: list[str], weights: torch.Tensor):
     return figure
 
 
-def save_heatmap(path: str, model, src_vocab: Vocab, tgt_vocab: Vocab, sentence: str,
-                 num_steps: int) -> None:
+def save_heatmap(
+    path: str, model, src_vocab: Vocab, tgt_vocab: Vocab, sentence: str, num_steps: int
+) -> None:
     figure = heatmap(*attention_map(model, src_vocab, tgt_vocab, sentence, num_steps))
     figure.savefig(path, dpi=120)
     plt.close(figure)

@@ -43,8 +43,9 @@ def parse_settings(config_class, settings: list[str], usage: str):
         cfg = OmegaConf.merge(OmegaConf.structured(config_class), OmegaConf.from_dotlist(settings))
         OmegaConf.to_container(cfg, throw_on_missing=True)
     except OmegaConfBaseException as error:
-        raise RnnlabError(f"bad arguments: {str(error).splitlines()[0]} "
-                          f"(expected {usage})") from None
+        raise RnnlabError(
+            f"bad arguments: {str(error).splitlines()[0]} (expected {usage})"
+        ) from None
     return cfg
 
 
@@ -57,8 +58,9 @@ def read_inputs(texts: list[str], file: str | None, what: str) -> list[str]:
         if text == STDIN:
             inputs += [line for line in sys.stdin.read().splitlines() if line.strip()]
         elif not text.strip():
-            raise RnnlabError(f"{what} {position} on the command line is empty "
-                              f"({text!r}); expected some text")
+            raise RnnlabError(
+                f"{what} {position} on the command line is empty ({text!r}); expected some text"
+            )
         else:
             inputs.append(text)
     if file:
@@ -70,11 +72,13 @@ def read_text(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RnnlabError(f"file={path!r} does not exist (expected a text file, one input "
-                          "per line)") from None
+        raise RnnlabError(
+            f"file={path!r} does not exist (expected a text file, one input per line)"
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise RnnlabError(f"file={path!r} cannot be read as UTF-8 text: "
-                          f"{type(error).__name__}") from None
+        raise RnnlabError(
+            f"file={path!r} cannot be read as UTF-8 text: {type(error).__name__}"
+        ) from None
 
 
 def run_command(body: Callable[[list[str]], None], argv: list[str] | None, doc: str) -> None:

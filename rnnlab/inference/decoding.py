@@ -42,8 +42,9 @@ def _strip(rows: torch.Tensor, eos: int) -> list[list[int]]:
 
 
 @torch.no_grad()
-def greedy_search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int,
-                  max_len: int) -> tuple[list[list[int]], torch.Tensor]:
+def greedy_search(
+    model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len: int
+) -> tuple[list[list[int]], torch.Tensor]:
     """src: (B, T) ids → (B hypotheses as id lists without <eos>, scores (B,)).
 
     Every step picks the most probable next token for all B sentences at once; a finished
@@ -79,8 +80,15 @@ def pick_best(scores: torch.Tensor, lengths: torch.Tensor, alpha: float) -> torc
 
 
 @torch.no_grad()
-def beam_search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len: int,
-                beam_size: int, alpha: float = 0.0) -> tuple[list[list[int]], torch.Tensor]:
+def beam_search(
+    model: EncoderDecoder,
+    src: torch.Tensor,
+    bos: int,
+    eos: int,
+    max_len: int,
+    beam_size: int,
+    alpha: float = 0.0,
+) -> tuple[list[list[int]], torch.Tensor]:
     """src: (B, T) ids → (the best of `beam_size` hypotheses per sentence, its score (B,)).
     With `alpha` > 0 (`eval.length_penalty`), the final K hypotheses are ranked by
     log P / lp(Y) (`length_penalty`, |Y| counting the <eos> when produced), which favours
@@ -121,14 +129,24 @@ def beam_search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, ma
     tokens = tokens.view(B, K, -1)
     ended = tokens == eos  # |Y|: up to and including the first <eos>, else all
     lengths = torch.where(ended.any(-1), ended.float().argmax(-1) + 1, tokens.shape[-1])
-    best = pick_best(scores, lengths, alpha) if alpha else torch.zeros(B, dtype=torch.long,
-                                                                        device=device)
+    best = (
+        pick_best(scores, lengths, alpha)
+        if alpha
+        else torch.zeros(B, dtype=torch.long, device=device)
+    )
     rows = torch.arange(B, device=device)  # without alpha topk sorted: beam 0 is the best
     return _strip(tokens[rows, best], eos), scores[rows, best]
 
 
-def search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len: int,
-           beam_size: int = 1, alpha: float = 0.0) -> tuple[list[list[int]], torch.Tensor]:
+def search(
+    model: EncoderDecoder,
+    src: torch.Tensor,
+    bos: int,
+    eos: int,
+    max_len: int,
+    beam_size: int = 1,
+    alpha: float = 0.0,
+) -> tuple[list[list[int]], torch.Tensor]:
     """Greedy search for `beam_size` 1, beam search (length penalty `alpha`) above."""
     if beam_size == 1:
         return greedy_search(model, src, bos, eos, max_len)
@@ -136,8 +154,13 @@ def search(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len
 
 
 @torch.no_grad()
-def sequence_log_prob(model: EncoderDecoder, src: torch.Tensor, tgt_in: torch.Tensor,
-                      tgt_out: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def sequence_log_prob(
+    model: EncoderDecoder,
+    src: torch.Tensor,
+    tgt_in: torch.Tensor,
+    tgt_out: torch.Tensor,
+    mask: torch.Tensor,
+) -> torch.Tensor:
     """The model's log-probability of each target (teacher-forced), summed over the
     positions where `mask` is true: (B,). Checks a search's scores independently."""
     log_probs = F.log_softmax(model(src, tgt_in).float(), dim=-1)
@@ -145,9 +168,17 @@ def sequence_log_prob(model: EncoderDecoder, src: torch.Tensor, tgt_in: torch.Te
     return (picked * mask).sum(dim=1)
 
 
-def translate_ids(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, max_len: int,
-                  beam_size: int = 1, batch_size: int = 512,
-                  src_pad: int | None = None, alpha: float = 0.0) -> list[list[int]]:
+def translate_ids(
+    model: EncoderDecoder,
+    src: torch.Tensor,
+    bos: int,
+    eos: int,
+    max_len: int,
+    beam_size: int = 1,
+    batch_size: int = 512,
+    src_pad: int | None = None,
+    alpha: float = 0.0,
+) -> list[list[int]]:
     """Translate many sources (N, T) in batches of `batch_size`, in eval mode (no
     dropout); the model's train/eval mode is restored afterwards. With `src_pad`, the
     sources are right-padded with it and batched by length, each batch cut after its
@@ -163,16 +194,25 @@ def translate_ids(model: EncoderDecoder, src: torch.Tensor, bos: int, eos: int, 
     with evaluating(model):
         for rows in batches:
             batch = src[rows] if src_pad is None else trim_padding(src[rows], src_pad)
-            for row, ids in zip(rows.tolist(), search(model, batch.to(device), bos, eos,
-                                                      max_len, beam_size, alpha)[0],
-                                strict=True):
+            for row, ids in zip(
+                rows.tolist(),
+                search(model, batch.to(device), bos, eos, max_len, beam_size, alpha)[0],
+                strict=True,
+            ):
                 out[row] = ids
     return out
 
 
-def translate(model: EncoderDecoder, src_vocab: Vocab, tgt_vocab: Vocab, sentences: list[str],
-              num_steps: int, beam_size: int = 1,
-              truecase: Truecaser | None = None, alpha: float = 0.0) -> list[str]:
+def translate(
+    model: EncoderDecoder,
+    src_vocab: Vocab,
+    tgt_vocab: Vocab,
+    sentences: list[str],
+    num_steps: int,
+    beam_size: int = 1,
+    truecase: Truecaser | None = None,
+    alpha: float = 0.0,
+) -> list[str]:
     """English sentences → French ones: cleaned and cut as the training data was (see
     `rnnlab.data.fra_eng`), searched with `beam_size`, joined back into text (capitals
     restored by `truecase`, an unknown word written ⁇)."""
@@ -182,10 +222,22 @@ def translate(model: EncoderDecoder, src_vocab: Vocab, tgt_vocab: Vocab, sentenc
         log.warning("source words not in the vocabulary, read as <unk>: %s", unknown)
     for sentence, words in zip(sentences, tokens, strict=True):
         if len(words) >= num_steps:  # its <eos> and maybe words cut, as in training
-            log.warning("%r has %d tokens: the model reads its first %d (the run's "
-                        "data.num_steps), as the training sentences were cut",
-                        sentence, len(words), num_steps)
+            log.warning(
+                "%r has %d tokens: the model reads its first %d (the run's "
+                "data.num_steps), as the training sentences were cut",
+                sentence,
+                len(words),
+                num_steps,
+            )
     src = encode_sentences(tokens, src_vocab, num_steps)
-    ids = translate_ids(model, src, tgt_vocab[BOS], tgt_vocab[EOS], num_steps, beam_size,
-                        src_pad=src_vocab[PAD], alpha=alpha)
+    ids = translate_ids(
+        model,
+        src,
+        tgt_vocab[BOS],
+        tgt_vocab[EOS],
+        num_steps,
+        beam_size,
+        src_pad=src_vocab[PAD],
+        alpha=alpha,
+    )
     return [detokenize(tgt_vocab.to_tokens(row), truecase) for row in ids]

@@ -29,21 +29,27 @@ def file_data(task_name: str, path: str, saved: dict, cfg):
     text = read_text(path)
     if not text.strip():
         raise RnnlabError(f"file={path!r} is empty; expected {FORMATS[task_name]}")
-    return {"lm": _lm_corpus, "sentiment": _reviews,
-            "seq2seq": _pairs}[task_name](text, path, saved, cfg)
+    return {"lm": _lm_corpus, "sentiment": _reviews, "seq2seq": _pairs}[task_name](
+        text, path, saved, cfg
+    )
 
 
 def _lm_corpus(text: str, path: str, saved: dict, cfg) -> timemachine.LMCorpus:
-    clean = timemachine.preprocess_d2l(text) if cfg.data.get("preprocess") == "d2l" \
+    clean = (
+        timemachine.preprocess_d2l(text)
+        if cfg.data.get("preprocess") == "d2l"
         else timemachine.preprocess(text)
+    )
     vocab = Vocab.from_list(saved["vocab"])
     ids = torch.tensor(vocab[timemachine.tokenize(clean, cfg.data.token)], dtype=torch.long)
     # one stream (batch_size 1); the task's constructor checks that a window fits
     cfg.data.batch_size = 1
     if len(ids) < 2 * cfg.data.num_steps:
-        raise RnnlabError(f"file={path!r} has {len(ids)} {cfg.data.token} tokens after "
-                          f"preprocessing; scoring needs at least {2 * cfg.data.num_steps} "
-                          f"(2 x data.num_steps)")
+        raise RnnlabError(
+            f"file={path!r} has {len(ids)} {cfg.data.token} tokens after "
+            f"preprocessing; scoring needs at least {2 * cfg.data.num_steps} "
+            f"(2 x data.num_steps)"
+        )
     return timemachine.LMCorpus(vocab=vocab, train=ids, val=ids)
 
 
@@ -54,8 +60,10 @@ def _reviews(text: str, path: str, saved: dict, cfg) -> imdb.SentimentData:
         label, tab, review = line.partition("\t")
         words = imdb.tokenize(review, cfg.data.get("punctuation", True))
         if not tab or label.strip().lower() not in LABELS or not words:
-            raise RnnlabError(f"file={path!r} line {number} is not a labelled review: "
-                              f"{line[:40]!r}; expected {FORMATS['sentiment']}")
+            raise RnnlabError(
+                f"file={path!r} line {number} is not a labelled review: "
+                f"{line[:40]!r}; expected {FORMATS['sentiment']}"
+            )
         tokens = torch.tensor(vocab[words], dtype=torch.long)
         ids.append(imdb.truncate(tokens, cfg.data.max_len, cfg.data.get("truncate", "head")))
         labels.append(LABELS[label.strip().lower()])
@@ -66,19 +74,31 @@ def _reviews(text: str, path: str, saved: dict, cfg) -> imdb.SentimentData:
 def _pairs(text: str, path: str, saved: dict, cfg) -> fra_eng.TranslationCorpus:
     for number, line in _lines(text):
         english, tab, french = line.partition("\t")
-        if not tab or not fra_eng.tokenize(fra_eng.preprocess(english)) \
-                or not fra_eng.tokenize(fra_eng.preprocess(french.split("\t")[0])):
-            raise RnnlabError(f"file={path!r} line {number} is not a sentence pair: "
-                              f"{line[:40]!r}; expected {FORMATS['seq2seq']}")
+        if (
+            not tab
+            or not fra_eng.tokenize(fra_eng.preprocess(english))
+            or not fra_eng.tokenize(fra_eng.preprocess(french.split("\t")[0]))
+        ):
+            raise RnnlabError(
+                f"file={path!r} line {number} is not a sentence pair: "
+                f"{line[:40]!r}; expected {FORMATS['seq2seq']}"
+            )
     src, tgt, tgt_text, _ = fra_eng.parse_pairs(text)  # tgt_text: the references as written
     src_vocab, tgt_vocab = Vocab.from_list(saved["src_vocab"]), Vocab.from_list(saved["tgt_vocab"])
     split = fra_eng.build_split(src, tgt, tgt_text, src_vocab, tgt_vocab, cfg.data.num_steps)
     truecaser = Truecaser.from_dict(saved.get("truecaser"))  # older checkpoints: lower case
-    return fra_eng.TranslationCorpus(src_vocab=src_vocab, tgt_vocab=tgt_vocab, train=split,
-                                     val=split, test=split, truecaser=truecaser)
+    return fra_eng.TranslationCorpus(
+        src_vocab=src_vocab,
+        tgt_vocab=tgt_vocab,
+        train=split,
+        val=split,
+        test=split,
+        truecaser=truecaser,
+    )
 
 
 def _lines(text: str):
     """(line number, line) of the lines that are not blank."""
-    return [(number, line) for number, line in enumerate(text.splitlines(), start=1)
-            if line.strip()]
+    return [
+        (number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()
+    ]

@@ -43,8 +43,15 @@ def continue_text(
     return vocab.to_tokens(predicted)
 
 
-def generate_text(model: RNNLM, vocab: Vocab, token: str, prefix: str, num_preds: int,
-                  temperature: float = 0.0, generator: torch.Generator | None = None) -> str:
+def generate_text(
+    model: RNNLM,
+    vocab: Vocab,
+    token: str,
+    prefix: str,
+    num_preds: int,
+    temperature: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> str:
     """`prefix` and its continuation as text; `token` ("char" or "word") says how to split
     the prefix and join the result.
 
@@ -55,8 +62,10 @@ def generate_text(model: RNNLM, vocab: Vocab, token: str, prefix: str, num_preds
     """
     cleaned = sorted(set(re.findall(r"[^A-Za-z\s]", prefix)))
     if cleaned:
-        log.warning("prefix characters outside the corpus alphabet, read as spaces as in "
-                    "training: %s", cleaned)
+        log.warning(
+            "prefix characters outside the corpus alphabet, read as spaces as in training: %s",
+            cleaned,
+        )
     prefix_tokens = tokenize(preprocess(prefix), token)
     unknown = sorted({t for t in prefix_tokens if vocab[t] == vocab.unk})
     if unknown:

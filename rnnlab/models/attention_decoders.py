@@ -27,8 +27,14 @@ from rnnlab.models.seq2seq import last_hidden, project
 class AttentionDecoder(nn.Module):
     """What both attention decoders share: embedding, recurrent stack, head, memory."""
 
-    def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module,
-                 head_size: int, embedding_dropout: float = 0.0):
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_size: int,
+        recurrent: nn.Module,
+        head_size: int,
+        embedding_dropout: float = 0.0,
+    ):
         super().__init__()
         self.embedding = TokenDropoutEmbedding(vocab_size, embed_size, embedding_dropout)
         self.recurrent = recurrent
@@ -44,9 +50,13 @@ class BahdanauDecoder(AttentionDecoder):
     @classmethod
     def build(cls, vocab_size: int, model_cfg) -> "BahdanauDecoder":
         h, embed = model_cfg.num_hiddens, model_cfg.embed_size
-        decoder = cls(vocab_size, embed, build_recurrent(model_cfg, embed + h,
-                                                         bidirectional=False), h,
-                      model_cfg.get("embedding_dropout", 0.0))
+        decoder = cls(
+            vocab_size,
+            embed,
+            build_recurrent(model_cfg, embed + h, bidirectional=False),
+            h,
+            model_cfg.get("embedding_dropout", 0.0),
+        )
         decoder.attention = AdditiveAttention(h, h, h)
         return decoder
 
@@ -67,8 +77,13 @@ class LuongDecoder(AttentionDecoder):
     @classmethod
     def build(cls, vocab_size: int, model_cfg) -> "LuongDecoder":
         h, embed = model_cfg.num_hiddens, model_cfg.embed_size
-        decoder = cls(vocab_size, embed, build_recurrent(model_cfg, embed, bidirectional=False),
-                      h, model_cfg.get("embedding_dropout", 0.0))
+        decoder = cls(
+            vocab_size,
+            embed,
+            build_recurrent(model_cfg, embed, bidirectional=False),
+            h,
+            model_cfg.get("embedding_dropout", 0.0),
+        )
         decoder.attention = GeneralAttention(h, h)
         decoder.combine = nn.Linear(2 * h, h, bias=False)  # W_c
         return decoder
@@ -77,8 +92,9 @@ class LuongDecoder(AttentionDecoder):
         enc_outputs, valid_lens = memory
         outputs, state = self.recurrent(self.embedding(tgt_in.T), state)  # (T, B, h)
         queries = outputs.transpose(0, 1)  # (B, T, h)
-        context, self.attention_weights = self.attention(queries, enc_outputs, enc_outputs,
-                                                         valid_lens)
+        context, self.attention_weights = self.attention(
+            queries, enc_outputs, enc_outputs, valid_lens
+        )
         attended = torch.tanh(self.combine(torch.cat([context, queries], dim=-1)))
         return project(self.head, attended.transpose(0, 1), select), state
 

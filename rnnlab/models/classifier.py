@@ -22,11 +22,13 @@ POOLINGS = ("last", "max", "mean")
 
 
 def parse_pooling(pooling: str) -> list[str]:
-    """"max+mean" → ["max", "mean"]: the pooled vectors are concatenated."""
+    """ "max+mean" → ["max", "mean"]: the pooled vectors are concatenated."""
     kinds = str(pooling).split("+")
     if not kinds or any(kind not in POOLINGS for kind in kinds) or len(set(kinds)) < len(kinds):
-        raise RnnlabError(f"model.pooling={pooling!r} must be one of {', '.join(POOLINGS)} or "
-                          "several joined by '+' (e.g. max+mean)")
+        raise RnnlabError(
+            f"model.pooling={pooling!r} must be one of {', '.join(POOLINGS)} or "
+            "several joined by '+' (e.g. max+mean)"
+        )
     return kinds
 
 
@@ -34,14 +36,23 @@ class SentimentClassifier(nn.Module):
     """Binary classifier around a recurrent stack that takes a mask (`build_recurrent`
     with `padded=True`)."""
 
-    def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module,
-                 pooling: str = "last", dropout: float = 0.0, pad_id: int = 1,
-                 embedding_dropout: float = 0.0, bag: NgramBag | None = None):
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_size: int,
+        recurrent: nn.Module,
+        pooling: str = "last",
+        dropout: float = 0.0,
+        pad_id: int = 1,
+        embedding_dropout: float = 0.0,
+        bag: NgramBag | None = None,
+    ):
         super().__init__()
         self.pad_id = pad_id
         self.pooling = parse_pooling(pooling)
-        self.embedding = TokenDropoutEmbedding(vocab_size, embed_size, embedding_dropout,
-                                               padding_idx=pad_id)
+        self.embedding = TokenDropoutEmbedding(
+            vocab_size, embed_size, embedding_dropout, padding_idx=pad_id
+        )
         # Keras' uniform(±0.05) rather than nn's N(0, 1): Adam moves each weight by about
         # lr per step, so rows that start 20x larger barely move in the few epochs IMDB
         # allows (the tutorial LSTM: 64.5% test accuracy after one epoch with N(0, 1)).
@@ -82,11 +93,27 @@ def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentCl
     init, the n-gram bag)."""
     recurrent = build_recurrent(model_cfg, model_cfg.embed_size, padded=True)
     order = model_cfg.get("bag_ngrams", 0)
-    bag = NgramBag(vocab_size, order, model_cfg.bag_buckets, model_cfg.bag_size,
-                   model_cfg.get("bag_weighting", "mean"), model_cfg.get("bag_min_count", 2)) \
-        if order else None
-    model = SentimentClassifier(vocab_size, model_cfg.embed_size, recurrent,
-                                model_cfg.get("pooling", "last"), model_cfg.dropout, pad_id,
-                                model_cfg.get("embedding_dropout", 0.0), bag)
+    bag = (
+        NgramBag(
+            vocab_size,
+            order,
+            model_cfg.bag_buckets,
+            model_cfg.bag_size,
+            model_cfg.get("bag_weighting", "mean"),
+            model_cfg.get("bag_min_count", 2),
+        )
+        if order
+        else None
+    )
+    model = SentimentClassifier(
+        vocab_size,
+        model_cfg.embed_size,
+        recurrent,
+        model_cfg.get("pooling", "last"),
+        model_cfg.dropout,
+        pad_id,
+        model_cfg.get("embedding_dropout", 0.0),
+        bag,
+    )
     apply_init_(model_cfg, model.recurrent, model.head)
     return model

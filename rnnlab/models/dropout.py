@@ -28,8 +28,9 @@ def token_dropout_scale(X: Tensor, vocab_size: int, p: float) -> Tensor:
 class TokenDropoutEmbedding(nn.Embedding):
     """nn.Embedding that drops whole tokens in training (`token_dropout`: the rate)."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, token_dropout: float = 0.0,
-                 **kwargs):
+    def __init__(
+        self, num_embeddings: int, embedding_dim: int, token_dropout: float = 0.0, **kwargs
+    ):
         super().__init__(num_embeddings, embedding_dim, **kwargs)
         self.token_dropout = token_dropout
 

@@ -29,8 +29,9 @@ def init_as_d2l_(recurrent: nn.Module, head: nn.Linear) -> None:
 
 
 @torch.no_grad()
-def init_as_keras_(recurrent: nn.Module, head: nn.Linear, cell: str,
-                   forget_bias: float = 1.0) -> None:
+def init_as_keras_(
+    recurrent: nn.Module, head: nn.Linear, cell: str, forget_bias: float = 1.0
+) -> None:
     """Initialise as Keras' recurrent layers and Dense do by default, scratch and nn stacks
     alike (their parameters are named W_x/W_h/b_x/b_h or weight_ih/weight_hh/bias_*):
     - input weights (Keras' `kernel`, (input_size, G * h)): glorot_uniform,
@@ -70,7 +71,6 @@ def apply_init_(model_cfg, recurrent: nn.Module, head: nn.Linear) -> None:
     if init == "d2l":
         init_as_d2l_(recurrent, head)
     elif init == "keras":
-        init_as_keras_(recurrent, head, model_cfg.cell,
-                       1.0 if forget_bias is None else forget_bias)
+        init_as_keras_(recurrent, head, model_cfg.cell, 1.0 if forget_bias is None else forget_bias)
     elif init != "default":
         raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")

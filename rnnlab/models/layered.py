@@ -20,9 +20,15 @@ class LayeredRecurrent(nn.Module):
     wide. `locked`: every dropout here draws one mask per sequence. `residual`: layers
     after the first add their input to their output (their sizes always match)."""
 
-    def __init__(self, layers: list[nn.Module], input_dropout: float = 0.0,
-                 layer_dropout: float = 0.0, output_dropout: float = 0.0,
-                 locked: bool = False, residual: bool = False):
+    def __init__(
+        self,
+        layers: list[nn.Module],
+        input_dropout: float = 0.0,
+        layer_dropout: float = 0.0,
+        output_dropout: float = 0.0,
+        locked: bool = False,
+        residual: bool = False,
+    ):
         super().__init__()
         self.layers = nn.ModuleList(layers)
         first = layers[0]
@@ -36,13 +42,15 @@ class LayeredRecurrent(nn.Module):
         self.output_dropout = sequence_dropout(output_dropout, locked)
         self.residual = residual
 
-    def forward(self, X: Tensor, state: State | None = None,
-                mask: Tensor | None = None) -> tuple[Tensor, State]:
+    def forward(
+        self, X: Tensor, state: State | None = None, mask: Tensor | None = None
+    ) -> tuple[Tensor, State]:
         outputs, state, _ = self.forward_with_raw(X, state, mask)
         return outputs, state
 
-    def forward_with_raw(self, X: Tensor, state: State | None = None,
-                         mask: Tensor | None = None) -> tuple[Tensor, State, Tensor]:
+    def forward_with_raw(
+        self, X: Tensor, state: State | None = None, mask: Tensor | None = None
+    ) -> tuple[Tensor, State, Tensor]:
         """As `forward`, plus the last layer's outputs before the output dropout (what
         AWD's temporal activation regularisation reads)."""
         states = self._split_state(state)
@@ -61,8 +69,8 @@ class LayeredRecurrent(nn.Module):
             return [None] * self.num_layers
         D = self.num_directions
         if isinstance(state, tuple):
-            return [tuple(s[i * D:(i + 1) * D] for s in state) for i in range(self.num_layers)]
-        return [state[i * D:(i + 1) * D] for i in range(self.num_layers)]
+            return [tuple(s[i * D : (i + 1) * D] for s in state) for i in range(self.num_layers)]
+        return [state[i * D : (i + 1) * D] for i in range(self.num_layers)]
 
     @staticmethod
     def _join_states(finals: list) -> State:

@@ -21,20 +21,29 @@ class RNNLM(nn.Module):
     Inan et al.), which needs embed_size == the stack's output width.
     """
 
-    def __init__(self, vocab_size: int, recurrent: nn.Module, embed_size: int | None = None,
-                 embedding_dropout: float = 0.0, tie_weights: bool = False):
+    def __init__(
+        self,
+        vocab_size: int,
+        recurrent: nn.Module,
+        embed_size: int | None = None,
+        embedding_dropout: float = 0.0,
+        tie_weights: bool = False,
+    ):
         super().__init__()
         self.vocab_size = vocab_size
         self.embedding_dropout = embedding_dropout
-        self.embedding = TokenDropoutEmbedding(vocab_size, embed_size, embedding_dropout) \
-            if embed_size else None
+        self.embedding = (
+            TokenDropoutEmbedding(vocab_size, embed_size, embedding_dropout) if embed_size else None
+        )
         self.recurrent = recurrent
         num_directions = 2 if recurrent.bidirectional else 1
         self.head = nn.Linear(num_directions * recurrent.hidden_size, vocab_size)
         if tie_weights:
             if self.embedding is None or self.embedding.weight.shape != self.head.weight.shape:
-                raise ValueError(f"tied weights need embed_size == {self.head.in_features} "
-                                 f"(the stack's output width), got {embed_size}")
+                raise ValueError(
+                    f"tied weights need embed_size == {self.head.in_features} "
+                    f"(the stack's output width), got {embed_size}"
+                )
             self.head.weight = self.embedding.weight
 
     def forward(self, X: torch.Tensor, state=None):
@@ -67,8 +76,13 @@ class RNNLM(nn.Module):
 def build_lm(vocab_size: int, model_cfg) -> RNNLM:
     """An `RNNLM` from the `model` config group (cell, impl, sizes, dropouts, tying, init)."""
     recurrent = build_recurrent(model_cfg, model_cfg.embed_size or vocab_size)
-    model = RNNLM(vocab_size, recurrent, model_cfg.embed_size,
-                  model_cfg.get("embedding_dropout", 0.0), model_cfg.get("tie_weights", False))
+    model = RNNLM(
+        vocab_size,
+        recurrent,
+        model_cfg.embed_size,
+        model_cfg.get("embedding_dropout", 0.0),
+        model_cfg.get("tie_weights", False),
+    )
     apply_init_(model_cfg, model.recurrent, model.head)
     # the embedding after the init, which may have drawn a tied output layer (the same
     # tensor): an explicit model.embedding_init wins, as the user's word

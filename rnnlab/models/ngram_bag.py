@@ -28,8 +28,15 @@ class NgramBag(nn.Module):
     """(batch, num_steps) right-padded ids, lengths → (batch, size): one vector per review
     from its words and hashed 2..`order`-grams, weighted as `weighting` says."""
 
-    def __init__(self, vocab_size: int, order: int, num_buckets: int, size: int,
-                 weighting: str = "mean", min_count: int = 2):
+    def __init__(
+        self,
+        vocab_size: int,
+        order: int,
+        num_buckets: int,
+        size: int,
+        weighting: str = "mean",
+        min_count: int = 2,
+    ):
         super().__init__()
         self.vocab_size, self.order, self.num_buckets = vocab_size, order, num_buckets
         self.size, self.weighting, self.min_count = size, weighting, min_count
@@ -49,7 +56,7 @@ class NgramBag(nn.Module):
         ids, valid = [X], [steps < lengths]
         code = X
         for n in range(2, self.order + 1):
-            code = (code[:, :-1] * HASH_MULTIPLIER + X[:, n - 1:]) % self.num_buckets
+            code = (code[:, :-1] * HASH_MULTIPLIER + X[:, n - 1 :]) % self.num_buckets
             ids.append(code + self.vocab_size)
             valid.append(steps[: X.shape[1] - n + 1] + n <= lengths)
         return torch.cat(ids, dim=1), torch.cat(valid, dim=1)

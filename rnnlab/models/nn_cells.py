@@ -29,8 +29,11 @@ class CastsForAutocast:
         if input.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
             dtype = torch.get_autocast_dtype("cpu")
             if hx is None:
-                batch = (input.batch_sizes[0] if isinstance(input, PackedSequence)
-                         else input.shape[0 if self.batch_first else 1])
+                batch = (
+                    input.batch_sizes[0]
+                    if isinstance(input, PackedSequence)
+                    else input.shape[0 if self.batch_first else 1]
+                )
                 hx = begin_state(self, int(batch), input.device)
             hx = tuple(h.to(dtype) for h in hx) if isinstance(hx, tuple) else hx.to(dtype)
             input = input.to(dtype)
@@ -63,23 +66,36 @@ class DropsHiddenWeights:
         layer_by_layer = self.training and self.dropout > 0 and input.is_cuda
         if isinstance(input, PackedSequence) or not (drops_weights or layer_by_layer):
             return super().forward(input, hx)
-        weights = [drop_hidden_weights(weight, self.weight_drop, True)
-                   if drops_weights and name.startswith("weight_hh") else weight
-                   for name, weight in zip(self._flat_weights_names, self._flat_weights,
-                                           strict=True)]
+        weights = [
+            drop_hidden_weights(weight, self.weight_drop, True)
+            if drops_weights and name.startswith("weight_hh")
+            else weight
+            for name, weight in zip(self._flat_weights_names, self._flat_weights, strict=True)
+        ]
         if hx is None:
             hx = begin_state(self, input.shape[0 if self.batch_first else 1], input.device)
-            hx = tuple(h.to(input.dtype) for h in hx) if isinstance(hx, tuple) \
+            hx = (
+                tuple(h.to(input.dtype) for h in hx)
+                if isinstance(hx, tuple)
                 else hx.to(input.dtype)
+            )
         with warnings.catch_warnings():
             # cuDNN: the dropped weights (or one layer's) are never nn's flattened buffer as
             # a whole; the copy it warns about is inherent to running them apart.
             warnings.filterwarnings("ignore", message="RNN module weights are not part")
             if layer_by_layer:
                 return self.layer_by_layer(input, hx, weights, self.dropout)
-            result = self.kernel(input, hx, weights, self.bias, self.num_layers,
-                                 float(self.dropout), self.training, self.bidirectional,
-                                 self.batch_first)
+            result = self.kernel(
+                input,
+                hx,
+                weights,
+                self.bias,
+                self.num_layers,
+                float(self.dropout),
+                self.training,
+                self.bidirectional,
+                self.batch_first,
+            )
         if self.num_state_tensors > 1:  # LSTM: (output, H, C)
             return result[0], result[1:]
         return result
@@ -98,10 +114,18 @@ class DropsHiddenWeights:
         for layer in range(self.num_layers):
             if layer:
                 outputs = nn.functional.dropout(outputs, dropout, self.training)
-            rows = tuple(state[layer * D:(layer + 1) * D] for state in states)
-            result = self.kernel(outputs, rows if len(rows) > 1 else rows[0],
-                                 weights[layer * per_layer:(layer + 1) * per_layer], self.bias,
-                                 1, 0.0, self.training, self.bidirectional, self.batch_first)
+            rows = tuple(state[layer * D : (layer + 1) * D] for state in states)
+            result = self.kernel(
+                outputs,
+                rows if len(rows) > 1 else rows[0],
+                weights[layer * per_layer : (layer + 1) * per_layer],
+                self.bias,
+                1,
+                0.0,
+                self.training,
+                self.bidirectional,
+                self.batch_first,
+            )
             outputs = result[0]
             finals.append(result[1:])
         packed = tuple(torch.cat(parts) for parts in zip(*finals, strict=True))
@@ -113,19 +137,28 @@ def nn_class(cell: str) -> type[nn.RNNBase]:
     """The cell's nn module class (nn.LSTM for "lstm"), with `CastsForAutocast` and
     `DropsHiddenWeights` mixed in."""
     scratch = CELLS[cell]
-    return type(scratch.nn_module.__name__,
-                (CastsForAutocast, DropsHiddenWeights, scratch.nn_module),
-                {"num_state_tensors": scratch.num_state_tensors, "__module__": __name__})
+    return type(
+        scratch.nn_module.__name__,
+        (CastsForAutocast, DropsHiddenWeights, scratch.nn_module),
+        {"num_state_tensors": scratch.num_state_tensors, "__module__": __name__},
+    )
 
 
-def nn_recurrent(cell: str, input_size: int, num_hiddens: int, num_layers: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0,
-                 weight_drop: float = 0.0) -> nn.RNNBase:
+def nn_recurrent(
+    cell: str,
+    input_size: int,
+    num_hiddens: int,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    dropout: float = 0.0,
+    weight_drop: float = 0.0,
+) -> nn.RNNBase:
     """PyTorch's module for `cell`: its fused kernels (oneDNN on CPU, cuDNN on GPU), with
     `weight_drop` DropConnect on its hidden-to-hidden weights in training."""
     # nn.RNN warns when dropout is set on a single layer; it has no effect there anyway.
     dropout = dropout if num_layers > 1 else 0.0
-    module = nn_class(cell)(input_size, num_hiddens, num_layers, dropout=dropout,
-                            bidirectional=bidirectional)
+    module = nn_class(cell)(
+        input_size, num_hiddens, num_layers, dropout=dropout, bidirectional=bidirectional
+    )
     module.weight_drop = weight_drop
     return module

@@ -32,8 +32,16 @@ def reverse_padded(X: Tensor, lengths: Tensor) -> Tensor:
 class PaddedRecurrent(nn.Module):
     """A stack of nn.RNN / nn.LSTM / nn.GRU layers that ignores right padding exactly."""
 
-    def __init__(self, cell: str, input_size: int, num_hiddens: int, num_layers: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0, weight_drop: float = 0.0):
+    def __init__(
+        self,
+        cell: str,
+        input_size: int,
+        num_hiddens: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        weight_drop: float = 0.0,
+    ):
         super().__init__()
         self.cell = cell
         self.hidden_size = num_hiddens
@@ -42,12 +50,19 @@ class PaddedRecurrent(nn.Module):
         self.num_directions = 2 if bidirectional else 1
         self.dropout = nn.Dropout(dropout)  # between layers, as nn's `dropout`
         self.layers = nn.ModuleList(
-            nn_recurrent(cell, input_size if layer == 0 else self.num_directions * num_hiddens,
-                         num_hiddens, weight_drop=weight_drop)
-            for layer in range(num_layers) for _ in range(self.num_directions))
+            nn_recurrent(
+                cell,
+                input_size if layer == 0 else self.num_directions * num_hiddens,
+                num_hiddens,
+                weight_drop=weight_drop,
+            )
+            for layer in range(num_layers)
+            for _ in range(self.num_directions)
+        )
 
-    def forward(self, X: Tensor, state: None = None,
-                mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, X: Tensor, state: None = None, mask: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         """As a scratch stack's `forward` with a mask; every sequence starts from zeros."""
         if state is not None:
             raise ValueError("PaddedRecurrent starts every sequence from zeros: state must be None")

@@ -35,27 +35,43 @@ def recurrent_stack(
     only: PyTorch's fused kernels cannot do it. `weight_drop` (AWD's DropConnect on the
     hidden-to-hidden weights) works for both."""
     if impl == "scratch":
-        return CELLS[cell](input_size, num_hiddens, num_layers, bidirectional, dropout, bptt,
-                           recurrent_dropout, weight_drop)
+        return CELLS[cell](
+            input_size,
+            num_hiddens,
+            num_layers,
+            bidirectional,
+            dropout,
+            bptt,
+            recurrent_dropout,
+            weight_drop,
+        )
     if impl != "nn":
         raise ValueError(f"impl must be 'nn' or 'scratch', got {impl!r}")
     if recurrent_dropout > 0:
-        raise ValueError(f"PyTorch's nn.{cell.upper()} cannot drop out its recurrent state "
-                         f"(recurrent_dropout={recurrent_dropout}): use impl='scratch'")
-    return nn_recurrent(cell, input_size, num_hiddens, num_layers, bidirectional, dropout,
-                        weight_drop)
+        raise ValueError(
+            f"PyTorch's nn.{cell.upper()} cannot drop out its recurrent state "
+            f"(recurrent_dropout={recurrent_dropout}): use impl='scratch'"
+        )
+    return nn_recurrent(
+        cell, input_size, num_hiddens, num_layers, bidirectional, dropout, weight_drop
+    )
 
 
 def runs_layer_by_layer(model_cfg) -> bool:
     """Whether the config asks for something between layers that a fused multi-layer
     module cannot do (`LayeredRecurrent`): dropout on the stack's input or output, locked
     dropout, residual connections."""
-    return bool(model_cfg.get("input_dropout", 0) or model_cfg.get("output_dropout", 0)
-                or model_cfg.get("locked_dropout", False) or model_cfg.get("residual", False))
+    return bool(
+        model_cfg.get("input_dropout", 0)
+        or model_cfg.get("output_dropout", 0)
+        or model_cfg.get("locked_dropout", False)
+        or model_cfg.get("residual", False)
+    )
 
 
-def build_recurrent(model_cfg, input_size: int, *, bidirectional: bool | None = None,
-                    padded: bool = False) -> nn.Module:
+def build_recurrent(
+    model_cfg, input_size: int, *, bidirectional: bool | None = None, padded: bool = False
+) -> nn.Module:
     """The stack the `model` config group describes (cell, impl, sizes, dropouts, bptt,
     weight drop, residual, forget-gate bias), reading `input_size` features;
     `bidirectional` replaces the config's (a decoder is never bidirectional). With
@@ -71,17 +87,28 @@ def build_recurrent(model_cfg, input_size: int, *, bidirectional: bool | None = 
         args = (input_size, model_cfg.num_hiddens, num_layers, bidirectional, dropout)
         if padded_nn:
             return PaddedRecurrent(model_cfg.cell, *args, weight_drop)
-        return recurrent_stack(model_cfg.cell, model_cfg.impl, *args,
-                               model_cfg.get("bptt", "fused"), recurrent_dropout, weight_drop)
+        return recurrent_stack(
+            model_cfg.cell,
+            model_cfg.impl,
+            *args,
+            model_cfg.get("bptt", "fused"),
+            recurrent_dropout,
+            weight_drop,
+        )
 
     if runs_layer_by_layer(model_cfg):
         width = (2 if bidirectional else 1) * model_cfg.num_hiddens
         recurrent = LayeredRecurrent(
-            [stack(input_size if layer == 0 else width, 1, 0.0)
-             for layer in range(model_cfg.num_layers)],
-            model_cfg.get("input_dropout", 0.0), model_cfg.dropout,
-            model_cfg.get("output_dropout", 0.0), model_cfg.get("locked_dropout", False),
-            model_cfg.get("residual", False))
+            [
+                stack(input_size if layer == 0 else width, 1, 0.0)
+                for layer in range(model_cfg.num_layers)
+            ],
+            model_cfg.get("input_dropout", 0.0),
+            model_cfg.dropout,
+            model_cfg.get("output_dropout", 0.0),
+            model_cfg.get("locked_dropout", False),
+            model_cfg.get("residual", False),
+        )
     else:
         recurrent = stack(input_size, model_cfg.num_layers, model_cfg.dropout)
     if model_cfg.get("forget_bias") is not None:
@@ -99,6 +126,6 @@ def init_forget_bias_(recurrent: nn.Module, value: float) -> None:
         which = name.rsplit(".", 1)[-1]
         n = parameter.shape[0] // 4
         if which.startswith("bias_ih") or which == "b_x":
-            parameter[n:2 * n] = value
+            parameter[n : 2 * n] = value
         elif which.startswith("bias_hh") or which == "b_h":
-            parameter[n:2 * n] = 0.0
+            parameter[n : 2 * n] = 0.0

@@ -119,8 +119,11 @@ class ScratchRecurrent(nn.Module):
         super().__init__()
         if bptt not in BPTT_MODES:
             raise ValueError(f"bptt must be 'fused' or 'autograd', got {bptt!r}")
-        for name, value in [("input_size", input_size), ("num_hiddens", num_hiddens),
-                            ("num_layers", num_layers)]:
+        for name, value in [
+            ("input_size", input_size),
+            ("num_hiddens", num_hiddens),
+            ("num_layers", num_layers),
+        ]:
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if not 0.0 <= dropout <= 1.0:
@@ -143,8 +146,11 @@ class ScratchRecurrent(nn.Module):
         self.weight_drop = weight_drop
         # Layer l > 0 reads both directions of layer l - 1, concatenated.
         self.weights = nn.ModuleList(
-            GateWeights(input_size if layer == 0 else self.num_directions * num_hiddens,
-                        num_hiddens, self.num_gates)
+            GateWeights(
+                input_size if layer == 0 else self.num_directions * num_hiddens,
+                num_hiddens,
+                self.num_gates,
+            )
             for layer in range(num_layers)
             for _ in range(self.num_directions)
         )
@@ -153,15 +159,22 @@ class ScratchRecurrent(nn.Module):
         """The parameters of `layer` (0 = nearest the input), `direction` (1 = reverse)."""
         return self.weights[layer * self.num_directions + direction]
 
-    def cell_step(self, XW: Tensor, state: tuple[Tensor, ...], W_h: Tensor,
-                  b_h: Tensor, H_rec: Tensor | None = None) -> tuple[Tensor, ...]:
+    def cell_step(
+        self,
+        XW: Tensor,
+        state: tuple[Tensor, ...],
+        W_h: Tensor,
+        b_h: Tensor,
+        H_rec: Tensor | None = None,
+    ) -> tuple[Tensor, ...]:
         """One time step. XW: (batch, G * num_hiddens) = x_t @ W_x + b_x, precomputed.
         H_rec: the H that enters `H @ W_h` (H with recurrent dropout), None for state[0].
         Returns the new state, hidden state H first."""
         raise NotImplementedError
 
-    def forward(self, X: Tensor, state: State | None = None,
-                mask: Tensor | None = None) -> tuple[Tensor, State]:
+    def forward(
+        self, X: Tensor, state: State | None = None, mask: Tensor | None = None
+    ) -> tuple[Tensor, State]:
         """X: (num_steps, batch, input_size); state in nn's format, None for zeros.
         mask: (num_steps, batch) bool, True at real steps; right padding (False after a
         sequence's end) is what nn's packed sequences express. A masked step keeps the
@@ -171,11 +184,13 @@ class ScratchRecurrent(nn.Module):
         starts from the initial state at each sequence's last real token.
         Returns (outputs, state) exactly as the matching nn module does."""
         if X.dim() != 3 or X.shape[-1] != self.input_size:
-            raise ValueError(f"X must be (num_steps, batch, {self.input_size}), "
-                             f"got {tuple(X.shape)}")
+            raise ValueError(
+                f"X must be (num_steps, batch, {self.input_size}), got {tuple(X.shape)}"
+            )
         if mask is not None and mask.shape != X.shape[:2]:
-            raise ValueError(f"mask must be (num_steps, batch) = {tuple(X.shape[:2])}, "
-                             f"got {tuple(mask.shape)}")
+            raise ValueError(
+                f"mask must be (num_steps, batch) = {tuple(X.shape[:2])}, got {tuple(mask.shape)}"
+            )
         states = self._unpack_state(state, X)
         final_states = []
         for layer in range(self.num_layers):
@@ -186,8 +201,7 @@ class ScratchRecurrent(nn.Module):
                 # flipping its outputs back lines step t up with the forward half's step t.
                 inputs = X.flip(0) if direction else X
                 steps_mask = None if mask is None else (mask.flip(0) if direction else mask)
-                Y, final_state = self._run_direction(inputs, states[k], self.weights[k],
-                                                     steps_mask)
+                Y, final_state = self._run_direction(inputs, states[k], self.weights[k], steps_mask)
                 outputs.append(Y.flip(0) if direction else Y)
                 final_states.append(final_state)
             X = torch.cat(outputs, dim=-1)  # (num_steps, batch, D * num_hiddens)
@@ -195,8 +209,9 @@ class ScratchRecurrent(nn.Module):
                 X = nn.functional.dropout(X, self.dropout, self.training)
         return X, self._pack_state(final_states)
 
-    def _run_direction(self, X: Tensor, state: tuple[Tensor, ...], w: GateWeights,
-                       mask: Tensor | None = None) -> tuple[Tensor, tuple[Tensor, ...]]:
+    def _run_direction(
+        self, X: Tensor, state: tuple[Tensor, ...], w: GateWeights, mask: Tensor | None = None
+    ) -> tuple[Tensor, tuple[Tensor, ...]]:
         """X: (num_steps, batch, in) -> (H for every step: (num_steps, batch, num_hiddens),
         final state). mask: (num_steps, batch) bool or None, see `forward`.
         The fused BPTT knows neither masks nor recurrent dropout; with either, the step
@@ -204,11 +219,17 @@ class ScratchRecurrent(nn.Module):
         if mask is not None and bool(mask.all()):
             mask = None  # a batch without padding (common when bucketed)
         if self.training and self.weight_drop > 0:
-            w = DroppedWeights(w.W_x, drop_hidden_weights(w.W_h, self.weight_drop, True),
-                               w.b_x, w.b_h)
+            w = DroppedWeights(
+                w.W_x, drop_hidden_weights(w.W_h, self.weight_drop, True), w.b_x, w.b_h
+            )
         drop_active = self.training and self.recurrent_dropout > 0
-        if (self.bptt == "fused" and self.fused_direction is not None and mask is None
-                and not drop_active and not torch.is_autocast_enabled(X.device.type)):
+        if (
+            self.bptt == "fused"
+            and self.fused_direction is not None
+            and mask is None
+            and not drop_active
+            and not torch.is_autocast_enabled(X.device.type)
+        ):
             return self.fused_direction(X, state, w)
         XW = X @ w.W_x + w.b_x  # (num_steps, batch, G * num_hiddens), one matmul
         drop = None
@@ -226,8 +247,9 @@ class ScratchRecurrent(nn.Module):
                 Hs.append(state[0])
             else:
                 real = mask[t].unsqueeze(-1)  # (batch, 1)
-                state = tuple(torch.where(real, new, old)
-                              for new, old in zip(new_state, state, strict=True))
+                state = tuple(
+                    torch.where(real, new, old) for new, old in zip(new_state, state, strict=True)
+                )
                 Hs.append(state[0] * real)
         return torch.stack(Hs), state
 
@@ -240,8 +262,10 @@ class ScratchRecurrent(nn.Module):
             return [(zeros,) * self.num_state_tensors] * rows
         tensors = (state,) if isinstance(state, Tensor) else tuple(state)
         if len(tensors) != self.num_state_tensors:
-            raise ValueError(f"{type(self).__name__} state must be "
-                             f"{self.num_state_tensors} tensor(s), got {len(tensors)}")
+            raise ValueError(
+                f"{type(self).__name__} state must be "
+                f"{self.num_state_tensors} tensor(s), got {len(tensors)}"
+            )
         for t in tensors:
             if t.shape != shape:
                 raise ValueError(f"state tensors must be {shape}, got {tuple(t.shape)}")
@@ -256,19 +280,31 @@ class ScratchRecurrent(nn.Module):
     def copy_weights_from(self, module: nn.RNNBase) -> None:
         """Copy an nn.RNN (tanh) / nn.LSTM / nn.GRU's parameters into ours, so both compute
         the same function. Raises ValueError if the cell kind or any size differs."""
-        if (self.nn_module is None or not isinstance(module, self.nn_module)
-                or getattr(module, "nonlinearity", "tanh") != "tanh"):
-            raise ValueError(f"{type(self).__name__} takes weights from an "
-                             f"{getattr(self.nn_module, '__name__', 'nn module')} (tanh for "
-                             f"RNN), got {module}")
-        expected = {"input_size": self.input_size, "hidden_size": self.num_hiddens,
-                    "num_layers": self.num_layers, "bidirectional": self.bidirectional,
-                    "bias": True, "proj_size": 0}
+        if (
+            self.nn_module is None
+            or not isinstance(module, self.nn_module)
+            or getattr(module, "nonlinearity", "tanh") != "tanh"
+        ):
+            raise ValueError(
+                f"{type(self).__name__} takes weights from an "
+                f"{getattr(self.nn_module, '__name__', 'nn module')} (tanh for "
+                f"RNN), got {module}"
+            )
+        expected = {
+            "input_size": self.input_size,
+            "hidden_size": self.num_hiddens,
+            "num_layers": self.num_layers,
+            "bidirectional": self.bidirectional,
+            "bias": True,
+            "proj_size": 0,
+        }
         for name, value in expected.items():
             if getattr(module, name, value) != value:
-                raise ValueError(f"{name} differs: {type(module).__name__} has "
-                                 f"{getattr(module, name)!r}, {type(self).__name__} "
-                                 f"needs {value!r}")
+                raise ValueError(
+                    f"{name} differs: {type(module).__name__} has "
+                    f"{getattr(module, name)!r}, {type(self).__name__} "
+                    f"needs {value!r}"
+                )
         for layer in range(self.num_layers):
             for direction in range(self.num_directions):
                 w = self.weights_of(layer, direction)

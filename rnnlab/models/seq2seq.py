@@ -49,8 +49,9 @@ def bridge(state: State, num_layers: int, bidirectional: bool) -> State:
 class Seq2SeqEncoder(nn.Module):
     """Embedding → recurrent stack (any cell, any implementation, optionally bidirectional)."""
 
-    def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module,
-                 embedding_dropout: float = 0.0):
+    def __init__(
+        self, vocab_size: int, embed_size: int, recurrent: nn.Module, embedding_dropout: float = 0.0
+    ):
         super().__init__()
         self.embedding = TokenDropoutEmbedding(vocab_size, embed_size, embedding_dropout)
         self.recurrent = recurrent
@@ -74,8 +75,9 @@ class Seq2SeqDecoder(nn.Module):
     linear head over the target vocabulary. The context is the encoder's last layer's final
     hidden state (B, h), the same at every step."""
 
-    def __init__(self, vocab_size: int, embed_size: int, recurrent: nn.Module,
-                 embedding_dropout: float = 0.0):
+    def __init__(
+        self, vocab_size: int, embed_size: int, recurrent: nn.Module, embedding_dropout: float = 0.0
+    ):
         super().__init__()
         if recurrent.bidirectional:
             raise ValueError("a decoder generates left to right; it cannot be bidirectional")
@@ -88,8 +90,13 @@ class Seq2SeqDecoder(nn.Module):
         """What the decoder reads of the encoder besides its state: the context (B, h)."""
         return last_hidden(state)
 
-    def forward(self, tgt_in: torch.Tensor, state: State, context: torch.Tensor,
-                select: torch.Tensor | None = None):
+    def forward(
+        self,
+        tgt_in: torch.Tensor,
+        state: State,
+        context: torch.Tensor,
+        select: torch.Tensor | None = None,
+    ):
         """tgt_in: (B, T) → logits (B, T, V), the state after the last step; with `select`
         (B, T) bool, logits (N, V) at its N true positions only, in batch-major order."""
         X = self.embedding(tgt_in.T)  # (T, B, embed)
@@ -111,15 +118,19 @@ class EncoderDecoder(nn.Module):
 
     def encode(self, src: torch.Tensor) -> tuple[State, object]:
         state, outputs = self.encoder(src)
-        valid_lens = (torch.full(src.shape[:1], src.shape[1], device=src.device)
-                      if self.src_pad is None else (src != self.src_pad).sum(dim=1))
+        valid_lens = (
+            torch.full(src.shape[:1], src.shape[1], device=src.device)
+            if self.src_pad is None
+            else (src != self.src_pad).sum(dim=1)
+        )
         return state, self.decoder.memory(state, outputs, valid_lens)
 
     def decode(self, tgt_in: torch.Tensor, state: State, memory):
         return self.decoder(tgt_in, state, memory)
 
-    def forward(self, src: torch.Tensor, tgt_in: torch.Tensor,
-                select: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, src: torch.Tensor, tgt_in: torch.Tensor, select: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """src, tgt_in: (B, T) → logits (B, T, V_tgt) for the tokens that follow tgt_in;
         with `select` (B, T) bool, (N, V_tgt) at the selected positions (batch-major)."""
         state, memory = self.encode(src)
@@ -127,8 +138,9 @@ class EncoderDecoder(nn.Module):
         return logits
 
 
-def build_seq2seq(src_vocab_size: int, tgt_vocab_size: int, model_cfg,
-                  src_pad: int | None = None) -> EncoderDecoder:
+def build_seq2seq(
+    src_vocab_size: int, tgt_vocab_size: int, model_cfg, src_pad: int | None = None
+) -> EncoderDecoder:
     """An `EncoderDecoder` from the `model` config group; `model.bidirectional` applies to
     the encoder only; `model.attention` (none, bahdanau, luong) picks the decoder
     (`rnnlab.models.attention_decoders`). `src_pad` marks the source padding attention
@@ -137,12 +149,16 @@ def build_seq2seq(src_vocab_size: int, tgt_vocab_size: int, model_cfg,
 
     embed_size, attention = model_cfg.embed_size, model_cfg.get("attention", "none")
     embedding_dropout = model_cfg.get("embedding_dropout", 0.0)
-    encoder = Seq2SeqEncoder(src_vocab_size, embed_size, build_recurrent(model_cfg, embed_size),
-                             embedding_dropout)
+    encoder = Seq2SeqEncoder(
+        src_vocab_size, embed_size, build_recurrent(model_cfg, embed_size), embedding_dropout
+    )
     if attention == "none":
-        decoder = Seq2SeqDecoder(tgt_vocab_size, embed_size, build_recurrent(
-            model_cfg, embed_size + model_cfg.num_hiddens, bidirectional=False),
-            embedding_dropout)
+        decoder = Seq2SeqDecoder(
+            tgt_vocab_size,
+            embed_size,
+            build_recurrent(model_cfg, embed_size + model_cfg.num_hiddens, bidirectional=False),
+            embedding_dropout,
+        )
     else:
         decoder = DECODERS[attention].build(tgt_vocab_size, model_cfg)
     return EncoderDecoder(encoder, decoder, src_pad)

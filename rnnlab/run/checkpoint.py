@@ -48,16 +48,27 @@ def restore_rng_states(saved: dict) -> None:
         random.setstate(states["python"])
 
 
-def training_state(model: nn.Module, optimizer, epoch: int, config: dict, progress,
-                   extras: dict, schedule_state: dict | None = None) -> dict:
+def training_state(
+    model: nn.Module,
+    optimizer,
+    epoch: int,
+    config: dict,
+    progress,
+    extras: dict,
+    schedule_state: dict | None = None,
+) -> dict:
     """What a checkpoint holds after `epoch`; `progress` is the loop's `FitResult`,
     `schedule_state` the `rnnlab.schedules` schedule's."""
     return {
-        "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
         "scheduler": schedule_state or {},
-        "epoch": epoch, "rng": rng_states(), "config": config,
+        "epoch": epoch,
+        "rng": rng_states(),
+        "config": config,
         "metrics": progress.last_metrics,
-        "best_epoch": progress.best_epoch, "best_value": progress.best_value,
+        "best_epoch": progress.best_epoch,
+        "best_value": progress.best_value,
         **extras,
     }
 
@@ -79,8 +90,11 @@ def evaluation_weights(saved: dict) -> dict:
 
 def resume_point(saved: dict) -> dict:
     """Where the loop continues: {"epoch", "best": (epoch, value), "metrics"}."""
-    return {"epoch": saved["epoch"], "best": (saved.get("best_epoch"), saved.get("best_value")),
-            "metrics": saved.get("metrics", {})}
+    return {
+        "epoch": saved["epoch"],
+        "best": (saved.get("best_epoch"), saved.get("best_value")),
+        "metrics": saved.get("metrics", {}),
+    }
 
 
 def saved_epoch(path: Path) -> int | None:
@@ -102,15 +116,19 @@ def load_for_inference(path: str | Path, task) -> tuple[nn.Module, dict]:
     _require(saved, ("config", "model"), path, f"an rnnlab task={task.name} run")
     name = saved["config"].get("task", {}).get("name")
     if name != task.name:
-        raise RnnlabError(f"checkpoint {str(path)!r} is a task={name} model; this command "
-                          f"needs one trained with task={task.name}")
+        raise RnnlabError(
+            f"checkpoint {str(path)!r} is a task={name} model; this command "
+            f"needs one trained with task={task.name}"
+        )
     _require(saved, task.checkpoint_keys, path, f"an rnnlab task={task.name} run")
     try:
         model = task.model_from_checkpoint(saved)
     except (KeyError, ConfigAttributeError) as error:  # OmegaConf's missing keys are these
-        raise RnnlabError(f"checkpoint {str(path)!r} has no {_missing_key(error)} in its "
-                          f"config; expected the checkpoint.pt of an rnnlab task={task.name} "
-                          "run") from None
+        raise RnnlabError(
+            f"checkpoint {str(path)!r} has no {_missing_key(error)} in its "
+            f"config; expected the checkpoint.pt of an rnnlab task={task.name} "
+            "run"
+        ) from None
     load_weights(model, evaluation_weights(saved), path)
     return model.eval(), saved
 
@@ -118,8 +136,10 @@ def load_for_inference(path: str | Path, task) -> tuple[nn.Module, dict]:
 def _require(saved: dict, keys: tuple[str, ...], path, expected: str) -> None:
     missing = [key for key in keys if key not in saved]
     if missing:
-        raise RnnlabError(f"checkpoint {str(path)!r} has no {', '.join(missing)}; expected "
-                          f"the checkpoint.pt of {expected}")
+        raise RnnlabError(
+            f"checkpoint {str(path)!r} has no {', '.join(missing)}; expected "
+            f"the checkpoint.pt of {expected}"
+        )
 
 
 def _missing_key(error: Exception) -> str:
@@ -159,13 +179,15 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     """The payload saved by `save_checkpoint`; a one-line RnnlabError for anything else."""
     path = Path(path)
     if not path.is_file():
-        raise RnnlabError(f"checkpoint {str(path)!r} does not exist "
-                          "(expected the checkpoint.pt of an rnnlab run)")
+        raise RnnlabError(
+            f"checkpoint {str(path)!r} does not exist (expected the checkpoint.pt of an rnnlab run)"
+        )
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises several types for foreign or unsafe files
-        raise RnnlabError(f"{str(path)!r} is not a loadable rnnlab checkpoint: "
-                          f"{_load_failure(error)}") from None
+        raise RnnlabError(
+            f"{str(path)!r} is not a loadable rnnlab checkpoint: {_load_failure(error)}"
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise RnnlabError(f"{str(path)!r} is not an rnnlab checkpoint (expected format {FORMAT})")
     return payload
@@ -177,8 +199,10 @@ def _load_failure(error: Exception) -> str:
     text = str(error)
     unsafe = re.search(r"GLOBAL ([\w.]+)|[Uu]nsupported global: (?:GLOBAL )?([\w.]+)", text)
     if unsafe:
-        return (f"it holds pickled Python objects ({unsafe.group(1) or unsafe.group(2)}) that "
-                "could run code when unpickled, which weights-only loading refuses")
+        return (
+            f"it holds pickled Python objects ({unsafe.group(1) or unsafe.group(2)}) that "
+            "could run code when unpickled, which weights-only loading refuses"
+        )
     if isinstance(error, pickle.UnpicklingError):
         return "not a PyTorch checkpoint file"
     first_line = (text.strip().splitlines() or [type(error).__name__])[0]
@@ -194,5 +218,7 @@ def load_weights(module, state_dict: dict, path: str | Path, what: str = "model"
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
         details = lines[1:] or lines[:1] or [type(error).__name__]
         more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
-        raise RnnlabError(f"the {what} in {str(path)!r} does not fit the {what} built from "
-                          f"the config: {details[0]}{more}") from None
+        raise RnnlabError(
+            f"the {what} in {str(path)!r} does not fit the {what} built from "
+            f"the config: {details[0]}{more}"
+        ) from None

@@ -80,8 +80,9 @@ class RunLogger:
 EXPERIMENT_SUFFIX = ".sweep"  # the sweep directory's own event file (`write_experiment`)
 
 
-def write_experiment(sweep_dir: str | Path, swept: dict, constant: dict,
-                     metric_tags: list[str]) -> Path:
+def write_experiment(
+    sweep_dir: str | Path, swept: dict, constant: dict, metric_tags: list[str]
+) -> Path:
     """The HParams experiment of a sweep, in an event file at its root: the swept keys (the
     dashboard's first columns: marked `differs`), each with its values as the domain (a
     list, or a (low, high) interval for a search), then the other hparams the runs record
@@ -89,23 +90,34 @@ def write_experiment(sweep_dir: str | Path, swept: dict, constant: dict,
     dashboard reads this one record for the whole logdir; the runs write only their sessions
     (`RunLogger.session_start`), so a killed or running run is listed too. A rerun of the
     sweep replaces the record."""
+
     def swept_info(name, values) -> HParamInfo:
         # `differs` puts a column first: TensorBoard sorts by it, then by name
         if isinstance(values, tuple):  # a search's interval
-            return HParamInfo(name=name, type=DataType.DATA_TYPE_FLOAT64, differs=True,
-                              domain_interval=Interval(min_value=values[0], max_value=values[1]))
+            return HParamInfo(
+                name=name,
+                type=DataType.DATA_TYPE_FLOAT64,
+                differs=True,
+                domain_interval=Interval(min_value=values[0], max_value=values[1]),
+            )
         hparam = HParamInfo(name=name, type=_data_type(values), differs=len(values) > 1)
         hparam.domain_discrete.extend(values)
         return hparam
 
     hparam_infos = [swept_info(name, values) for name, values in swept.items()]
-    hparam_infos += [HParamInfo(name=name, type=_data_type([value]))
-                     for name, value in constant.items() if name not in swept]
-    experiment = Experiment(hparam_infos=hparam_infos, metric_infos=[
-        MetricInfo(name=MetricName(tag=tag)) for tag in metric_tags])
+    hparam_infos += [
+        HParamInfo(name=name, type=_data_type([value]))
+        for name, value in constant.items()
+        if name not in swept
+    ]
+    experiment = Experiment(
+        hparam_infos=hparam_infos,
+        metric_infos=[MetricInfo(name=MetricName(tag=tag)) for tag in metric_tags],
+    )
     content = HParamsPluginData(experiment=experiment, version=0).SerializeToString()
-    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
-        plugin_name="hparams", content=content))
+    metadata = SummaryMetadata(
+        plugin_data=SummaryMetadata.PluginData(plugin_name="hparams", content=content)
+    )
     summary = Summary(value=[Summary.Value(tag="_hparams_/experiment", metadata=metadata)])
 
     sweep_dir = Path(sweep_dir)

@@ -13,15 +13,16 @@ log = logging.getLogger(__name__)
 
 
 def model_overview(model: nn.Module) -> list[str]:
-    """"model RNNLM: 207,128 parameters" and one line per top-level module: name, class,
+    """ "model RNNLM: 207,128 parameters" and one line per top-level module: name, class,
     parameters (what a reader compares across sizes and cells)."""
     lines = [f"model {type(model).__name__}: {count_parameters(model):,} parameters"]
     children = list(model.named_children())
     width = max((len(name) for name, _ in children), default=0)
     kinds = max((len(type(child).__name__) for _, child in children), default=0)
     for name, child in children:
-        lines.append(f"  {name:<{width}}  {type(child).__name__:<{kinds}}  "
-                     f"{count_parameters(child):>12,}")
+        lines.append(
+            f"  {name:<{width}}  {type(child).__name__:<{kinds}}  {count_parameters(child):>12,}"
+        )
     return lines
 
 
@@ -46,5 +47,12 @@ def count_parameters(module: nn.Module) -> int:
 
 def log_overview(model: nn.Module, config: dict) -> None:
     """Log the model's and the config's overview as one block."""
-    log.info("\n".join(["run overview (trainer.summary=false to silence):",
-                        *model_overview(model), *config_overview(config)]))
+    log.info(
+        "\n".join(
+            [
+                "run overview (trainer.summary=false to silence):",
+                *model_overview(model),
+                *config_overview(config),
+            ]
+        )
+    )

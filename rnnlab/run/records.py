@@ -24,15 +24,21 @@ def key_of(tag: str) -> str:
     return tag.replace("/", "_")
 
 
-def run_record(task: str, model: str, objective: str, result, test_metrics: dict,
-               num_params: int) -> dict:
+def run_record(
+    task: str, model: str, objective: str, result, test_metrics: dict, num_params: int
+) -> dict:
     """The record of a run that trained: `result` is the loop's `rnnlab.engine.FitResult`,
     `test_metrics` the tags of the test split (empty when there is none)."""
     return {
-        "task": task, "model": model, "status": result.status, "objective": key_of(objective),
+        "task": task,
+        "model": model,
+        "status": result.status,
+        "objective": key_of(objective),
         **{key_of(tag): value for tag, value in result.last_metrics.items()},
-        "best_epoch": result.best_epoch, f"best_{key_of(objective)}": result.best_value,
-        "tokens_per_sec": result.tokens_per_sec, "epochs": result.epochs,
+        "best_epoch": result.best_epoch,
+        f"best_{key_of(objective)}": result.best_value,
+        "tokens_per_sec": result.tokens_per_sec,
+        "epochs": result.epochs,
         "num_params": num_params,
         **{key_of(tag): value for tag, value in test_metrics.items()},
     }
@@ -40,8 +46,12 @@ def run_record(task: str, model: str, objective: str, result, test_metrics: dict
 
 def failure_record(task: str, model: str, error: BaseException) -> dict:
     """The record of a job that raised, so the sweep goes on and the table shows it."""
-    return {"task": task, "model": model, "status": "failed",
-            "error": f"{type(error).__name__}: {error}"}
+    return {
+        "task": task,
+        "model": model,
+        "status": "failed",
+        "error": f"{type(error).__name__}: {error}",
+    }
 
 
 # what the test step adds to a record: the test split's metrics, and the language model's
@@ -54,8 +64,11 @@ def summary(metrics: dict) -> str:
     speed and time, numbers to 4 significant digits ("status finished  val_sacrebleu 12.3
     best_val_sacrebleu 13.1  test_sacrebleu 12.8 ...  tokens_per_sec 17,012 ...")."""
     objective = metrics.get("objective")
-    tests = [key for key, value in metrics.items()  # not signatures
-             if key.startswith(FINAL_PREFIXES) and not isinstance(value, str)]
+    tests = [
+        key
+        for key, value in metrics.items()  # not signatures
+        if key.startswith(FINAL_PREFIXES) and not isinstance(value, str)
+    ]
     keys = ("status", objective, f"best_{objective}", *tests, "tokens_per_sec", "wall_seconds")
     return "  ".join(f"{key} {_short(metrics[key])}" for key in keys if key in metrics)
 
@@ -76,8 +89,10 @@ def write_json_atomically(path: Path, data: dict) -> None:
 def write_metrics(run_dir: Path, metrics: dict) -> None:
     """Write the run's metrics.json (atomically; non-finite numbers as null)."""
     Path(run_dir).mkdir(parents=True, exist_ok=True)
-    clean = {key: (None if isinstance(value, float) and not math.isfinite(value) else value)
-             for key, value in metrics.items()}
+    clean = {
+        key: (None if isinstance(value, float) and not math.isfinite(value) else value)
+        for key, value in metrics.items()
+    }
     write_json_atomically(Path(run_dir) / FILE_NAME, clean)
 
 

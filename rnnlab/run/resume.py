@@ -25,8 +25,16 @@ log = logging.getLogger(__name__)
 
 # Settings that decide the shape of the weights and the optimizer state: a checkpoint
 # trained with other values cannot continue this run.
-MUST_MATCH = ("task.name", "data.name", "data.token", "data.min_freq", "data.vocab_size",
-              "model.", "optim._target_", "scheduler.name")
+MUST_MATCH = (
+    "task.name",
+    "data.name",
+    "data.token",
+    "data.min_freq",
+    "data.vocab_size",
+    "model.",
+    "optim._target_",
+    "scheduler.name",
+)
 # A setting that a checkpoint older than it lacks matches when this run leaves it off (the
 # AWD tools and the scheduler group were added with these defaults).
 OFF = (None, "None", False, 0, "none", "default")  # flatten_config writes None as "None"
@@ -39,14 +47,28 @@ IMPLIED = {"data.punctuation": True, "data.pool_batches": 50}
 # (the language model's adaptive reading, eval.dynamic_lr and eval.cache_*); not what it
 # learns or how its best epoch is chosen (val_every_n_epochs, keep_best, eval.beam_size,
 # eval.bleu_k).
-FREE = ("trainer.resume", "trainer.skip_finished", "trainer.max_epochs",
-        "trainer.max_train_seconds", "trainer.device", "trainer.num_threads",
-        "trainer.progress_bar", "trainer.log_every_n_steps", "trainer.summary",
-        "trainer.checkpoint_every_n_epochs",
-        "data.root", "data.download", "data.cache_dir", "eval.batch_size",
-        "eval.dynamic_lr", "eval.cache_",
-        "task.sample_prefix", "task.sample_length", "task.sample_sentences",
-        "task.num_test_samples")
+FREE = (
+    "trainer.resume",
+    "trainer.skip_finished",
+    "trainer.max_epochs",
+    "trainer.max_train_seconds",
+    "trainer.device",
+    "trainer.num_threads",
+    "trainer.progress_bar",
+    "trainer.log_every_n_steps",
+    "trainer.summary",
+    "trainer.checkpoint_every_n_epochs",
+    "data.root",
+    "data.download",
+    "data.cache_dir",
+    "eval.batch_size",
+    "eval.dynamic_lr",
+    "eval.cache_",
+    "task.sample_prefix",
+    "task.sample_length",
+    "task.sample_sentences",
+    "task.num_test_samples",
+)
 
 
 def implied_by_older_runs(key: str, value) -> bool:
@@ -58,33 +80,48 @@ def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
     """Raise if the checkpoint's model, optimizer or vocabulary differ from this run's;
     warn about other changed settings (a resumed run then differs from an uninterrupted one)."""
     before, now = flatten_config(saved.get("config") or {}), flatten_config(config)
-    changed = sorted(key for key in before.keys() | now.keys()
-                     if before.get(key) != now.get(key) and not key.startswith(FREE)
-                     and not (key not in before and implied_by_older_runs(key, now[key])))
-    differences = [f"{key}={before[key]!r} (this run: {now.get(key)!r})" if key in before
-                   else f"no {key} in its config (this run: {now.get(key)!r})"
-                   for key in changed if key.startswith(MUST_MATCH)]
-    differences += [f"a different {key}" for key, value in extras.items()
-                    if key in saved and not same_value(saved[key], value)]
+    changed = sorted(
+        key
+        for key in before.keys() | now.keys()
+        if before.get(key) != now.get(key)
+        and not key.startswith(FREE)
+        and not (key not in before and implied_by_older_runs(key, now[key]))
+    )
+    differences = [
+        f"{key}={before[key]!r} (this run: {now.get(key)!r})"
+        if key in before
+        else f"no {key} in its config (this run: {now.get(key)!r})"
+        for key in changed
+        if key.startswith(MUST_MATCH)
+    ]
+    differences += [
+        f"a different {key}"
+        for key, value in extras.items()
+        if key in saved and not same_value(saved[key], value)
+    ]
     if differences:
         raise RnnlabError(
             f"checkpoint {str(path)!r} does not fit this run: it has {'; '.join(differences)}; "
-            "resume with the same settings, or use a new run directory")
+            "resume with the same settings, or use a new run directory"
+        )
     if changed:
-        log.warning("resuming with changed settings (the result will differ from an "
-                    "uninterrupted run): %s",
-                    ", ".join(f"{key} {before.get(key)!r} -> {now.get(key)!r}" for key in changed))
+        log.warning(
+            "resuming with changed settings (the result will differ from an uninterrupted run): %s",
+            ", ".join(f"{key} {before.get(key)!r} -> {now.get(key)!r}" for key in changed),
+        )
 
 
 def same_value(a, b) -> bool:
     if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
-        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) \
+        return (
+            isinstance(a, torch.Tensor)
+            and isinstance(b, torch.Tensor)
             and torch.equal(a.cpu(), b.cpu())
+        )
     return a == b
 
 
-def resume(path: Path, model, optimizer, config: dict, extras: dict, device,
-           schedule=None) -> dict:
+def resume(path: Path, model, optimizer, config: dict, extras: dict, device, schedule=None) -> dict:
     """Load the checkpoint at `path` into `model`, `optimizer` and `schedule` (an
     `rnnlab.schedules` schedule), restore the random states, and return what the loop
     needs: {"epoch", "best": (epoch, value), "metrics"}."""

@@ -43,9 +43,11 @@ def run_dir_lock(run_dir: str | Path) -> Iterator[Path]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RunDirBusy(f"run directory {str(run_dir)!r} is in use by another rnnlab "
-                             f"process ({holder(fd)}); wait for it to end or choose another "
-                             "directory (nothing was changed)") from None
+            raise RunDirBusy(
+                f"run directory {str(run_dir)!r} is in use by another rnnlab "
+                f"process ({holder(fd)}); wait for it to end or choose another "
+                "directory (nothing was changed)"
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield run_dir
@@ -54,7 +56,7 @@ def run_dir_lock(run_dir: str | Path) -> Iterator[Path]:
 
 
 def holder(fd: int) -> str:
-    """"pid N" of the process that wrote its pid into the lock file, as far as known."""
+    """ "pid N" of the process that wrote its pid into the lock file, as far as known."""
     os.lseek(fd, 0, os.SEEK_SET)
     text = os.read(fd, 32).decode(errors="replace").strip()
     return f"pid {text}" if text.isdigit() else "pid unknown"
@@ -66,6 +68,9 @@ def save_hydra_record(run_dir: Path, task_cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.instance().cfg  # {"hydra": ...}, as Hydra saves it
     out = Path(run_dir) / HYDRA_DIR
     out.mkdir(parents=True, exist_ok=True)
-    for name, cfg in (("config.yaml", task_cfg), ("hydra.yaml", hydra_cfg),
-                      ("overrides.yaml", hydra_cfg.hydra.overrides.task)):
+    for name, cfg in (
+        ("config.yaml", task_cfg),
+        ("hydra.yaml", hydra_cfg),
+        ("overrides.yaml", hydra_cfg.hydra.overrides.task),
+    ):
         (out / name).write_text(OmegaConf.to_yaml(cfg), encoding="utf-8")

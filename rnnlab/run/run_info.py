@@ -34,10 +34,12 @@ def versions() -> dict:
 
 def git_state(directory: Path = SOURCE_DIR) -> dict:
     """{"commit": HEAD or None, "dirty": whether tracked files differ from it, or None}."""
+
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", "-C", str(directory), *args], capture_output=True,
-                                  text=True, timeout=10)
+            done = subprocess.run(
+                ["git", "-C", str(directory), *args], capture_output=True, text=True, timeout=10
+            )
         except (OSError, subprocess.SubprocessError):  # no git, or it hangs
             return None
         return done.stdout.strip() if done.returncode == 0 else None

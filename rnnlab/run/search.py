@@ -54,26 +54,38 @@ def report_best_trial(sweep_dir: Path, config: DictConfig) -> None:
     trials = trial_results(sweep_dir, direction)
     finished = [t for t in trials if t[2].get("status") == "finished" and math.isfinite(t[0])]
     if not finished:
-        counts = {status: sum(t[2].get("status") == status for t in trials)
-                  for status in ("failed", "diverged")}
-        print(f"no trial of this Optuna search finished ({len(trials)} ran: "
-              f"{counts['failed']} failed, {counts['diverged']} diverged), so it has no best "
-              f"value; {results_path} says best_value: null", file=sys.stderr)
-        OmegaConf.save(OmegaConf.create({"name": "optuna", "best_params": None,
-                                         "best_value": None, "best_run_dir": None}),
-                       results_path)
+        counts = {
+            status: sum(t[2].get("status") == status for t in trials)
+            for status in ("failed", "diverged")
+        }
+        print(
+            f"no trial of this Optuna search finished ({len(trials)} ran: "
+            f"{counts['failed']} failed, {counts['diverged']} diverged), so it has no best "
+            f"value; {results_path} says best_value: null",
+            file=sys.stderr,
+        )
+        OmegaConf.save(
+            OmegaConf.create(
+                {"name": "optuna", "best_params": None, "best_value": None, "best_run_dir": None}
+            ),
+            results_path,
+        )
         return
     pick = min if direction == "minimize" else max
     value, run_dir, metrics = pick(finished, key=lambda t: t[0])
     results = OmegaConf.load(results_path) if results_path.is_file() else OmegaConf.create()
     optuna_best = results.get("best_value")
     if optuna_best is not None and not math.isclose(float(optuna_best), value):
-        print(f"Optuna's best trial ({optuna_best}) ran in an earlier session of the study "
-              f"(another sweep directory); the best of this sweep:")
+        print(
+            f"Optuna's best trial ({optuna_best}) ran in an earlier session of the study "
+            f"(another sweep directory); the best of this sweep:"
+        )
     else:
         results.best_run_dir = str(run_dir)
         OmegaConf.save(results, results_path)
     overrides = run_dir / ".hydra" / "overrides.yaml"
     chosen = " ".join(OmegaConf.load(overrides)) if overrides.is_file() else "?"
-    print(f"Best trial: {metrics.get('objective')} {value:.4g} ({direction}) with {chosen}\n"
-          f"  run directory: {run_dir}")
+    print(
+        f"Best trial: {metrics.get('objective')} {value:.4g} ({direction}) with {chosen}\n"
+        f"  run directory: {run_dir}"
+    )

@@ -58,7 +58,7 @@ def short_dirname(override_dirname: str, max_len: int = 120) -> str:
     if len(name) <= max_len:
         return name
     digest = hashlib.sha1(override_dirname.encode()).hexdigest()[:8]
-    return f"{name[:max_len - 9]}~{digest}"
+    return f"{name[: max_len - 9]}~{digest}"
 
 
 def _short_number(value: str) -> str:
@@ -91,10 +91,13 @@ def group_choices(choices) -> dict:
     """The config groups Hydra chose for a job ({"model": "gru", "task": "lm", ...}), less
     Hydra's own (hydra/launcher, ...), the unset ones and optional ones that conf/ has no
     file for (Hydra records `experiment_model: lm_word_lstm` though nothing was composed)."""
-    return {group: str(choice) for group, choice in (choices or {}).items()
-            if choice is not None and not group.startswith("hydra")
-            and (not (CONF_DIR / group).is_dir()
-                 or (CONF_DIR / group / f"{choice}.yaml").is_file())}
+    return {
+        group: str(choice)
+        for group, choice in (choices or {}).items()
+        if choice is not None
+        and not group.startswith("hydra")
+        and (not (CONF_DIR / group).is_dir() or (CONF_DIR / group / f"{choice}.yaml").is_file())
+    }
 
 
 def swept_parameters(config: DictConfig) -> dict:
@@ -139,10 +142,16 @@ def write_sweep_experiment(config: DictConfig) -> Path:
     the swept keys and their values, then every other config key, and the task's metrics."""
     plain = {key: value for key, value in config.items() if key != "hydra"}
     choices = group_choices(OmegaConf.select(config, "hydra.runtime.choices"))
-    constant = {**choices, **flatten_config(OmegaConf.to_container(
-        OmegaConf.create(plain), resolve=False))}
-    return write_experiment(config.hydra.sweep.dir, swept_parameters(config), constant,
-                            metric_tags(str(OmegaConf.select(config, "task.name"))))
+    constant = {
+        **choices,
+        **flatten_config(OmegaConf.to_container(OmegaConf.create(plain), resolve=False)),
+    }
+    return write_experiment(
+        config.hydra.sweep.dir,
+        swept_parameters(config),
+        constant,
+        metric_tags(str(OmegaConf.select(config, "task.name"))),
+    )
 
 
 class SweepReport(Callback):
@@ -166,10 +175,14 @@ class SweepReport(Callback):
         failed = failed_jobs(sweep_dir)
         if not failed:
             return
-        lines = [f"{len(failed)} job(s) of this sweep failed (see train.log in each run "
-                 f"directory; rerun with trainer.skip_finished=true and a fixed hydra.sweep.dir "
-                 f"to redo only these):"]
-        lines += [f"  {overrides}\n      " + error.replace("\n", "\n      ")
-                  for overrides, error in failed]
+        lines = [
+            f"{len(failed)} job(s) of this sweep failed (see train.log in each run "
+            f"directory; rerun with trainer.skip_finished=true and a fixed hydra.sweep.dir "
+            f"to redo only these):"
+        ]
+        lines += [
+            f"  {overrides}\n      " + error.replace("\n", "\n      ")
+            for overrides, error in failed
+        ]
         print("\n".join(lines), file=sys.stderr)
         sys.exit(1)

@@ -51,8 +51,9 @@ def choose_threads(default: int, cpus: set[int], busy: dict[int, float]) -> int:
     return max(1, min(default, len(cpus) - busy_cores))
 
 
-def default_threads(default: int, stat: Path = Path("/proc/stat"),
-                    sample_seconds: float = SAMPLE_SECONDS) -> int:
+def default_threads(
+    default: int, stat: Path = Path("/proc/stat"), sample_seconds: float = SAMPLE_SECONDS
+) -> int:
     """`choose_threads` on a short sample of /proc/stat, logged in one line."""
     cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     try:
@@ -65,8 +66,13 @@ def default_threads(default: int, stat: Path = Path("/proc/stat"),
         return default
     threads = choose_threads(default, cpus, busy)
     taken = sorted(cpu for cpu in cpus if busy.get(cpu, 0.0) > BUSY)
-    log.info("trainer.num_threads=null: %d thread(s) (torch's default %d; %d usable core(s)%s)",
-             threads, default, len(cpus),
-             f", busy: {', '.join(f'cpu{cpu} {busy[cpu]:.0%}' for cpu in taken)}" if taken
-             else ", none busy")
+    log.info(
+        "trainer.num_threads=null: %d thread(s) (torch's default %d; %d usable core(s)%s)",
+        threads,
+        default,
+        len(cpus),
+        f", busy: {', '.join(f'cpu{cpu} {busy[cpu]:.0%}' for cpu in taken)}"
+        if taken
+        else ", none busy",
+    )
     return threads

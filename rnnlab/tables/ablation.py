@@ -46,8 +46,12 @@ class Run:
 def available_metrics(runs: list[Run]) -> list[str]:
     """Every name `Run.value` answers for some run: metrics.json's numeric keys and the
     TensorBoard tags (as keys: `val/perplexity` → `val_perplexity`)."""
-    names = {key for run in runs for key, value in run.record.items()
-             if isinstance(value, int | float) and not isinstance(value, bool)}
+    names = {
+        key
+        for run in runs
+        for key, value in run.record.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
     names |= {tag.replace("/", "_") for run in runs for tag in run.scalars}
     return sorted(names)
 
@@ -65,13 +69,19 @@ def default_metrics(runs: list[Run]) -> list[str]:
     if not records or all(record.get("task") == "lm" for record in records):
         return DEFAULT_METRICS
     objective = records[0]["objective"]
-    tests = sorted({key for record in records for key, value in record.items()
-                    if key.startswith("test_") and not isinstance(value, str)})  # signatures
+    tests = sorted(
+        {
+            key
+            for record in records
+            for key, value in record.items()
+            if key.startswith("test_") and not isinstance(value, str)
+        }
+    )  # signatures
     return [objective, f"best_{objective}", *tests, "tokens_per_sec"]
 
 
 def metric_tag(name: str) -> str:
-    """"val_perplexity" → "val/perplexity" (the TensorBoard tag); tags pass unchanged."""
+    """ "val_perplexity" → "val/perplexity" (the TensorBoard tag); tags pass unchanged."""
     return name if "/" in name else name.replace("_", "/", 1)
 
 
@@ -79,8 +89,10 @@ def final_scalars(run_dir: Path) -> dict[str, float]:
     """The last-step value of every scalar tag in the run's TensorBoard events."""
     events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 1})
     events.Reload()
-    return {tag: max(events.Scalars(tag), key=lambda e: (e.step, e.wall_time)).value
-            for tag in events.Tags()["scalars"]}
+    return {
+        tag: max(events.Scalars(tag), key=lambda e: (e.step, e.wall_time)).value
+        for tag in events.Tags()["scalars"]
+    }
 
 
 def load_run(run_dir: Path) -> Run:
@@ -89,8 +101,9 @@ def load_run(run_dir: Path) -> Run:
     metrics = read_metrics(run_dir) or {}
     if "model" not in params:  # a preset's model, not swept: still the table's row label
         params["model"] = metrics.get("model") or model_choice(run_dir)
-    return Run(run_dir, params, metrics.get("status", "incomplete"), final_scalars(run_dir),
-               metrics)
+    return Run(
+        run_dir, params, metrics.get("status", "incomplete"), final_scalars(run_dir), metrics
+    )
 
 
 def model_choice(run_dir: Path) -> str:
@@ -123,8 +136,7 @@ def ordered_values(runs: list[Run], key: str) -> list[str]:
 def varying_keys(runs: list[Run]) -> list[str]:
     """Swept keys with more than one value, in the order the jobs name them (seed excluded)."""
     keys = dict.fromkeys(key for run in runs for key in run.params)
-    return [key for key in keys
-            if key not in REPEAT_KEYS and len(ordered_values(runs, key)) > 1]
+    return [key for key in keys if key not in REPEAT_KEYS and len(ordered_values(runs, key)) > 1]
 
 
 def default_layout(runs: list[Run]) -> tuple[list[str], list[str]]:
@@ -154,8 +166,10 @@ def table(runs: list[Run], metric: str, rows: list[str], cols: list[str]) -> dic
     """{(row values, col values): TableCell} for one metric."""
     cells = {}
     for run in runs:
-        key = (tuple(run.params.get(k, "") for k in rows),
-               tuple(run.params.get(k, "") for k in cols))
+        key = (
+            tuple(run.params.get(k, "") for k in rows),
+            tuple(run.params.get(k, "") for k in cols),
+        )
         cell = cells.setdefault(key, TableCell())
         if run.status == "finished" and (value := run.value(metric)) is not None:
             cell.values.append(value)
@@ -170,7 +184,7 @@ def number_format(value: float) -> str:
 
 
 def format_cell(cell: TableCell | None) -> str:
-    """"5.25 ± 0.35 (n=2)", "4.00 (n=1, 1 diverged)", "diverged (n=2)"."""
+    """ "5.25 ± 0.35 (n=2)", "4.00 (n=1, 1 diverged)", "diverged (n=2)"."""
     if cell is None:
         return ""
     others = [f"{count} {status}" for status, count in cell.counts.items()]
@@ -187,13 +201,17 @@ def axis_values(runs: list[Run], keys: list[str]) -> list[tuple]:
     """The value combinations of `keys` that occur, ordered by each key's value order."""
     present = {tuple(run.params.get(k, "") for k in keys) for run in runs}
     orders = [ordered_values(runs, k) for k in keys]
-    return sorted(present, key=lambda combo: [order.index(v) for order, v in zip(orders, combo,
-                                                                                 strict=True)])
+    return sorted(
+        present, key=lambda combo: [order.index(v) for order, v in zip(orders, combo, strict=True)]
+    )
 
 
 # Which published figure (results/published.yaml) a metric of ours is compared with.
-PUBLISHED_FIGURE = {"train_perplexity": "perplexity", "train_tokens_per_sec": "tokens_per_sec",
-                    "tokens_per_sec": "tokens_per_sec"}
+PUBLISHED_FIGURE = {
+    "train_perplexity": "perplexity",
+    "train_tokens_per_sec": "tokens_per_sec",
+    "tokens_per_sec": "tokens_per_sec",
+}
 
 
 def published_value(published: list[dict], metric: str, keys: list[str], values: tuple):
@@ -207,25 +225,36 @@ def published_value(published: list[dict], metric: str, keys: list[str], values:
     return None
 
 
-def markdown_table(runs: list[Run], metric: str, rows: list[str], cols: list[str],
-                   published: list[dict] | None = None) -> str:
+def markdown_table(
+    runs: list[Run],
+    metric: str,
+    rows: list[str],
+    cols: list[str],
+    published: list[dict] | None = None,
+) -> str:
     """One metric as a Markdown table; with `published` (a table's cells from
     results/published.yaml), each row is followed by the study's figures for it."""
     cells = table(runs, metric, rows, cols)
     row_values, col_values = axis_values(runs, rows), axis_values(runs, cols)
     corner = ", ".join(rows) + (" \\ " + ", ".join(cols) if cols else "")
     header = [corner] + [", ".join(combo) or "all" for combo in col_values]
-    lines = [f"### {metric}: mean ± std over seeds (n: runs)", "",
-             "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines = [
+        f"### {metric}: mean ± std over seeds (n: runs)",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + " --- |" * len(header),
+    ]
     for row in row_values:
         line = [", ".join(row)] + [format_cell(cells.get((row, col))) for col in col_values]
         lines.append("| " + " | ".join(line) + " |")
-        figures = [published_value(published or [], metric, rows + cols, row + col)
-                   for col in col_values]
+        figures = [
+            published_value(published or [], metric, rows + cols, row + col) for col in col_values
+        ]
         if any(figure is not None for figure in figures):
             line = [", ".join(row) + " (published)"] + [
                 "" if figure is None else format(figure, number_format(figure))
-                for figure in figures]
+                for figure in figures
+            ]
             lines.append("| " + " | ".join(line) + " |")
     return "\n".join(lines) + "\n"
 
@@ -241,8 +270,17 @@ def csv_table(runs: list[Run], metrics: list[str], rows: list[str], cols: list[s
             for col in axis_values(runs, cols):
                 cell = cells.get((row, col))
                 if cell is not None:
-                    writer.writerow([metric, *row, *col, cell.mean, cell.std, len(cell.values),
-                                     *(cell.counts.get(status, 0) for status in NOT_FINISHED)])
+                    writer.writerow(
+                        [
+                            metric,
+                            *row,
+                            *col,
+                            cell.mean,
+                            cell.std,
+                            len(cell.values),
+                            *(cell.counts.get(status, 0) for status in NOT_FINISHED),
+                        ]
+                    )
     return out.getvalue()
 
 
@@ -267,16 +305,30 @@ def plot(runs: list[Run], metrics: list[str], rows: list[str], cols: list[str], 
     for axis, metric in zip(axes[0], metrics, strict=True):
         cells, means = table(runs, metric, rows, cols), []
         for row in axis_values(runs, rows):
-            points = [(x, cells[(row, col)]) for x, col in zip(xs, col_values, strict=True)
-                      if (row, col) in cells and cells[(row, col)].values]
-            bars = axis.errorbar([x for x, _ in points], [c.mean for _, c in points],
-                                 yerr=[c.std or 0 for _, c in points], marker="o", capsize=3,
-                                 label=", ".join(row))
+            points = [
+                (x, cells[(row, col)])
+                for x, col in zip(xs, col_values, strict=True)
+                if (row, col) in cells and cells[(row, col)].values
+            ]
+            bars = axis.errorbar(
+                [x for x, _ in points],
+                [c.mean for _, c in points],
+                yerr=[c.std or 0 for _, c in points],
+                marker="o",
+                capsize=3,
+                label=", ".join(row),
+            )
             for x, cell in points:  # each seed's run, and how many runs the mean is over
-                axis.scatter([x] * len(cell.values), cell.values, s=10, alpha=0.4,
-                             color=bars[0].get_color())
-                axis.annotate(f"n={len(cell.values)}", (x, cell.mean), fontsize=7,
-                              textcoords="offset points", xytext=(4, 4))
+                axis.scatter(
+                    [x] * len(cell.values), cell.values, s=10, alpha=0.4, color=bars[0].get_color()
+                )
+                axis.annotate(
+                    f"n={len(cell.values)}",
+                    (x, cell.mean),
+                    fontsize=7,
+                    textcoords="offset points",
+                    xytext=(4, 4),
+                )
             means += [c.mean for _, c in points]
         if means and min(means) > 0 and max(means) / min(means) >= 20:
             axis.set_yscale("log")  # tokens/sec across sizes spans orders of magnitude

@@ -17,8 +17,15 @@ import yaml
 from rnnlab.run.records import COMPLETE, read_metrics, write_metrics
 from rnnlab.tables.study import IDENTITY_KEYS
 
-FIGURES = ("train_perplexity", "val_perplexity", "best_val_perplexity", "best_epoch",
-           "tokens_per_sec", "wall_seconds", "epochs")
+FIGURES = (
+    "train_perplexity",
+    "val_perplexity",
+    "best_val_perplexity",
+    "best_epoch",
+    "tokens_per_sec",
+    "wall_seconds",
+    "epochs",
+)
 FIELDS = ("run", "seed", "num_threads", "status", *FIGURES, *IDENTITY_KEYS)
 
 
@@ -39,8 +46,10 @@ def export(groups: dict, path: Path) -> int:
             if metrics is None or metrics.get("status") not in COMPLETE:
                 continue
             rows[run_dir.name] = {
-                "run": run_dir.name, "seed": metrics.get("seed"),
-                "num_threads": metrics.get("num_threads"), "status": metrics["status"],
+                "run": run_dir.name,
+                "seed": metrics.get("seed"),
+                "num_threads": metrics.get("num_threads"),
+                "status": metrics["status"],
                 **{name: metrics.get(name) for name in FIGURES},
                 **dict(zip(IDENTITY_KEYS, key, strict=True)),
             }
@@ -61,14 +70,22 @@ def restore(path: Path, pool: Path) -> int:
         if read_metrics(run_dir) is not None:
             continue
         (run_dir / ".hydra").mkdir(parents=True, exist_ok=True)
-        config: dict = {"seed": int(row["seed"]),
-                        "trainer": {"num_threads": _number(row["num_threads"])}}
+        config: dict = {
+            "seed": int(row["seed"]),
+            "trainer": {"num_threads": _number(row["num_threads"])},
+        }
         for key in IDENTITY_KEYS:
             group, name_in_group = key.split(".", 1)
             config.setdefault(group, {})[name_in_group] = row[key]
         (run_dir / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
-        write_metrics(run_dir, {"status": row["status"], "restored_from": str(path),
-                                **{key: _number(row[key]) for key in FIGURES}})
+        write_metrics(
+            run_dir,
+            {
+                "status": row["status"],
+                "restored_from": str(path),
+                **{key: _number(row[key]) for key in FIGURES},
+            },
+        )
         restored += 1
     return restored
 

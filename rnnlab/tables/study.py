@@ -27,10 +27,23 @@ PUBLISHED = ROOT / "results" / "published.yaml"
 
 # What makes two runs the same experiment (the seed aside).
 IDENTITY_KEYS = (
-    "model.cell", "model.impl", "model.num_hiddens", "model.num_layers", "model.init",
-    "model.dropout", "model.embed_size", "data.token", "data.preprocess", "data.max_tokens",
-    "data.sampling", "data.batch_size", "data.num_steps", "optim._target_", "optim.lr",
-    "trainer.max_epochs", "trainer.grad_clip",
+    "model.cell",
+    "model.impl",
+    "model.num_hiddens",
+    "model.num_layers",
+    "model.init",
+    "model.dropout",
+    "model.embed_size",
+    "data.token",
+    "data.preprocess",
+    "data.max_tokens",
+    "data.sampling",
+    "data.batch_size",
+    "data.num_steps",
+    "optim._target_",
+    "optim.lr",
+    "trainer.max_epochs",
+    "trainer.grad_clip",
 )
 
 
@@ -49,8 +62,9 @@ def identity(cfg) -> tuple:
     """The values of `IDENTITY_KEYS` in a run config. `model.init=d2l` only changes scratch
     entries (d2l initialises its nn models as PyTorch does), so it reads "default" for nn."""
     values = {key: OmegaConf.select(cfg, key, default=None) for key in IDENTITY_KEYS}
-    if values["model.init"] is None or (values["model.impl"] == "nn"
-                                        and values["model.init"] == "d2l"):
+    if values["model.init"] is None or (
+        values["model.impl"] == "nn" and values["model.init"] == "d2l"
+    ):
         values["model.init"] = "default"
     return tuple(str(values[key]) for key in IDENTITY_KEYS)
 
@@ -58,10 +72,19 @@ def identity(cfg) -> tuple:
 def entry_identities(preset: str, entries: list[dict], extra: list[str] = ()) -> list[tuple]:
     """Each entry's identity: its config composed as `experiment=PRESET CELL EXTRA` would."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return [identity(compose(config_name="config", overrides=[
-                    f"experiment={preset}", *(f"{k}={v}" for k, v in entry_overrides(c).items()),
-                    *extra]))
-                for c in entries]
+        return [
+            identity(
+                compose(
+                    config_name="config",
+                    overrides=[
+                        f"experiment={preset}",
+                        *(f"{k}={v}" for k, v in entry_overrides(c).items()),
+                        *extra,
+                    ],
+                )
+            )
+            for c in entries
+        ]
 
 
 @dataclass
@@ -144,30 +167,50 @@ def table_rows(entries: list[dict], runs: list[EntryRuns]) -> list[list[str]]:
     for entry, found in zip(entries, runs, strict=True):
         train, speed = found.values("train_perplexity"), found.values("tokens_per_sec")
         others = "".join(f", {n} {status}" for status, n in found.others.items())
-        rows.append([
-            entry_label(entry, varying), fmt(entry["perplexity"]), fmt_mean_std(train),
-            ratio(mean_std(train)[0], entry["perplexity"]),
-            fmt_mean_std(found.values("val_perplexity")),
-            fmt_mean_std(found.values("best_val_perplexity")),
-            fmt(entry["tokens_per_sec"]), fmt_mean_std(speed),
-            ratio(mean_std(speed)[0], entry["tokens_per_sec"]),
-            f"{len(found.finished)}{others}",
-        ])
+        rows.append(
+            [
+                entry_label(entry, varying),
+                fmt(entry["perplexity"]),
+                fmt_mean_std(train),
+                ratio(mean_std(train)[0], entry["perplexity"]),
+                fmt_mean_std(found.values("val_perplexity")),
+                fmt_mean_std(found.values("best_val_perplexity")),
+                fmt(entry["tokens_per_sec"]),
+                fmt_mean_std(speed),
+                ratio(mean_std(speed)[0], entry["tokens_per_sec"]),
+                f"{len(found.finished)}{others}",
+            ]
+        )
     return rows
 
 
-HEADER = ["entry", "published ppl", "ours: train ppl", "ours / published",
-          "held-out ppl (last epoch)", "held-out ppl (best checked epoch)",
-          "published tok/s", "ours: tok/s", "ours / published", "runs (n)"]
+HEADER = [
+    "entry",
+    "published ppl",
+    "ours: train ppl",
+    "ours / published",
+    "held-out ppl (last epoch)",
+    "held-out ppl (best checked epoch)",
+    "published tok/s",
+    "ours: tok/s",
+    "ours / published",
+    "runs (n)",
+]
 
 
 def markdown(name: str, spec: dict, runs: list[EntryRuns], command: str) -> str:
     """results/<name>.md: what was run, where, and the table."""
     rows = table_rows(spec["entries"], runs)
-    lines = [f"# {name.replace('table', 'Table ')}: {spec['title']}", "",
-             *provenance(command, runs), "",
-             "| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER),
-             *("| " + " | ".join(row) + " |" for row in rows), ""]
+    lines = [
+        f"# {name.replace('table', 'Table ')}: {spec['title']}",
+        "",
+        *provenance(command, runs),
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + " --- |" * len(HEADER),
+        *("| " + " | ".join(row) + " |" for row in rows),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -204,14 +247,19 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def view_markdown(name: str, spec: dict, published: dict, groups: dict, command: str,
-                  extra=()) -> str:
+def view_markdown(
+    name: str, spec: dict, published: dict, groups: dict, command: str, extra=()
+) -> str:
     """Tables 18 and 19: one metric of tables 12, 16 and 17 side by side, a row per model
     and a column per num_hiddens, each entry "ours (published)"."""
     metric = spec["metric"]
     ours_key = "train_perplexity" if metric == "perplexity" else "tokens_per_sec"
-    lines = [f"# {name.replace('table', 'Table ')}: {spec['title']}", "",
-             f"- command: `{command}`", ""]
+    lines = [
+        f"# {name.replace('table', 'Table ')}: {spec['title']}",
+        "",
+        f"- command: `{command}`",
+        "",
+    ]
     header = None
     for source in spec["views"]:
         table = published[source]
@@ -221,11 +269,16 @@ def view_markdown(name: str, spec: dict, published: dict, groups: dict, command:
             mean = mean_std(found.values(ours_key))[0]
             row.append(f"{fmt(mean)} ({fmt(entry[metric])})")
         if header is None:
-            header = ["model \\ num_hiddens"] + [str(c["model.num_hiddens"])
-                                                 for c in table["entries"]]
-            lines += [f"Ours (published): {metric}, ours the mean over our runs of "
-                      f"{', '.join(spec['views'])} (see their files for n and ± std).", "",
-                      "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+            header = ["model \\ num_hiddens"] + [
+                str(c["model.num_hiddens"]) for c in table["entries"]
+            ]
+            lines += [
+                f"Ours (published): {metric}, ours the mean over our runs of "
+                f"{', '.join(spec['views'])} (see their files for n and ± std).",
+                "",
+                "| " + " | ".join(header) + " |",
+                "|" + " --- |" * len(header),
+            ]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 
@@ -238,17 +291,25 @@ def plot(name: str, spec: dict, runs: list[EntryRuns], path: Path) -> None:
     from matplotlib import pyplot as plt
 
     entries, varying = spec["entries"], varying_keys(spec["entries"])
-    labels = [entry_label(c, varying).split("=")[-1] if len(varying) == 1
-              else entry_label(c, varying) for c in entries]
+    labels = [
+        entry_label(c, varying).split("=")[-1] if len(varying) == 1 else entry_label(c, varying)
+        for c in entries
+    ]
     xs = list(range(len(entries)))
     figure, axis = plt.subplots(figsize=(7, 4))
-    axis.plot(xs, [c["perplexity"] or float("nan") for c in entries], "s--",
-              label="published (train)")
-    for key, label in (("train_perplexity", "ours: train"),
-                       ("val_perplexity", "ours: held-out")):
+    axis.plot(
+        xs, [c["perplexity"] or float("nan") for c in entries], "s--", label="published (train)"
+    )
+    for key, label in (("train_perplexity", "ours: train"), ("val_perplexity", "ours: held-out")):
         stats = [mean_std(found.values(key)) for found in runs]
-        axis.errorbar(xs, [m if m is not None else float("nan") for m, _ in stats],
-                      yerr=[s or 0 for _, s in stats], marker="o", capsize=3, label=label)
+        axis.errorbar(
+            xs,
+            [m if m is not None else float("nan") for m, _ in stats],
+            yerr=[s or 0 for _, s in stats],
+            marker="o",
+            capsize=3,
+            label=label,
+        )
     axis.set_yscale("log")
     axis.set_xticks(xs, labels, rotation=20 if len(varying) > 1 else 0)
     axis.set_xlabel(", ".join(varying))

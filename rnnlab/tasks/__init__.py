@@ -18,7 +18,8 @@ TASKS: dict[str, type[Task]] = {
 # `${objective_direction:${task.name}}` in a config (the Optuna sweeper's `direction`)
 # reads the task's own, so the direction has one home.
 OmegaConf.register_new_resolver(
-    "objective_direction", lambda name: TASKS[name].objective_direction, replace=True)
+    "objective_direction", lambda name: TASKS[name].objective_direction, replace=True
+)
 
 
 def build_task(cfg) -> Task:

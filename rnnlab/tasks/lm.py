@@ -52,28 +52,42 @@ class LanguageModelTask(Task):
         super().__init__(cfg)
         data = cfg.data
         self.corpus = corpus or load_timemachine(
-            data.root, data.token, data.min_freq, data.val_fraction, data.download,
-            preprocessing=data.get("preprocess", "text"), max_tokens=data.get("max_tokens"))
+            data.root,
+            data.token,
+            data.min_freq,
+            data.val_fraction,
+            data.download,
+            preprocessing=data.get("preprocess", "text"),
+            max_tokens=data.get("max_tokens"),
+        )
         self.vocab = self.corpus.vocab
         check_fits(len(self.corpus.train), data.batch_size, data.num_steps)  # before any work
 
     def build_model(self) -> RNNLM:
         if self.cfg.model.bidirectional:
-            log.warning("model.bidirectional=true: a bidirectional language model sees the "
-                        "tokens it predicts, so its perplexities and samples are not meaningful")
+            log.warning(
+                "model.bidirectional=true: a bidirectional language model sees the "
+                "tokens it predicts, so its perplexities and samples are not meaningful"
+            )
         return build_lm(len(self.vocab), self.cfg.model)
 
     def to(self, device: torch.device) -> "LanguageModelTask":
         """The token ids on `device` (a few MB at most): batches are then cut there, with
         no host-to-device copy per step."""
-        self.corpus = dataclasses.replace(self.corpus, train=self.corpus.train.to(device),
-                                          val=self.corpus.val.to(device))
+        self.corpus = dataclasses.replace(
+            self.corpus, train=self.corpus.train.to(device), val=self.corpus.val.to(device)
+        )
         return self
 
     def train_batches(self, epoch: int):
         data = self.cfg.data
-        return batches(self.corpus.train, data.batch_size, data.num_steps, data.sampling,
-                       self.epoch_generator(epoch))
+        return batches(
+            self.corpus.train,
+            data.batch_size,
+            data.num_steps,
+            data.sampling,
+            self.epoch_generator(epoch),
+        )
 
     def num_train_batches(self) -> int:
         data = self.cfg.data
@@ -90,8 +104,9 @@ class LanguageModelTask(Task):
         state = detach_state(state) if self.cfg.data.sampling == "sequential" else None
         logits, state, (raw, dropped) = model.forward_with_activations(X, state)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
-        penalty = activation_penalty(raw, dropped, self.cfg.task.get("ar_alpha", 0.0),
-                                     self.cfg.task.get("tar_beta", 0.0))
+        penalty = activation_penalty(
+            raw, dropped, self.cfg.task.get("ar_alpha", 0.0), self.cfg.task.get("tar_beta", 0.0)
+        )
         if penalty is not None:
             # x - x.detach() is 0 in value and x in gradient: the penalty is trained on
             # but not reported as part of the language model's loss (as AWD reports it).
@@ -105,12 +120,14 @@ class LanguageModelTask(Task):
         device = next(model.parameters()).device
         total, count, state = torch.zeros((), device=device), 0, None
         with evaluating(model):
-            for X, Y in evaluation_batches(self.corpus.val, self.cfg.data.batch_size,
-                                           self.cfg.data.num_steps):
+            for X, Y in evaluation_batches(
+                self.corpus.val, self.cfg.data.batch_size, self.cfg.data.num_steps
+            ):
                 X, Y = move_to((X, Y), device)
                 logits, state = model(X, state)
-                total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1),
-                                         reduction="sum")
+                total += F.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]), Y.reshape(-1), reduction="sum"
+                )
                 count += Y.numel()
         mean_loss = total.item() / count
         return {"val/loss": mean_loss, "val/perplexity": perplexity(mean_loss)}
@@ -128,18 +145,26 @@ class LanguageModelTask(Task):
             return {}
         tokens, num_steps = self.corpus.val, self.cfg.data.num_steps
         static = adaptive_nll(model, tokens, num_steps)
-        adaptive = adaptive_nll(model, tokens, num_steps, dynamic_lr=dynamic_lr,
-                                grad_clip=self.cfg.trainer.get("grad_clip", 0.0) or 0.0,
-                                cache_size=cache_size,
-                                cache_theta=settings.get("cache_theta", 1.0),
-                                cache_lambda=settings.get("cache_lambda", 0.1))
-        return {"val/stream_perplexity": perplexity(static),
-                "val/adaptive_perplexity": perplexity(adaptive)}
+        adaptive = adaptive_nll(
+            model,
+            tokens,
+            num_steps,
+            dynamic_lr=dynamic_lr,
+            grad_clip=self.cfg.trainer.get("grad_clip", 0.0) or 0.0,
+            cache_size=cache_size,
+            cache_theta=settings.get("cache_theta", 1.0),
+            cache_lambda=settings.get("cache_lambda", 0.1),
+        )
+        return {
+            "val/stream_perplexity": perplexity(static),
+            "val/adaptive_perplexity": perplexity(adaptive),
+        }
 
     def log_samples(self, model, logger, epoch: int) -> None:
         task = self.cfg.task
-        text = generate_text(model, self.vocab, self.cfg.data.token, task.sample_prefix,
-                             task.sample_length)
+        text = generate_text(
+            model, self.vocab, self.cfg.data.token, task.sample_prefix, task.sample_length
+        )
         logger.text("sample", text, epoch)
 
     def checkpoint_extras(self) -> dict:
@@ -148,4 +173,3 @@ class LanguageModelTask(Task):
     @staticmethod
     def model_from_checkpoint(saved: dict) -> RNNLM:
         return build_lm(len(saved["vocab"]), OmegaConf.create(saved["config"]["model"]))
-

@@ -41,14 +41,28 @@ class SentimentTask(Task):
         """`data` replaces IMDB (tests: a synthetic set of reviews)."""
         super().__init__(cfg)
         d = cfg.data
-        self.data = data or load_imdb(d.root, d.cache_dir, d.vocab_size, d.min_freq,
-                                      d.max_len, d.truncate, d.val_fraction, d.split_seed,
-                                      d.download, d.get("punctuation", True))
+        self.data = data or load_imdb(
+            d.root,
+            d.cache_dir,
+            d.vocab_size,
+            d.min_freq,
+            d.max_len,
+            d.truncate,
+            d.val_fraction,
+            d.split_seed,
+            d.download,
+            d.get("punctuation", True),
+        )
         self.vocab = self.data.vocab
         self.pad_id = self.vocab[PAD]
         self._correct = self._seen = None  # training accuracy, accumulated on the device
-        log.info("IMDB: %d train, %d val, %d test reviews; vocabulary %d", len(self.data.train),
-                 len(self.data.val), len(self.data.test), len(self.vocab))
+        log.info(
+            "IMDB: %d train, %d val, %d test reviews; vocabulary %d",
+            len(self.data.train),
+            len(self.data.val),
+            len(self.data.test),
+            len(self.vocab),
+        )
 
     def build_model(self) -> SentimentClassifier:
         model_cfg = self.cfg.model
@@ -56,24 +70,32 @@ class SentimentTask(Task):
         path = model_cfg.get("pretrained_embeddings")
         if path:
             found = load_pretrained(path, self.vocab, model.embedding.weight)
-            log.info("pretrained embeddings: %d of %d words found in %s", found,
-                     len(self.vocab), path)
+            log.info(
+                "pretrained embeddings: %d of %d words found in %s", found, len(self.vocab), path
+            )
         if model_cfg.get("freeze_embeddings", False):
             model.embedding.weight.requires_grad_(False)
         if model.bag is not None and model.bag.weighting == "nb":
             train = self.data.train
             batches = sorted_batches(train.lengths(), self.cfg.eval.batch_size)
             kept = model.bag.fit_ratios(review_batches(train, batches, self.pad_id))
-            log.info("n-gram bag: NB ratios for %d of %d rows (in >= %d training reviews)",
-                     kept, model.bag.table.num_embeddings, model.bag.min_count)
+            log.info(
+                "n-gram bag: NB ratios for %d of %d rows (in >= %d training reviews)",
+                kept,
+                model.bag.table.num_embeddings,
+                model.bag.min_count,
+            )
         return model
 
     def train_batches(self, epoch: int):
         self._correct = self._seen = None
         train = self.data.train
-        batches = bucket_batches(train.lengths(), self.cfg.data.batch_size,
-                                 self.epoch_generator(epoch),
-                                 self.cfg.data.get("pool_batches", 50))
+        batches = bucket_batches(
+            train.lengths(),
+            self.cfg.data.batch_size,
+            self.epoch_generator(epoch),
+            self.cfg.data.get("pool_batches", 50),
+        )
         return review_batches(train, batches, self.pad_id)
 
     def num_train_batches(self) -> int:

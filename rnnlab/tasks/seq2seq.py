@@ -52,20 +52,28 @@ from rnnlab.tasks.base import Task
 log = logging.getLogger(__name__)
 
 
-def masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, pad: int,
-                         reduction: str = "mean") -> torch.Tensor:
+def masked_cross_entropy(
+    logits: torch.Tensor, labels: torch.Tensor, pad: int, reduction: str = "mean"
+) -> torch.Tensor:
     """logits (B, T, V), labels (B, T) → the cross-entropy of the labels that are not `pad`,
     averaged over them ("mean") or summed ("sum"): what the logits at padded positions
     say contributes nothing."""
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
-                           ignore_index=pad, reduction=reduction)
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]),
+        labels.reshape(-1),
+        ignore_index=pad,
+        reduction=reduction,
+    )
 
 
-def sacrebleu_scores(hypotheses: list[str], references: list[list[str]],
-                     suffix: str = "") -> list[tuple[str, CorpusBleu]]:
+def sacrebleu_scores(
+    hypotheses: list[str], references: list[list[str]], suffix: str = ""
+) -> list[tuple[str, CorpusBleu]]:
     """[("sacrebleu" + suffix, cased), ("sacrebleu" + suffix + "_lc", lowercase=True)]."""
-    return [(f"sacrebleu{suffix}", corpus_bleu(hypotheses, references)),
-            (f"sacrebleu{suffix}_lc", corpus_bleu(hypotheses, references, lowercase=True))]
+    return [
+        (f"sacrebleu{suffix}", corpus_bleu(hypotheses, references)),
+        (f"sacrebleu{suffix}_lc", corpus_bleu(hypotheses, references, lowercase=True)),
+    ]
 
 
 class Seq2SeqTask(Task):
@@ -81,50 +89,73 @@ class Seq2SeqTask(Task):
         super().__init__(cfg)
         data = cfg.data
         self.corpus = corpus or load_fra_eng(
-            data.root, data.num_examples, data.num_steps, data.min_freq, data.val_fraction,
-            data.test_fraction, data.split_seed, data.download, data.get("held_out_examples"))
+            data.root,
+            data.num_examples,
+            data.num_steps,
+            data.min_freq,
+            data.val_fraction,
+            data.test_fraction,
+            data.split_seed,
+            data.download,
+            data.get("held_out_examples"),
+        )
         if self.corpus.num_skipped:
-            log.warning("skipped %d lines without an English<TAB>French pair",
-                        self.corpus.num_skipped)
+            log.warning(
+                "skipped %d lines without an English<TAB>French pair", self.corpus.num_skipped
+            )
         self.src_vocab, self.tgt_vocab = self.corpus.src_vocab, self.corpus.tgt_vocab
         self.label_smoothing = cfg.task.get("label_smoothing", 0.0)  # older runs: none
-        log.info("pairs: %d train, %d val, %d test; vocabulary: %d English, %d French",
-                 len(self.corpus.train), len(self.corpus.val), len(self.corpus.test),
-                 len(self.src_vocab), len(self.tgt_vocab))
+        log.info(
+            "pairs: %d train, %d val, %d test; vocabulary: %d English, %d French",
+            len(self.corpus.train),
+            len(self.corpus.val),
+            len(self.corpus.test),
+            len(self.src_vocab),
+            len(self.tgt_vocab),
+        )
 
     def build_model(self) -> EncoderDecoder:
-        return build_seq2seq(len(self.src_vocab), len(self.tgt_vocab), self.cfg.model,
-                             self.src_vocab[PAD])
+        return build_seq2seq(
+            len(self.src_vocab), len(self.tgt_vocab), self.cfg.model, self.src_vocab[PAD]
+        )
 
     def train_batches(self, epoch: int):
         """Shuffled (src, tgt_in, tgt_out) batches of at most data.batch_size pairs: every
         source of a batch has the same length and targets similar ones, each cut after its
         longest (`batches`); the order comes from (seed, epoch), so a resumed run sees the
         same batches."""
-        return self.batches(self.corpus.train, self.cfg.data.batch_size,
-                            self.epoch_generator(epoch))
+        return self.batches(
+            self.corpus.train, self.cfg.data.batch_size, self.epoch_generator(epoch)
+        )
 
     def num_train_batches(self) -> int:
         train = self.corpus.train
-        return same_length_batch_count((train.src != self.src_vocab[PAD]).sum(1),
-                                       self.cfg.data.batch_size)
+        return same_length_batch_count(
+            (train.src != self.src_vocab[PAD]).sum(1), self.cfg.data.batch_size
+        )
 
-    def batch_rows(self, split: TranslationSplit, size: int,
-                   generator: torch.Generator | None) -> list[torch.Tensor]:
+    def batch_rows(
+        self, split: TranslationSplit, size: int, generator: torch.Generator | None
+    ) -> list[torch.Tensor]:
         """The row indices of each batch (see `same_length_batches`)."""
-        return same_length_batches((split.src != self.src_vocab[PAD]).sum(1),
-                                   (split.tgt_out != self.tgt_vocab[PAD]).sum(1), size,
-                                   generator)
+        return same_length_batches(
+            (split.src != self.src_vocab[PAD]).sum(1),
+            (split.tgt_out != self.tgt_vocab[PAD]).sum(1),
+            size,
+            generator,
+        )
 
-    def batches(self, split: TranslationSplit, size: int,
-                generator: torch.Generator | None = None):
+    def batches(self, split: TranslationSplit, size: int, generator: torch.Generator | None = None):
         """(src, tgt_in, tgt_out) batches without padding in the source and with as little
         as the targets allow: the work a step does is the sentences' own (shuffled with a
         `generator`, in length order without one)."""
         for rows in self.batch_rows(split, size, generator):
             tgt_out = trim_padding(split.tgt_out[rows], self.tgt_vocab[PAD])
-            yield (trim_padding(split.src[rows], self.src_vocab[PAD]),
-                   split.tgt_in[rows, : tgt_out.shape[1]], tgt_out)
+            yield (
+                trim_padding(split.src[rows], self.src_vocab[PAD]),
+                split.tgt_in[rows, : tgt_out.shape[1]],
+                tgt_out,
+            )
 
     def training_loss(self, model, batch, state):
         """Mean cross-entropy over the real target tokens (the logits of padded positions
@@ -132,8 +163,9 @@ class Seq2SeqTask(Task):
         number; no state (each batch is whole sentences)."""
         src, tgt_in, tgt_out = batch
         real = tgt_out != self.tgt_vocab[PAD]
-        loss = F.cross_entropy(model(src, tgt_in, select=real), tgt_out[real],
-                               label_smoothing=self.label_smoothing)
+        loss = F.cross_entropy(
+            model(src, tgt_in, select=real), tgt_out[real], label_smoothing=self.label_smoothing
+        )
         return loss, int(real.sum()), None
 
     def evaluate(self, model) -> dict:
@@ -151,14 +183,24 @@ class Seq2SeqTask(Task):
         first, references = test.references_by_source()
         scores = {"loss": self._loss(model, test), "bleu_d2l": self.d2l_bleu(test, hypotheses)}
         for name, bleu_score in [
-                *sacrebleu_scores(texts, [[r] for r in test.tgt_text]),
-                *sacrebleu_scores([texts[i] for i in first], references, "_multiref"),
-                ("sacrebleu_greedy", corpus_bleu(
+            *sacrebleu_scores(texts, [[r] for r in test.tgt_text]),
+            *sacrebleu_scores([texts[i] for i in first], references, "_multiref"),
+            (
+                "sacrebleu_greedy",
+                corpus_bleu(
                     [detokenize(h, self.corpus.truecaser) for h in greedy],
-                    [[r] for r in test.tgt_text])),
-                ("sacrebleu_normalized_refs", corpus_bleu(
+                    [[r] for r in test.tgt_text],
+                ),
+            ),
+            (
+                "sacrebleu_normalized_refs",
+                corpus_bleu(
                     [detokenize(h) for h in hypotheses],
-                    [[detokenize(r)] for r in test.tgt_tokens], lowercase=True))]:
+                    [[detokenize(r)] for r in test.tgt_tokens],
+                    lowercase=True,
+                ),
+            ),
+        ]:
             scores[name] = bleu_score.score
             scores[f"{name}_signature"] = bleu_score.signature
         return {f"test/{key}": value for key, value in scores.items()}
@@ -170,21 +212,33 @@ class Seq2SeqTask(Task):
         hypotheses = self.translate(model, split, beam_size)
         texts = [detokenize(h, self.corpus.truecaser) for h in hypotheses]
         references = [[r] for r in split.tgt_text]
-        return {"loss": self._loss(model, split), "bleu": self.d2l_bleu(split, hypotheses),
-                **{name: b.score for name, b in sacrebleu_scores(texts, references)}}
+        return {
+            "loss": self._loss(model, split),
+            "bleu": self.d2l_bleu(split, hypotheses),
+            **{name: b.score for name, b in sacrebleu_scores(texts, references)},
+        }
 
     def translate(self, model, split: TranslationSplit, beam_size: int) -> list[list[str]]:
         """The split's sources searched with `beam_size`: one token list per pair."""
-        ids = translate_ids(model, split.src, self.tgt_vocab[BOS], self.tgt_vocab[EOS],
-                            self.cfg.data.num_steps, beam_size, self.cfg.eval.batch_size,
-                            self.src_vocab[PAD], self.cfg.eval.get("length_penalty", 0.0))
+        ids = translate_ids(
+            model,
+            split.src,
+            self.tgt_vocab[BOS],
+            self.tgt_vocab[EOS],
+            self.cfg.data.num_steps,
+            beam_size,
+            self.cfg.eval.batch_size,
+            self.src_vocab[PAD],
+            self.cfg.eval.get("length_penalty", 0.0),
+        )
         return [self.tgt_vocab.to_tokens(row) for row in ids]
 
     def d2l_bleu(self, split: TranslationSplit, hypotheses: list[list[str]]) -> float:
         """The book's sentence BLEU against the normalised reference tokens, averaged."""
         k = self.cfg.eval.bleu_k
-        return sum(bleu(h, r, k) for h, r in zip(hypotheses, split.tgt_tokens,
-                                                 strict=True)) / len(split)
+        return sum(bleu(h, r, k) for h, r in zip(hypotheses, split.tgt_tokens, strict=True)) / len(
+            split
+        )
 
     def _loss(self, model, split: TranslationSplit) -> float:
         device = next(model.parameters()).device
@@ -207,25 +261,48 @@ class Seq2SeqTask(Task):
         references = [""] * len(task.sample_sentences) + test.tgt_text[:n]
         truecase = self.corpus.truecaser
         src = encode_sentences(sources, self.src_vocab, self.cfg.data.num_steps)
-        ids = translate_ids(model, src, self.tgt_vocab[BOS], self.tgt_vocab[EOS],
-                            self.cfg.data.num_steps, src_pad=self.src_vocab[PAD])
-        rows = [f"| {' '.join(s)} | {detokenize(self.tgt_vocab.to_tokens(o), truecase)} | "
-                f"{r} |" for s, o, r in zip(sources, ids, references, strict=True)]
-        logger.text("translations", "\n".join(["| English | model | reference |",
-                                               "| --- | --- | --- |", *rows]), epoch)
+        ids = translate_ids(
+            model,
+            src,
+            self.tgt_vocab[BOS],
+            self.tgt_vocab[EOS],
+            self.cfg.data.num_steps,
+            src_pad=self.src_vocab[PAD],
+        )
+        rows = [
+            f"| {' '.join(s)} | {detokenize(self.tgt_vocab.to_tokens(o), truecase)} | {r} |"
+            for s, o, r in zip(sources, ids, references, strict=True)
+        ]
+        logger.text(
+            "translations",
+            "\n".join(["| English | model | reference |", "| --- | --- | --- |", *rows]),
+            epoch,
+        )
         if has_attention(model):  # where the model looks, one heat map per book sentence
             for index, sentence in enumerate(task.sample_sentences):
-                logger.figure(f"attention/{index}", heatmap(*attention_map(
-                    model, self.src_vocab, self.tgt_vocab, sentence,
-                    self.cfg.data.num_steps)), epoch)
+                logger.figure(
+                    f"attention/{index}",
+                    heatmap(
+                        *attention_map(
+                            model, self.src_vocab, self.tgt_vocab, sentence, self.cfg.data.num_steps
+                        )
+                    ),
+                    epoch,
+                )
 
     def checkpoint_extras(self) -> dict:
         """The vocabularies and the truecaser (absent from checkpoints older than it)."""
-        return {"src_vocab": self.src_vocab.to_list(), "tgt_vocab": self.tgt_vocab.to_list(),
-                "truecaser": self.corpus.truecaser.to_dict()}
+        return {
+            "src_vocab": self.src_vocab.to_list(),
+            "tgt_vocab": self.tgt_vocab.to_list(),
+            "truecaser": self.corpus.truecaser.to_dict(),
+        }
 
     @staticmethod
     def model_from_checkpoint(saved: dict) -> EncoderDecoder:
-        return build_seq2seq(len(saved["src_vocab"]), len(saved["tgt_vocab"]),
-                             OmegaConf.create(saved["config"]["model"]),
-                             saved["src_vocab"].index(PAD))
+        return build_seq2seq(
+            len(saved["src_vocab"]),
+            len(saved["tgt_vocab"]),
+            OmegaConf.create(saved["config"]["model"]),
+            saved["src_vocab"].index(PAD),
+        )

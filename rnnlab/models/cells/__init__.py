@@ -19,8 +19,11 @@ def _discover() -> dict[str, type[ScratchRecurrent]]:
     for module_info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         for value in vars(module).values():
-            if (isinstance(value, type) and issubclass(value, ScratchRecurrent)
-                    and value.__module__ == module.__name__):
+            if (
+                isinstance(value, type)
+                and issubclass(value, ScratchRecurrent)
+                and value.__module__ == module.__name__
+            ):
                 cells[value.name] = value
     return dict(sorted(cells.items()))
 

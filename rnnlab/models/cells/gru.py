@@ -55,9 +55,9 @@ class GRULayer(torch.autograd.Function):
         H = H0
         for t in range(T):
             hw = torch.addmm(b_h, H, W_h, out=HW[t])
-            rz = torch.add(XW[t, :, :2 * n], hw[:, :2 * n], out=RZ[t]).sigmoid_()
+            rz = torch.add(XW[t, :, : 2 * n], hw[:, : 2 * n], out=RZ[t]).sigmoid_()
             r, z = rz.chunk(2, dim=1)
-            N = torch.addcmul(XW[t, :, 2 * n:], r, hw[:, 2 * n:], out=Ns[t]).tanh_()
+            N = torch.addcmul(XW[t, :, 2 * n :], r, hw[:, 2 * n :], out=Ns[t]).tanh_()
             H = torch.lerp(N, H, z, out=Hs[t])
         ctx.save_for_backward(H0, W_h, HW, RZ, Ns, Hs)
         return Hs, H.clone()
@@ -74,7 +74,7 @@ class GRULayer(torch.autograd.Function):
         # XW's gradient is (dr, dz, dn); H W_h + b_h's is (dr, dz, dn R);
         # dH_{t-1} = dH Z + (dr, dz, dn R) W_hᵀ.
         dn_factor = (1 - z) * (1 - Ns * Ns)
-        dr_factor = dn_factor * HW[..., 2 * n:] * r * (1 - r)
+        dr_factor = dn_factor * HW[..., 2 * n :] * r * (1 - r)
         dz_factor = (H_prev - Ns) * z * (1 - z)
         x_factor = torch.stack([dr_factor, dz_factor, dn_factor], 2)  # (T, B, 3, n)
         h_factor = torch.stack([dr_factor, dz_factor, dn_factor * r], 2)

@@ -9,11 +9,11 @@ from rnnlab.models.scratch import ScratchRecurrent, input_projection
 
 class ScratchLSTM(ScratchRecurrent):
     """LSTM, a drop-in for `nn.LSTM` (gates in its order i, f, g, o):
-        I = σ(X W_xi + b_xi + H W_hi + b_hi)       input gate
-        F = σ(X W_xf + b_xf + H W_hf + b_hf)       forget gate
-        C̃ = tanh(X W_xc + b_xc + H W_hc + b_hc)    candidate memory (nn's "g")
-        O = σ(X W_xo + b_xo + H W_ho + b_ho)       output gate
-        C = F ⊙ C + I ⊙ C̃,   H = O ⊙ tanh(C)
+    I = σ(X W_xi + b_xi + H W_hi + b_hi)       input gate
+    F = σ(X W_xf + b_xf + H W_hf + b_hf)       forget gate
+    C̃ = tanh(X W_xc + b_xc + H W_hc + b_hc)    candidate memory (nn's "g")
+    O = σ(X W_xo + b_xo + H W_ho + b_ho)       output gate
+    C = F ⊙ C + I ⊙ C̃,   H = O ⊙ tanh(C)
     """
 
     name = "lstm"
