@@ -17,6 +17,7 @@ from hydra.errors import HydraException
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
+from rnnlab.config import CONF_DIR
 from rnnlab.engine import PRECISIONS
 from rnnlab.errors import RnnlabError
 from rnnlab.models.cells import CELLS, IMPLEMENTATIONS
@@ -24,7 +25,7 @@ from rnnlab.models.scratch import BPTT_MODES
 from rnnlab.schedules import SCHEDULERS
 
 log = logging.getLogger(__name__)
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+
 DEVICES = ("auto", "cpu", "cuda", "cuda:N")
 
 # (key, whether null is allowed): integers >= 1

@@ -22,18 +22,16 @@ the share of each spent in search.
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from torch.utils.flop_counter import FlopCounterMode
 
+from rnnlab.config import CONF_DIR
 from rnnlab.data.fra_eng import PAD
 from rnnlab.engine import clip_gradients
 from rnnlab.tasks.seq2seq import Seq2SeqTask, masked_cross_entropy
-
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
 def padded_batches(task, epoch):

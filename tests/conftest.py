@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
+from rnnlab.config import CONF_DIR
 from rnnlab.data.timemachine import corpus_from_text
-
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
 def compose_config(overrides=()):

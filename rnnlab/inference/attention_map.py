@@ -1,16 +1,12 @@
 """Where an attention model looks: the weights of a greedy translation as a heat map
 (source words across, output words down), for TensorBoard and `rnnlab.translate`."""
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")  # files and TensorBoard only, never a window
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from rnnlab.data.fra_eng import BOS, EOS, PAD, encode_sentences, preprocess, tokenize  # noqa: E402
-from rnnlab.data.vocab import Vocab  # noqa: E402
-from rnnlab.inference.decoding import greedy_search  # noqa: E402
-from rnnlab.models.modes import evaluating  # noqa: E402
+from rnnlab.data.fra_eng import BOS, EOS, PAD, encode_sentences, preprocess, tokenize
+from rnnlab.data.vocab import Vocab
+from rnnlab.inference.decoding import greedy_search
+from rnnlab.models.modes import evaluating
 
 
 def has_attention(model) -> bool:
@@ -32,8 +28,20 @@ def attention_map(model, src_vocab: Vocab, tgt_vocab: Vocab, sentence: str, num_
     return source, tgt_vocab.to_tokens(out), model.decoder.attention_weights[0]
 
 
+def pyplot():
+    """matplotlib's pyplot on the file-only Agg backend, imported when a picture is drawn
+    (not when a command starts: the import costs a noticeable part of a short run)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files and TensorBoard only, never a window
+    from matplotlib import pyplot as plt
+
+    return plt
+
+
 def heatmap(source: list[str], output: list[str], weights: torch.Tensor):
     """A matplotlib figure: one row per output word, one column per source word."""
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(1 + 0.6 * len(source), 1 + 0.45 * len(output)))
     axes.imshow(weights.float().numpy(), cmap="Reds", vmin=0, vmax=1)
     axes.set_xticks(range(len(source)), source, rotation=45, ha="right")
@@ -49,4 +57,4 @@ def save_heatmap(
 ) -> None:
     figure = heatmap(*attention_map(model, src_vocab, tgt_vocab, sentence, num_steps))
     figure.savefig(path, dpi=120)
-    plt.close(figure)
+    pyplot().close(figure)

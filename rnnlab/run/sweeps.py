@@ -19,12 +19,12 @@ from hydra.errors import HydraException
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from rnnlab.config import CONF_DIR
 from rnnlab.run.events import flatten_config, write_experiment
 from rnnlab.run.records import write_json_atomically
 from rnnlab.run.search import is_optuna, quiet_optuna_summary, report_best_trial
 
 log = logging.getLogger(__name__)
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 FAILURES_DIR = ".failures"  # in the sweep directory: the jobs of its last launch that failed
 
 

@@ -18,11 +18,11 @@ import yaml
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from rnnlab.config import CONF_DIR
 from rnnlab.run.records import read_metrics
 from rnnlab.tables.ablation import TableCell
 
 ROOT = Path(__file__).resolve().parents[2]
-CONF_DIR = ROOT / "conf"
 PUBLISHED = ROOT / "results" / "published.yaml"
 
 # What makes two runs the same experiment (the seed aside).
