@@ -11,13 +11,16 @@ model's own forward and backward.
 import contextlib
 import logging
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from tqdm import tqdm
 
+from rnnlab.config.schema import GREATER_THAN_ZERO, POSITIVE, Check, setting
 from rnnlab.schedules import Schedule
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,42 @@ def clip_gradients(parameters: list[torch.Tensor], max_norm: float) -> torch.Ten
 PRECISIONS = {"32": None, "bf16": torch.bfloat16, "fp16": torch.float16}  # trainer.precision
 
 
+def _is_device(name) -> bool:
+    if not isinstance(name, str):
+        return False
+    if name.startswith("cuda:"):
+        return name.removeprefix("cuda:").isdigit()
+    return name in ("auto", "cpu", "cuda")
+
+
+MAX_THREADS = os.cpu_count() or 1
+
+
+@dataclass
+class TrainerConfig:
+    """The shared loop's settings (the `trainer` group): how long, how, and what it keeps."""
+
+    max_epochs: int = setting(10, POSITIVE)
+    grad_clip: float = setting(1.0, Check(lambda x: x >= 0, "a number >= 0 (0 disables)"))
+    device: str = setting("auto", Check(_is_device, "one of: auto, cpu, cuda, cuda:N"))
+    precision: Any = setting(32, Check(lambda x: str(x) in PRECISIONS, "one of: 32, bf16, fp16"))
+    # torch CPU threads; null: torch's default less the cores other processes keep busy
+    num_threads: int | None = setting(
+        None,
+        Check(lambda x: 1 <= x <= MAX_THREADS, f"an integer in [1, {MAX_THREADS}] (the CPUs here)"),
+    )
+    log_every_n_steps: int = setting(20, POSITIVE)  # progress bar and step scalars
+    summary: bool = setting(True)  # log the parameters per module and the config at start
+    progress_bar: bool = setting(True)  # tqdm per epoch (on a terminal only)
+    val_every_n_epochs: int = setting(1, POSITIVE)  # and always on the last
+    checkpoint_every_n_epochs: int = setting(1, POSITIVE)  # and after the last
+    keep_best: bool = setting(True)  # also keep best.pt, the best epoch by the objective
+    early_stopping_patience: int | None = setting(None, POSITIVE)
+    max_train_seconds: float | None = setting(None, GREATER_THAN_ZERO)
+    resume: bool = setting(False)  # continue from checkpoint.pt in the run directory
+    skip_finished: bool = setting(False)  # a sweep job already finished is not rerun
+
+
 def autocast(device: torch.device, precision) -> contextlib.AbstractContextManager:
     """Mixed precision for the forward pass: "bf16" or "fp16" run matmuls in half width
     (weights and optimizer stay float32); 32 changes nothing."""
@@ -92,7 +131,7 @@ def train_epoch(
     schedule = schedule or Schedule()
     model.train()
     parameters = [p for p in model.parameters() if p.requires_grad]
-    precision = trainer_cfg.get("precision", 32)
+    precision = trainer_cfg.precision
     # fp16 gradients underflow without loss scaling; for 32 and bf16 the scaler is a no-op.
     scaler = torch.amp.GradScaler(device.type, enabled=str(precision) == "fp16")
     loss_sum = torch.zeros((), device=device)
@@ -132,8 +171,8 @@ def should_evaluate(epoch: int, trainer_cfg, train_seconds: float) -> bool:
     (max_epochs, or the one that spends the time budget), so a finished run always ends
     with held-out metrics. Scoring less often pays when evaluation costs more than an
     epoch of training (the study's 10,000 training characters against 17,058 held out)."""
-    every = trainer_cfg.get("val_every_n_epochs") or 1
-    budget = trainer_cfg.get("max_train_seconds")
+    every = trainer_cfg.val_every_n_epochs
+    budget = trainer_cfg.max_train_seconds
     return (
         epoch % every == 0
         or epoch == trainer_cfg.max_epochs
@@ -169,8 +208,8 @@ def fit(
     """
     schedule = schedule or Schedule()
     direction = task.objective_direction
-    patience = trainer_cfg.get("early_stopping_patience")
-    budget = trainer_cfg.get("max_train_seconds")
+    patience = trainer_cfg.early_stopping_patience
+    budget = trainer_cfg.max_train_seconds
     result = FitResult(epochs=start_epoch, best_epoch=best[0], best_value=best[1])
     for epoch in range(start_epoch + 1, trainer_cfg.max_epochs + 1):
         batches = task.train_batches(epoch)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from rnnlab.config.run_config import saved_config, typed_config
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.command_line import parse_settings, run_command, split_arguments
 from rnnlab.inference.files import file_data
@@ -53,7 +54,7 @@ class EvaluateConfig:
 
 def run_config(saved: dict, overrides: list[str], path: str):
     """The saved run config with the command line's `key=value` for keys it has."""
-    config = OmegaConf.create(saved.get("config") or {})
+    config = OmegaConf.create(saved_config(saved.get("config"), path))
     for override in overrides:
         key = override.partition("=")[0]
         if "=" not in override or (
@@ -65,7 +66,7 @@ def run_config(saved: dict, overrides: list[str], path: str):
                 f"checkpoint) nor key=value for a key of the run config in "
                 f"{path!r}"
             )
-    return OmegaConf.merge(config, OmegaConf.from_dotlist(overrides))
+    return typed_config(OmegaConf.merge(config, OmegaConf.from_dotlist(overrides)))
 
 
 def evaluate(path: str, split: str, overrides: list[str], file: str | None = None) -> dict:

@@ -52,7 +52,7 @@ def load_classifier(path: str) -> tuple[SentimentClassifier, Vocab, dict]:
 def positive_probability(
     model: SentimentClassifier, vocab: Vocab, data_cfg: dict, review: str
 ) -> float:
-    tokens = tokenize(review, data_cfg.get("punctuation", True))
+    tokens = tokenize(review, data_cfg["punctuation"])
     ids = torch.tensor(vocab[tokens] or [vocab.unk], dtype=torch.int64)
     if len(ids) > data_cfg["max_len"]:
         log.warning(

@@ -22,12 +22,57 @@ scored) and evaluates inside `evaluation_weights(model)`; the checkpoint keeps
 
 import contextlib
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.optim import lr_scheduler
 
-SCHEDULERS = ("none", "step", "cosine", "plateau", "ntasgd")  # scheduler.name
+from rnnlab.config.schema import NATURAL, NON_NEGATIVE, POSITIVE, in_range, one_of, setting
+
+
+@dataclass
+class NoScheduleConfig:
+    name: str = setting("none", one_of(["none"]))
+
+
+@dataclass
+class StepConfig:
+    name: str = setting("step", one_of(["step"]))
+    step_size: int = setting(4, POSITIVE)  # epochs between two decays
+    gamma: float = setting(0.5, in_range(0, 1, low_open=True, high_open=False))  # the decay
+
+
+@dataclass
+class CosineConfig:
+    name: str = setting("cosine", one_of(["cosine"]))
+    warmup_steps: int = setting(0, NATURAL)  # optimizer steps of linear warm-up
+    final_lr_fraction: float = setting(0.0, in_range(0, 1, high_open=False))  # last step's lr
+
+
+@dataclass
+class PlateauConfig:
+    name: str = setting("plateau", one_of(["plateau"]))
+    factor: float = setting(0.5, in_range(0, 1, low_open=True))  # each reduction's factor
+    patience: int = setting(1, NATURAL)  # scored epochs without improvement before one
+    min_lr: float = setting(0.0, NON_NEGATIVE)  # the lr never goes below this
+
+
+@dataclass
+class NTASGDConfig:
+    name: str = setting("ntasgd", one_of(["ntasgd"]))
+    nonmono: int = setting(5, NATURAL)  # how many recent epochs the trigger ignores
+
+
+# scheduler.name -> its settings' schema
+SCHEDULE_CONFIGS = {
+    "none": NoScheduleConfig,
+    "step": StepConfig,
+    "cosine": CosineConfig,
+    "plateau": PlateauConfig,
+    "ntasgd": NTASGDConfig,
+}
+SCHEDULERS = tuple(SCHEDULE_CONFIGS)
 
 
 class Schedule:
@@ -182,7 +227,7 @@ def build_schedule(
 ) -> Schedule:
     """The `scheduler` config group's schedule for `optimizer`; `task` gives the objective
     and its direction (plateau, ntasgd), the step counts give cosine its length."""
-    name = scheduler_cfg.name if scheduler_cfg is not None else "none"
+    name = scheduler_cfg.name
     if name == "none":
         return Schedule()
     if name == "step":

@@ -15,10 +15,14 @@ from pathlib import Path
 import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from rnnlab.config import CONF_DIR
+from rnnlab.config.argv import check_composes, check_group_choices, print_presets
+from rnnlab.config.run_config import register_schemas, typed_config
 from rnnlab.engine import FitResult, fit
 from rnnlab.errors import RnnlabError
 from rnnlab.run.checkpoint import (
@@ -48,7 +52,6 @@ from rnnlab.run.sweeps import group_choices, record_job_failure, threads_per_job
 from rnnlab.run.threads import default_threads
 from rnnlab.schedules import build_schedule
 from rnnlab.tasks import TASKS, Task, build_task
-from rnnlab.validation import CONF_DIR, check_group_choices, settle_unused_dropout, validate
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +68,7 @@ def resolve_device(name: str) -> torch.device:
 def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None = None) -> dict:
     """Run one experiment in `run_dir` and return its metrics.json content; `choices`: the
     config groups Hydra chose ({"model": "gru", ...}), recorded with the HParams session."""
-    validate(cfg)
-    settle_unused_dropout(cfg)
+    cfg = typed_config(cfg)
     checkpoint_path, best_path = run_dir / LAST, run_dir / BEST
     refuse_overwrite(run_dir, cfg.trainer.resume)
     torch.manual_seed(cfg.seed)
@@ -78,9 +80,9 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     device = resolve_device(cfg.trainer.device)
     task = build_task(cfg).to(device)
     model = task.build_model().to(device)
-    optimizer = instantiate(cfg.optim, params=model.parameters())
+    optimizer = build_optimizer(cfg.optim, model)
     schedule = build_schedule(
-        cfg.get("scheduler"),
+        cfg.scheduler,
         optimizer,
         model,
         task,
@@ -96,10 +98,10 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
         )
         start_epoch, best, resumed_metrics = saved["epoch"], saved["best"], saved["metrics"]
     record_launch(run_dir, cfg.seed, device, start_epoch)
-    if cfg.trainer.get("summary", True):
+    if cfg.trainer.summary:
         log_overview(model, config)
 
-    every = cfg.trainer.get("checkpoint_every_n_epochs") or 1
+    every = cfg.trainer.checkpoint_every_n_epochs
     last_saved = start_epoch  # the epoch checkpoint.pt holds
 
     def state_at(epoch: int, progress: FitResult) -> dict:
@@ -148,6 +150,16 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
         logger.close()
     log.info("%s: %s", run_dir, summary(metrics))
     return metrics
+
+
+def build_optimizer(optim_cfg, model: torch.nn.Module) -> torch.optim.Optimizer:
+    """The `optim` group's optimizer; its constructor checks the values (torch raises
+    ValueError for a negative lr, momentum or eps, or a beta outside [0, 1))."""
+    try:
+        return instantiate(optim_cfg, params=model.parameters())
+    except InstantiationException as error:
+        cause = error.__cause__ or error
+        raise RnnlabError(f"optim ({optim_cfg._target_}): {cause}") from None
 
 
 def refuse_overwrite(run_dir: Path, resume: bool) -> None:
@@ -226,6 +238,7 @@ class Job:
         try:
             with signals_raise_interrupted():
                 refuse_overwrite(run_dir, cfg.trainer.resume)
+                cfg = self.cfg = typed_config(cfg)
                 save_hydra_record(run_dir, cfg)
                 if not cfg.trainer.num_threads:
                     cfg.trainer.num_threads = threads_per_job(HydraConfig.get().launcher)
@@ -276,10 +289,15 @@ def interrupted_message(interrupt: Interrupted, run_dir: Path, again: str) -> st
 
 
 def cli() -> None:
-    """`python -m rnnlab.train` and `rnnlab-train`: Hydra's main, after a one-line check of
-    group choices."""
+    """`python -m rnnlab.train` and `rnnlab-train`: Hydra's main on top of the typed
+    schemas, after one-line checks of the group choices and of each job's config."""
+    if "--presets" in sys.argv[1:]:
+        print_presets()
+        return
+    register_schemas()
     try:
         check_group_choices(sys.argv[1:])
+        check_composes(sys.argv[1:])
     except RnnlabError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -83,7 +83,7 @@ def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> lis
         config["data"]["num_steps"],
         beam_size,
         Truecaser.from_dict(saved.get("truecaser")),
-        config["eval"].get("length_penalty", 0.0),
+        config["eval"]["length_penalty"],
     )
 
 

@@ -24,11 +24,10 @@ import statistics
 import time
 
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from torch.utils.flop_counter import FlopCounterMode
 
-from rnnlab.config import CONF_DIR
+from rnnlab.config.run_config import compose_config
 from rnnlab.data.fra_eng import PAD
 from rnnlab.engine import clip_gradients
 from rnnlab.tasks.seq2seq import Seq2SeqTask, masked_cross_entropy
@@ -90,8 +89,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-eval", action="store_true", help="skip the evaluation timing")
     args = parser.parse_args()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=["task=seq2seq", *args.overrides])
+    cfg = compose_config(["task=seq2seq", *args.overrides])
     torch.manual_seed(cfg.seed)
     task = Seq2SeqTask(cfg)
     model = task.build_model()

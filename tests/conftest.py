@@ -8,11 +8,14 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from rnnlab.config import CONF_DIR
+from rnnlab.config.run_config import register_schemas
 from rnnlab.data.timemachine import corpus_from_text
 
 
 def compose_config(overrides=()):
-    """The run config as `python -m rnnlab.train OVERRIDES` would see it."""
+    """The run config as `python -m rnnlab.train OVERRIDES` would see it (composed on the
+    typed schemas; `train` checks it once more)."""
+    register_schemas()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return compose(config_name="config", overrides=list(overrides))
 

@@ -8,11 +8,11 @@ import pytest
 import torch
 from conftest import compose_config
 
+from rnnlab.config.run_config import typed_config
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.decoding import beam_search, greedy_search, sequence_log_prob
 from rnnlab.models.attention import AdditiveAttention, GeneralAttention, masked_softmax
 from rnnlab.models.seq2seq import build_seq2seq
-from rnnlab.validation import validate
 
 PAD, BOS, EOS = 1, 2, 3
 MODELS = [
@@ -114,7 +114,7 @@ def test_a_wide_beam_finds_the_exhaustive_argmax(attention, model):
 
 def test_attention_is_checked_at_start_up():
     with pytest.raises(RnnlabError, match="model.attention='dot' is not one of: none"):
-        validate(compose_config(["task=seq2seq", "model.attention=dot"]))
+        typed_config(compose_config(["task=seq2seq", "model.attention=dot"]))
 
 
 def test_length_penalty_on_a_hand_worked_case():
@@ -153,6 +153,7 @@ def test_attention_heat_map_in_tensorboard_and_as_png(tmp_path):
         "model.num_hiddens=16",
         "model.embed_size=8",
         "model.num_layers=1",
+        "model.dropout=0",
         "data.num_steps=7",
         "trainer.max_epochs=1",
         "trainer.progress_bar=false",

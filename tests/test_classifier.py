@@ -9,14 +9,14 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnlab.errors import RnnlabError
-from rnnlab.models.classifier import build_classifier, parse_pooling
+from rnnlab.models.classifier import ClassifierConfig, build_classifier, parse_pooling
 from rnnlab.models.padded import PaddedRecurrent, reverse_padded
 
 VOCAB, PAD = 30, 1
 
 
 def model_cfg(**overrides):
-    return OmegaConf.create(
+    return config_of(
         {
             "cell": "gru",
             "impl": "nn",
@@ -30,6 +30,11 @@ def model_cfg(**overrides):
             **overrides,
         }
     )
+
+
+def config_of(values: dict):
+    """The classifier's typed model config holding `values` (the rest at its defaults)."""
+    return OmegaConf.structured(ClassifierConfig(**values))
 
 
 @pytest.mark.parametrize("impl", ["nn", "scratch"])

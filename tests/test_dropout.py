@@ -281,7 +281,9 @@ def test_a_language_model_trains_with_every_tool_on(tmp_path, monkeypatch, tiny_
     import rnnlab.tasks.lm
     from rnnlab.train import train
 
-    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
+    monkeypatch.setattr(
+        rnnlab.data.timemachine, "load_timemachine", lambda *args, **kwargs: tiny_corpus
+    )
     metrics = train(
         compose_config(
             TINY

@@ -6,7 +6,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from rnnlab.engine import fit, improves
+from rnnlab.engine import TrainerConfig, fit, improves
 
 
 class ScriptedTask:
@@ -48,7 +48,7 @@ class NullLogger:
 
 
 def run(task, max_epochs, patience=None, best=(None, None)):
-    trainer = OmegaConf.create(
+    trainer = trainer_config(
         {
             "max_epochs": max_epochs,
             "grad_clip": 1.0,
@@ -120,7 +120,7 @@ def test_a_resumed_fit_keeps_the_best_so_far():
 
 def test_namespace_trainer_config_without_patience_key():
     """Older configs (and plain namespaces) without the key mean no early stopping."""
-    trainer = OmegaConf.create(
+    trainer = trainer_config(
         {"max_epochs": 2, "grad_clip": 0.0, "log_every_n_steps": 5, "progress_bar": False}
     )
     model = torch.nn.Linear(1, 1)
@@ -146,7 +146,7 @@ def test_namespace_trainer_config_without_patience_key():
 )
 def test_val_every_n_epochs_scores_every_nth_and_the_last_epoch(every, max_epochs, evaluated):
     task = ScriptedTask([3.0 - 0.01 * k for k in range(max_epochs)])
-    trainer = OmegaConf.create(
+    trainer = trainer_config(
         {
             "max_epochs": max_epochs,
             "grad_clip": 1.0,
@@ -175,3 +175,8 @@ def test_val_every_n_epochs_scores_every_nth_and_the_last_epoch(every, max_epoch
     assert task.evaluations == len(evaluated)
     assert result.best_epoch == evaluated[-1]  # only scored epochs can be the best
     assert "val/score" in result.last_metrics  # a run always ends scored
+
+
+def trainer_config(values: dict):
+    """The loop's typed config holding `values` (the rest at its defaults)."""
+    return OmegaConf.structured(TrainerConfig(**values))

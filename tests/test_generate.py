@@ -137,14 +137,21 @@ def test_foreign_file_at_the_command_line_is_one_line(tmp_path, capsys):
     ]
 
 
-@pytest.mark.parametrize("key", ["impl", "num_hiddens"])
-def test_checkpoint_config_without_a_model_key_is_one_line(checkpoint, key, capsys):
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("num_hiddens", "abc", "model.num_hiddens='abc' is not an integer"),
+        ("num_hiddens", -4, "model.num_hiddens=-4 is not an integer >= 1"),
+        ("num_layers", 0, "model.num_layers=0 is not an integer >= 1"),
+        ("dropout", 5, "model.dropout=5.0 is not a number in [0, 1)"),
+    ],
+)
+def test_a_tampered_checkpoint_config_is_one_line(checkpoint, key, value, message, capsys):
     saved = load_checkpoint(checkpoint)
-    del saved["config"]["model"][key]
+    saved["config"]["model"][key] = value
     save_checkpoint(checkpoint, saved)
     with pytest.raises(SystemExit):
         main([f"checkpoint={checkpoint}"])
     assert capsys.readouterr().err.splitlines() == [
-        f"error: checkpoint {str(checkpoint)!r} has no model.{key} in its config; expected "
-        "the checkpoint.pt of an rnnlab task=lm run"
+        f"error: checkpoint {str(checkpoint)!r} holds a config this rnnlab refuses: {message}"
     ]

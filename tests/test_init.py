@@ -1,21 +1,22 @@
 """`model.init=keras` draws what Keras' recurrent layers and Dense draw by default, for
 scratch and nn stacks alike; `model.init=d2l` stays the language model's."""
 
+import dataclasses
 import math
 
 import pytest
 import torch
 from omegaconf import OmegaConf
 
-from rnnlab.models.classifier import build_classifier
-from rnnlab.models.lm import build_lm
+from rnnlab.models.classifier import ClassifierConfig, build_classifier
+from rnnlab.models.lm import LMModelConfig, build_lm
 
 VOCAB, EMBED, HIDDEN = 40, 12, 8
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 def model_cfg(**overrides):
-    return OmegaConf.create(
+    return config_of(
         {
             "cell": "lstm",
             "impl": "scratch",
@@ -31,6 +32,23 @@ def model_cfg(**overrides):
             **overrides,
         }
     )
+
+
+# the classifier's own settings, which a language model's config does not have
+ClassifierOnly = {f.name for f in dataclasses.fields(ClassifierConfig)} - {
+    f.name for f in dataclasses.fields(LMModelConfig)
+}
+
+
+def lm_cfg(**overrides):
+    """The language model's typed config with model_cfg's shared values and `overrides`."""
+    values = {key: value for key, value in model_cfg().items() if key not in ClassifierOnly}
+    return OmegaConf.structured(LMModelConfig(**{**values, **overrides}))
+
+
+def config_of(values: dict):
+    """The classifier's typed model config holding `values` (the rest at its defaults)."""
+    return OmegaConf.structured(ClassifierConfig(**values))
 
 
 def recurrent_tensors(recurrent):
@@ -99,7 +117,7 @@ def test_default_init_is_left_alone():
     default = build_classifier(VOCAB, model_cfg(init="default"))
     torch.manual_seed(0)
     absent = build_classifier(
-        VOCAB, OmegaConf.create({k: v for k, v in model_cfg().items() if k != "init"})
+        VOCAB, config_of({k: v for k, v in model_cfg().items() if k != "init"})
     )
     for (name, a), b in zip(
         default.state_dict().items(), absent.state_dict().values(), strict=True
@@ -109,9 +127,7 @@ def test_default_init_is_left_alone():
 
 def test_keras_init_for_the_language_model():
     torch.manual_seed(0)
-    model = build_lm(
-        VOCAB, model_cfg(impl="nn", bidirectional=False, embedding_dropout=0.0, tie_weights=False)
-    )
+    model = build_lm(VOCAB, lm_cfg(impl="nn", bidirectional=False, tie_weights=False))
     assert model.embedding.weight.abs().max() <= 0.05
     assert not model.head.bias.any()
     W_h = model.recurrent.weight_hh_l1.detach()  # nn's (4h, h): its columns orthonormal
@@ -122,7 +138,7 @@ def test_keras_init_for_the_language_model():
 def test_an_explicit_embedding_init_wins_over_the_init_of_a_tied_output_layer(init):
     model = build_lm(
         VOCAB,
-        model_cfg(
+        lm_cfg(
             init=init, num_hiddens=EMBED, bidirectional=False, tie_weights=True, embedding_init=0.01
         ),
     )

@@ -42,11 +42,13 @@ def test_config_overview_is_one_line_per_group():
 
 
 def test_a_run_logs_its_overview_unless_told_not_to(tmp_path, tiny_corpus, monkeypatch, caplog):
-    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
+    monkeypatch.setattr(
+        rnnlab.data.timemachine, "load_timemachine", lambda *args, **kwargs: tiny_corpus
+    )
     with caplog.at_level(logging.INFO):
         train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path / "a", "lstm")
     assert "model RNNLM: " in caplog.text
-    assert re.search(r"\n  model +num_hiddens=16 ", caplog.text)
+    assert re.search(r"\n  model +cell=lstm .*num_hiddens=16 ", caplog.text)
     caplog.clear()
     with caplog.at_level(logging.INFO):
         train(

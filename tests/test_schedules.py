@@ -12,7 +12,7 @@ from test_engine import NullLogger, ScriptedTask
 
 import rnnlab.tasks.lm
 import rnnlab.train
-from rnnlab.engine import fit
+from rnnlab.engine import TrainerConfig, fit
 from rnnlab.run.checkpoint import LAST, load_checkpoint
 from rnnlab.schedules import NTASGD, build_schedule, cosine_factor
 from rnnlab.train import train
@@ -34,8 +34,8 @@ def lrs_per_step(
     optimizer.register_step_pre_hook(
         lambda optimizer, args, kwargs: seen.append(optimizer.param_groups[0]["lr"])
     )
-    trainer = OmegaConf.create(
-        {"max_epochs": max_epochs, "grad_clip": 0.0, "log_every_n_steps": 1, "progress_bar": False}
+    trainer = OmegaConf.structured(
+        TrainerConfig(max_epochs=max_epochs, grad_clip=0.0, log_every_n_steps=1, progress_bar=False)
     )
     fit(task, model, optimizer, trainer, torch.device("cpu"), NullLogger(), schedule=schedule)
     return [seen[i : i + STEPS_PER_EPOCH] for i in range(0, len(seen), STEPS_PER_EPOCH)]
@@ -138,7 +138,9 @@ def test_ntasgd_state_round_trip_continues_the_same_average():
 
 @pytest.fixture
 def synthetic_book(monkeypatch, tiny_corpus):
-    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
+    monkeypatch.setattr(
+        rnnlab.data.timemachine, "load_timemachine", lambda *args, **kwargs: tiny_corpus
+    )
     return tiny_corpus
 
 

@@ -187,23 +187,16 @@ def test_d2l_initialisation_of_a_scratch_language_model():
     cells and the output layer; an nn stack keeps PyTorch's (as d2l.RNNModel does)."""
     from omegaconf import OmegaConf
 
+    from rnnlab.config.run_config import compose_config
     from rnnlab.errors import RnnlabError
-    from rnnlab.models.lm import build_lm
-    from rnnlab.validation import validate
+    from rnnlab.models.lm import LMModelConfig, build_lm
 
     def lm(model, init):
         cell, _, impl = model.partition("_")
-        cfg = OmegaConf.create(
-            {
-                "cell": cell,
-                "impl": impl or "nn",
-                "num_hiddens": 512,
-                "num_layers": 1,
-                "bidirectional": False,
-                "dropout": 0.0,
-                "embed_size": None,
-                "init": init,
-            }
+        cfg = OmegaConf.structured(
+            LMModelConfig(
+                cell=cell, impl=impl or "nn", num_hiddens=512, num_layers=1, dropout=0.0, init=init
+            )
         )
         torch.manual_seed(0)
         return build_lm(28, cfg)
@@ -222,4 +215,4 @@ def test_d2l_initialisation_of_a_scratch_language_model():
         assert torch.equal(a, b), name
     assert lm("rnn_scratch", "default").recurrent.weights[0].b_x.abs().sum() > 0
     with pytest.raises(RnnlabError, match="model.init='xavier' is not one of: default, d2l"):
-        validate(OmegaConf.create({"model": {"cell": "rnn", "impl": "scratch", "init": "xavier"}}))
+        compose_config(["model=rnn_scratch", "model.init=xavier"])

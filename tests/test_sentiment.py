@@ -61,7 +61,7 @@ def synthetic_imdb(monkeypatch):
             cache, vocab_size, min_freq, max_len, mode, val_fraction, seed, punctuation
         )
 
-    monkeypatch.setattr(rnnlab.tasks.sentiment, "load_imdb", load)
+    monkeypatch.setattr(rnnlab.data.imdb, "load_imdb", load)
 
 
 @pytest.mark.parametrize(

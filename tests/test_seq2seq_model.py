@@ -5,10 +5,10 @@ import torch
 from conftest import compose_config
 from torch.nn import functional as F
 
+from rnnlab.config.run_config import compose_config as typed_compose
 from rnnlab.errors import RnnlabError
 from rnnlab.models.seq2seq import bridge, build_seq2seq
 from rnnlab.tasks.seq2seq import masked_cross_entropy
-from rnnlab.validation import validate
 
 PAD = 1
 
@@ -115,9 +115,8 @@ def test_the_context_is_the_encoders_last_layer():
 
 
 def test_embed_size_is_required():
-    cfg = compose_config(["task=seq2seq", "model.embed_size=null"])
-    with pytest.raises(RnnlabError, match="model.embed_size=None"):
-        validate(cfg)
+    with pytest.raises(RnnlabError, match="model.embed_size=null is not allowed"):
+        typed_compose(["task=seq2seq", "model.embed_size=null"])
 
 
 @pytest.mark.parametrize("model", ["gru_scratch", "lstm_scratch"])

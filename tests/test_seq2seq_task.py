@@ -14,6 +14,7 @@ from conftest import compose_config
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import rnnlab.tasks.seq2seq
+from rnnlab.config.run_config import compose_config as typed_compose
 from rnnlab.data.fra_eng import BOS, EOS, PAD, corpus_from_text
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
@@ -23,7 +24,6 @@ from rnnlab.run.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.tasks.seq2seq import Seq2SeqTask, masked_cross_entropy
 from rnnlab.train import train
 from rnnlab.translate import main as translate_main
-from rnnlab.validation import validate
 
 REPO = Path(__file__).resolve().parents[1]
 # A small GRU learns to reverse 2-5 words in a few seconds.
@@ -33,6 +33,7 @@ TINY = [
     "model.num_hiddens=64",
     "model.embed_size=16",
     "model.num_layers=1",
+    "model.dropout=0",  # it acts between stacked layers only
     "data.batch_size=16",
     "data.num_steps=7",
     "optim.lr=0.01",
@@ -67,7 +68,7 @@ def corpus():
 
 def run(tmp_path, corpus, overrides, name="run"):
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rnnlab.tasks.seq2seq, "load_fra_eng", lambda *args: corpus)
+        patch.setattr(rnnlab.data.fra_eng, "load_fra_eng", lambda *args: corpus)
         metrics = train(compose_config(overrides), tmp_path / name, "gru")
     return metrics, tmp_path / name
 
@@ -120,7 +121,7 @@ def test_tensorboard_has_the_issue_tags_and_a_translation_panel(trained):
 def test_label_smoothing_trains_on_the_smoothed_cross_entropy(corpus):
     cfg = compose_config([*TINY, "task.label_smoothing=0.2"])
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rnnlab.tasks.seq2seq, "load_fra_eng", lambda *args: corpus)
+        patch.setattr(rnnlab.data.fra_eng, "load_fra_eng", lambda *args: corpus)
         task = Seq2SeqTask(cfg)
     torch.manual_seed(0)
     model = task.build_model().eval()  # no dropout: the two forward passes agree
@@ -203,17 +204,14 @@ def test_same_seed_same_metrics_other_seed_differs(tmp_path):
         ("eval.beam_size=0", "eval.beam_size=0"),
         ("data.test_fraction=0.95", "data.val_fraction + data.test_fraction"),
         ("data.num_examples=0", "data.num_examples=0"),
-        ("model.embed_size=null", "model.embed_size=None"),
+        ("model.embed_size=null", "model.embed_size=null"),
         ("task.label_smoothing=1.0", "task.label_smoothing=1.0"),
         ("data.held_out_examples=0", "data.held_out_examples=0"),
     ],
 )
 def test_bad_task_config_is_one_line_before_loading_data(override, fragment):
-    cfg = compose_config(
-        ["task=seq2seq", "data.root=/nonexistent", "data.download=false", override]
-    )
     with pytest.raises(RnnlabError) as error:
-        validate(cfg)
+        typed_compose(["task=seq2seq", "data.root=/nonexistent", "data.download=false", override])
     assert fragment in str(error.value) and "\n" not in str(error.value)
 
 

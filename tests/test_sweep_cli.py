@@ -41,32 +41,36 @@ def test_diverging_run_exits_zero(tmp_path, real_data_dir):
 
 def test_failed_job_is_reported_and_rerun_skips_finished(tmp_path, real_data_dir):
     sweep = tmp_path / "sweep"
+    # a bad value is refused before any job starts; a job that composes can still fail
+    # (data.num_steps longer than the book) or diverge (lr 1e6), and the sweep goes on
     args = [
         "-m",
         "optim=sgd",
-        "optim.lr=0.5,-1,1e6",
+        "optim.lr=0.5,1e6",
+        "data.num_steps=35,200000",
         "trainer.grad_clip=0",
         f"hydra.sweep.dir={sweep}",
         *FAST,
     ]
     result = run("rnnlab.train", *args)
     assert result.returncode == 1, result.stderr  # after every job ran: finished, diverged
-    finished, failed, diverged = job_dirs(sweep)
+    finished, failed, diverged, failed_too = job_dirs(sweep)
     assert metrics(finished)["status"] == "finished"
     assert metrics(diverged)["status"] == "diverged"
-    assert metrics(failed)["status"] == "failed" and "-1" in metrics(failed)["error"]
-    summary = result.stderr[result.stderr.index("1 job(s) of this sweep failed") :]
-    assert "optim.lr=-1" in summary and "optim.lr=0.5" not in summary
+    for job in (failed, failed_too):
+        assert metrics(job)["status"] == "failed" and "200000" in metrics(job)["error"]
+    summary = result.stderr[result.stderr.index("2 job(s) of this sweep failed") :]
+    assert "data.num_steps=200000" in summary and "data.num_steps=35" not in summary
 
     before = {job: (job / "metrics.json").stat().st_mtime_ns for job in (finished, diverged)}
     rerun = run("rnnlab.train", *args, "trainer.skip_finished=true")
     assert rerun.returncode == 1, rerun.stderr
-    assert job_dirs(sweep) == [finished, failed, diverged]  # the same run directories
+    assert job_dirs(sweep) == [finished, failed, diverged, failed_too]  # the same run dirs
     for job, mtime in before.items():  # skipped: not retrained
         assert (job / "metrics.json").stat().st_mtime_ns == mtime
     assert (rerun.stdout + rerun.stderr).count("skipping") == 2
     assert metrics(failed)["status"] == "failed"  # retried, and failed again
-    assert "1 job(s) of this sweep failed" in rerun.stderr
+    assert "2 job(s) of this sweep failed" in rerun.stderr
 
 
 def test_rerun_without_skip_finished_never_overwrites_a_finished_job(tmp_path, real_data_dir):
@@ -149,7 +153,7 @@ def test_optuna_search_whose_trials_all_fail_has_no_best(tmp_path, real_data_dir
         "-m",
         "hparams_search=lm_optuna",
         "hydra.sweeper.n_trials=2",
-        "model.num_hiddens=0",
+        "data.num_steps=200000",  # composes, then fails in every trial: longer than the book
         f"hydra.sweep.dir={sweep}",
         *FAST[1:],
     )

@@ -90,7 +90,9 @@ def test_task_metrics_lead_with_the_objective():
 
 
 def test_a_run_that_never_ends_still_has_its_session(tmp_path, tiny_corpus, monkeypatch):
-    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
+    monkeypatch.setattr(
+        rnnlab.data.timemachine, "load_timemachine", lambda *args, **kwargs: tiny_corpus
+    )
 
     def killed(self, model):
         raise KeyboardInterrupt

@@ -11,10 +11,12 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
+from rnnlab.config.run_config import register_schemas
 from rnnlab.run.sweeps import short_dirname, threads_per_job
 
 
 def compose_with_hydra(overrides):
+    register_schemas()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
 
@@ -32,6 +34,7 @@ def sweep_jobs(preset: str, command_line=()) -> list[list[str]]:
 
 
 def job_config(job: list[str]):
+    register_schemas()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return compose(config_name="config", overrides=job)
 

@@ -80,7 +80,9 @@ def wait_for(check, what: str):
 
 
 def test_tensorboard_serves_runs_scalars_and_hparams(tensorboard, tiny_corpus, monkeypatch):
-    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
+    monkeypatch.setattr(
+        rnnlab.data.timemachine, "load_timemachine", lambda *args, **kwargs: tiny_corpus
+    )
     logdir, url = tensorboard
     names = {8: "0_model.num_hiddens=8", 16: "1_model.num_hiddens=16"}
     for num_hiddens, name in names.items():

@@ -8,8 +8,8 @@ from conftest import CONF_DIR, TINY, compose_config, train_whole_and_resumed
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import rnnlab.tasks.lm
+from rnnlab.config.argv import options_of
 from rnnlab.train import train
-from rnnlab.validation import options_of
 
 # presets that set values across groups
 GLOBAL_GROUPS = ("experiment", "hparams_search", "lm_awd_without", "experiment_model")
@@ -24,7 +24,9 @@ GROUP_OPTIONS = sorted(
 @pytest.fixture
 def synthetic_book(monkeypatch, tiny_corpus):
     """The LM task reads the tiny corpus instead of The Time Machine."""
-    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
+    monkeypatch.setattr(
+        rnnlab.data.timemachine, "load_timemachine", lambda *args, **kwargs: tiny_corpus
+    )
     return tiny_corpus
 
 

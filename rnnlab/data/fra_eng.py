@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from rnnlab.config.schema import NATURAL, POSITIVE, in_range, one_of, setting
 from rnnlab.data.archive import open_archive
 from rnnlab.data.download import fetch
 from rnnlab.data.truecase import Truecaser
@@ -250,3 +251,49 @@ def load_fra_eng(
         held_out_examples,
         source=f"{path}:{MEMBER}",
     )
+
+
+@dataclass
+class FraEngConfig:
+    """data=fra_eng: which pairs, how long a sentence may be, and the held-out splits."""
+
+    name: str = setting("fra_eng", one_of(["fra_eng"]))
+    root: str | None = setting(None)  # data directory; null: $RNNLAB_DATA, else ~/.cache/rnnlab
+    download: bool = setting(True)  # false: never touch the network
+    num_examples: int | None = setting(20000, POSITIVE)  # the first N pairs; null: all
+    num_steps: int = setting(10, POSITIVE)  # every sentence (+ <eos>) cut or padded to this
+    min_freq: int = setting(2, NATURAL)  # rarer words become <unk>
+    val_fraction: float = setting(0.05, in_range(0, 1, low_open=True))
+    test_fraction: float = setting(0.05, in_range(0, 1, low_open=True))
+    held_out_examples: int | None = setting(None, POSITIVE)  # held out of the first N only
+    split_seed: int = setting(0)  # the split hashes (split_seed, English sentence)
+    batch_size: int = setting(64, POSITIVE)
+
+    def check(self) -> list[str]:
+        if self.val_fraction + self.test_fraction >= 1:
+            total = self.val_fraction + self.test_fraction
+            return [
+                f"val_fraction + data.test_fraction={total!r} is not less than 1 "
+                "(training needs pairs)"
+            ]
+        return []
+
+
+class FraEng:
+    """The `data=fra_eng` source: Tatoeba's English-French pairs (d2l), for translation."""
+
+    name, task, Config = "fra_eng", "seq2seq", FraEngConfig
+
+    @staticmethod
+    def load(data: FraEngConfig) -> TranslationCorpus:
+        return load_fra_eng(
+            data.root,
+            data.num_examples,
+            data.num_steps,
+            data.min_freq,
+            data.val_fraction,
+            data.test_fraction,
+            data.split_seed,
+            data.download,
+            data.held_out_examples,
+        )

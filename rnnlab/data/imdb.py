@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from rnnlab.config.schema import NATURAL, POSITIVE, Check, in_range, one_of, setting
 from rnnlab.data.download import fetch, sha1_of
 from rnnlab.data.vocab import UNK, Vocab
 from rnnlab.errors import RnnlabError
@@ -258,3 +259,43 @@ def build_cache(splits: dict[str, tuple[list[str], list[int]]]) -> dict:
         cache[f"{split}_labels"] = torch.tensor(labels, dtype=torch.int64)
     cache["tokens"] = list(token_to_id)
     return cache
+
+
+@dataclass
+class ImdbConfig:
+    """data=imdb: the vocabulary, how reviews are cut, the validation slice, the batches."""
+
+    name: str = setting("imdb", one_of(["imdb"]))
+    root: str | None = setting(None)  # data directory; null: $RNNLAB_DATA, else ~/.cache/rnnlab
+    cache_dir: str | None = setting(None)  # the tokenised reviews' cache; null: ~/.cache/rnnlab
+    download: bool = setting(True)  # false: never touch the network
+    vocab_size: int | None = setting(20000, Check(lambda x: x >= 3, "an integer >= 3 or null"))
+    min_freq: int = setting(1, NATURAL)  # rarer words become <unk>
+    max_len: int = setting(400, POSITIVE)  # tokens kept per review
+    truncate: str = setting("both", one_of(TRUNCATE_MODES))  # which tokens a long review keeps
+    punctuation: bool = setting(True)  # false: words only (as Keras' copy of IMDB)
+    val_fraction: float = setting(0.1, in_range(0, 1, low_open=True))  # of the training reviews
+    split_seed: int = setting(0)  # fixed, so every seed selects on the same slice
+    batch_size: int = setting(64, POSITIVE)
+    pool_batches: int = setting(50, POSITIVE)  # batches drawn as pools sorted by length
+
+
+class Imdb:
+    """The `data=imdb` source: the Large Movie Review Dataset, for classification."""
+
+    name, task, Config = "imdb", "sentiment", ImdbConfig
+
+    @staticmethod
+    def load(data: ImdbConfig) -> SentimentData:
+        return load_imdb(
+            data.root,
+            data.cache_dir,
+            data.vocab_size,
+            data.min_freq,
+            data.max_len,
+            data.truncate,
+            data.val_fraction,
+            data.split_seed,
+            data.download,
+            data.punctuation,
+        )

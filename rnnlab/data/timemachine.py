@@ -21,7 +21,9 @@ from pathlib import Path
 
 import torch
 
+from rnnlab.config.schema import NATURAL, POSITIVE, in_range, one_of, setting
 from rnnlab.data.download import fetch
+from rnnlab.data.sampling import SAMPLINGS
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 
@@ -169,3 +171,38 @@ def _check_max_tokens(max_tokens, num_train: int, token: str) -> None:
 def _check_val_fraction(val_fraction: float) -> None:
     if not isinstance(val_fraction, int | float) or not 0 < val_fraction < 1:
         raise RnnlabError(f"data.val_fraction={val_fraction!r} is not in (0, 1)")
+
+
+@dataclass
+class TimeMachineConfig:
+    """data=timemachine: the book, its tokens, its held-out end, and how batches are cut."""
+
+    name: str = setting("timemachine", one_of(["timemachine"]))
+    root: str | None = setting(None)  # data directory; null: $RNNLAB_DATA, else ~/.cache/rnnlab
+    download: bool = setting(True)  # false: never touch the network
+    token: str = setting("char", one_of(TOKEN_KINDS))
+    min_freq: int = setting(0, NATURAL)  # rarer tokens become <unk>
+    preprocess: str = setting("text", one_of(PREPROCESSINGS))  # d2l: as the study's corpus
+    max_tokens: int | None = setting(None, POSITIVE)  # train on the first N tokens only
+    val_fraction: float = setting(0.1, in_range(0, 1, low_open=True))  # the held-out end
+    sampling: str = setting("sequential", one_of(SAMPLINGS))  # sequential carries the state
+    batch_size: int = setting(32, POSITIVE)
+    num_steps: int = setting(35, POSITIVE)
+
+
+class TimeMachine:
+    """The `data=timemachine` source: H. G. Wells' book, for the language model."""
+
+    name, task, Config = "timemachine", "lm", TimeMachineConfig
+
+    @staticmethod
+    def load(data: TimeMachineConfig) -> LMCorpus:
+        return load_timemachine(
+            data.root,
+            data.token,
+            data.min_freq,
+            data.val_fraction,
+            data.download,
+            preprocessing=data.preprocess,
+            max_tokens=data.max_tokens,
+        )

@@ -18,13 +18,27 @@ The trained model is left untouched (dynamic evaluation updates a copy).
 import contextlib
 import copy
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from rnnlab.config.schema import GREATER_THAN_ZERO, NATURAL, NON_NEGATIVE, in_range, setting
 from rnnlab.models.modes import evaluating
 from rnnlab.models.state import detach_state
+
+
+@dataclass
+class AdaptiveEvalConfig:
+    """The language model's `eval` group: the held-out text read once more at the end by a
+    model that adapts as it reads (causal: each token is scored before it is used); 0
+    turns each off."""
+
+    dynamic_lr: float = setting(0.0, NON_NEGATIVE)  # dynamic evaluation's SGD lr per segment
+    cache_size: int = setting(0, NATURAL)  # neural cache: the previous outputs looked up
+    cache_theta: float = setting(1.0, GREATER_THAN_ZERO)  # the cache softmax's sharpness
+    cache_lambda: float = setting(0.1, in_range(0, 1, low_open=True))  # the cache's share
 
 
 def adaptive_nll(model: nn.Module, tokens: Tensor, num_steps: int, **settings) -> float:

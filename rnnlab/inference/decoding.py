@@ -9,11 +9,13 @@ sentence it found; beam size 1 is greedy search.
 """
 
 import logging
+from dataclasses import dataclass
 from functools import partial
 
 import torch
 from torch.nn import functional as F
 
+from rnnlab.config.schema import NON_NEGATIVE, POSITIVE, setting
 from rnnlab.data.bucketing import same_length_batches, trim_padding
 from rnnlab.data.fra_eng import (
     BOS,
@@ -31,6 +33,16 @@ from rnnlab.models.seq2seq import EncoderDecoder
 from rnnlab.models.state import map_state
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class DecodingConfig:
+    """Translation's `eval` group: the test-time search and the scores' settings."""
+
+    beam_size: int = setting(4, POSITIVE)  # 1 is greedy (validation is always greedy)
+    length_penalty: float = setting(0.0, NON_NEGATIVE)  # GNMT's alpha; 0: off
+    bleu_k: int = setting(2, POSITIVE)  # longest n-gram of d2l's sentence BLEU
+    batch_size: int = setting(512, POSITIVE)  # sentences translated at once
 
 
 def _strip(rows: torch.Tensor, eos: int) -> list[list[int]]:

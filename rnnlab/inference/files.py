@@ -37,7 +37,7 @@ def file_data(task_name: str, path: str, saved: dict, cfg):
 def _lm_corpus(text: str, path: str, saved: dict, cfg) -> timemachine.LMCorpus:
     clean = (
         timemachine.preprocess_d2l(text)
-        if cfg.data.get("preprocess") == "d2l"
+        if cfg.data.preprocess == "d2l"
         else timemachine.preprocess(text)
     )
     vocab = Vocab.from_list(saved["vocab"])
@@ -58,14 +58,14 @@ def _reviews(text: str, path: str, saved: dict, cfg) -> imdb.SentimentData:
     ids, labels = [], []
     for number, line in _lines(text):
         label, tab, review = line.partition("\t")
-        words = imdb.tokenize(review, cfg.data.get("punctuation", True))
+        words = imdb.tokenize(review, cfg.data.punctuation)
         if not tab or label.strip().lower() not in LABELS or not words:
             raise RnnlabError(
                 f"file={path!r} line {number} is not a labelled review: "
                 f"{line[:40]!r}; expected {FORMATS['sentiment']}"
             )
         tokens = torch.tensor(vocab[words], dtype=torch.long)
-        ids.append(imdb.truncate(tokens, cfg.data.max_len, cfg.data.get("truncate", "head")))
+        ids.append(imdb.truncate(tokens, cfg.data.max_len, cfg.data.truncate))
         labels.append(LABELS[label.strip().lower()])
     reviews = imdb.Reviews(ids=ids, labels=torch.tensor(labels))
     return imdb.SentimentData(vocab=vocab, train=reviews, val=reviews, test=reviews)

@@ -55,7 +55,7 @@ class BahdanauDecoder(AttentionDecoder):
             embed,
             build_recurrent(model_cfg, embed + h, bidirectional=False),
             h,
-            model_cfg.get("embedding_dropout", 0.0),
+            model_cfg.embedding_dropout,
         )
         decoder.attention = AdditiveAttention(h, h, h)
         return decoder
@@ -82,7 +82,7 @@ class LuongDecoder(AttentionDecoder):
             embed,
             build_recurrent(model_cfg, embed, bidirectional=False),
             h,
-            model_cfg.get("embedding_dropout", 0.0),
+            model_cfg.embedding_dropout,
         )
         decoder.attention = GeneralAttention(h, h)
         decoder.combine = nn.Linear(2 * h, h, bias=False)  # W_c

@@ -9,14 +9,17 @@ steps; the scratch cells hold their state at padded steps), and max/mean pooling
 padded steps.
 """
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
+from rnnlab.config.schema import DROPOUT, NATURAL, POSITIVE, Check, one_of, setting
 from rnnlab.errors import RnnlabError
 from rnnlab.models.dropout import TokenDropoutEmbedding
 from rnnlab.models.init import apply_init_
-from rnnlab.models.ngram_bag import NgramBag
-from rnnlab.models.recurrent import build_recurrent
+from rnnlab.models.ngram_bag import WEIGHTINGS, NgramBag
+from rnnlab.models.recurrent import RecurrentConfig, build_recurrent
 
 POOLINGS = ("last", "max", "mean")
 
@@ -30,6 +33,39 @@ def parse_pooling(pooling: str) -> list[str]:
             "several joined by '+' (e.g. max+mean)"
         )
     return kinds
+
+
+def _is_pooling(value) -> bool:
+    try:
+        parse_pooling(value)
+    except RnnlabError:
+        return False
+    return True
+
+
+@dataclass
+class ClassifierConfig(RecurrentConfig):
+    """The classifier: the shared stack over embedded words, its pooling, an optional
+    n-gram bag beside it, and the head."""
+
+    embed_size: int = setting(128, POSITIVE)
+    num_hiddens: int = setting(64, POSITIVE)
+    num_layers: int = setting(1, POSITIVE)
+    bidirectional: bool = setting(True)
+    dropout: float = setting(0.3, DROPOUT)  # on the embeddings, between layers, before the head
+    pooling: str = setting(
+        "max+mean", Check(_is_pooling, "last, max, mean, or several joined by +")
+    )
+    pretrained_embeddings: str | None = setting(None)  # GloVe/word2vec text file
+    freeze_embeddings: bool = setting(False)
+    bag_ngrams: int = setting(0, NATURAL)  # a bag of n-grams up to this n; 0: none
+    bag_buckets: int = setting(262144, POSITIVE)  # hash rows shared by the n-grams (n >= 2)
+    bag_size: int = setting(16, POSITIVE)  # the bag's vector, joined to the pooled one
+    bag_weighting: str = setting("mean", one_of(WEIGHTINGS))  # mean (fastText) | nb (NBSVM)
+    bag_min_count: int = setting(2, POSITIVE)  # nb: n-grams in fewer reviews get no weight
+
+    def check(self) -> list[str]:
+        return super().check() + self.init_for("sentiment", ("default", "keras"))
 
 
 class SentimentClassifier(nn.Module):
@@ -92,15 +128,15 @@ def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentCl
     """A `SentimentClassifier` from the `model` config group (cell, impl, sizes, pooling,
     init, the n-gram bag)."""
     recurrent = build_recurrent(model_cfg, model_cfg.embed_size, padded=True)
-    order = model_cfg.get("bag_ngrams", 0)
+    order = model_cfg.bag_ngrams
     bag = (
         NgramBag(
             vocab_size,
             order,
             model_cfg.bag_buckets,
             model_cfg.bag_size,
-            model_cfg.get("bag_weighting", "mean"),
-            model_cfg.get("bag_min_count", 2),
+            model_cfg.bag_weighting,
+            model_cfg.bag_min_count,
         )
         if order
         else None
@@ -109,10 +145,10 @@ def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentCl
         vocab_size,
         model_cfg.embed_size,
         recurrent,
-        model_cfg.get("pooling", "last"),
+        model_cfg.pooling,
         model_cfg.dropout,
         pad_id,
-        model_cfg.get("embedding_dropout", 0.0),
+        model_cfg.embedding_dropout,
         bag,
     )
     apply_init_(model_cfg, model.recurrent, model.head)

@@ -7,7 +7,6 @@ every recurrent weight and bias, scratch and nn alike (so the two are comparable
 import torch
 from torch import nn
 
-from rnnlab.models.recurrent import init_forget_bias_
 from rnnlab.models.scratch import ScratchRecurrent
 
 INITS = ("default", "d2l", "keras")  # model.init
@@ -66,11 +65,26 @@ def init_as_keras_(
 def apply_init_(model_cfg, recurrent: nn.Module, head: nn.Linear) -> None:
     """`model.init` applied to a model's recurrent stack and output layer, after
     construction; an explicit `model.forget_bias` still sets the LSTM's forget gate."""
-    init = model_cfg.get("init", "default")
-    forget_bias = model_cfg.get("forget_bias")
+    init = model_cfg.init
+    forget_bias = model_cfg.forget_bias
     if init == "d2l":
         init_as_d2l_(recurrent, head)
     elif init == "keras":
         init_as_keras_(recurrent, head, model_cfg.cell, 1.0 if forget_bias is None else forget_bias)
     elif init != "default":
         raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+
+
+@torch.no_grad()
+def init_forget_bias_(recurrent: nn.Module, value: float) -> None:
+    """Start every LSTM layer's forget gate at bias `value` (Keras' unit_forget_bias: 1, so
+    the cell remembers until it learns to forget; Jozefowicz et al., 2015): the input
+    bias's forget block is set to `value` and the hidden bias's to 0, so their sum, which
+    is what the gate sees, is `value`. Both stacks keep the gates in nn's order (i, f, g, o)."""
+    for name, parameter in recurrent.named_parameters():
+        which = name.rsplit(".", 1)[-1]
+        n = parameter.shape[0] // 4
+        if which.startswith("bias_ih") or which == "b_x":
+            parameter[n : 2 * n] = value
+        elif which.startswith("bias_hh") or which == "b_h":
+            parameter[n : 2 * n] = 0.0

@@ -1,14 +1,37 @@
 """The language model: tokens → (one-hot or embedding) → recurrent stack → vocabulary logits."""
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from rnnlab.config.schema import GREATER_THAN_ZERO, setting
 from rnnlab.models.dropout import TokenDropoutEmbedding, token_dropout_scale
 from rnnlab.models.init import apply_init_
 from rnnlab.models.layered import LayeredRecurrent
-from rnnlab.models.recurrent import build_recurrent
+from rnnlab.models.recurrent import RecurrentConfig, build_recurrent
 from rnnlab.models.state import begin_state
+
+
+@dataclass
+class LMModelConfig(RecurrentConfig):
+    """The language model: the shared stack and its output layer."""
+
+    tie_weights: bool = setting(False)  # the output layer is the input embedding
+    embedding_init: float | None = setting(None, GREATER_THAN_ZERO)  # U(±this); null: N(0, 1)
+
+    def check(self) -> list[str]:
+        problems = super().check() + self.dropout_needs_layers()
+        width = self.num_hiddens * (2 if self.bidirectional else 1)
+        if self.tie_weights and self.embed_size != width:
+            directions = " x 2 directions" if self.bidirectional else ""
+            problems.append(
+                f"tie_weights=true needs model.embed_size == the stack's output width {width} "
+                f"(num_hiddens={self.num_hiddens}{directions}), got model.embed_size="
+                f"{self.embed_size}"
+            )
+        return problems
 
 
 class RNNLM(nn.Module):
@@ -80,14 +103,14 @@ def build_lm(vocab_size: int, model_cfg) -> RNNLM:
         vocab_size,
         recurrent,
         model_cfg.embed_size,
-        model_cfg.get("embedding_dropout", 0.0),
-        model_cfg.get("tie_weights", False),
+        model_cfg.embedding_dropout,
+        model_cfg.tie_weights,
     )
     apply_init_(model_cfg, model.recurrent, model.head)
     # the embedding after the init, which may have drawn a tied output layer (the same
     # tensor): an explicit model.embedding_init wins, as the user's word
-    embedding_init = model_cfg.get("embedding_init")
-    if embedding_init is None and model_cfg.get("init") == "keras":
+    embedding_init = model_cfg.embedding_init
+    if embedding_init is None and model_cfg.init == "keras":
         embedding_init = 0.05  # Keras' Embedding: U(±0.05)
     if embedding_init is not None and model.embedding is not None:
         # word_language_model's and AWD-LSTM's U(±0.1): nn.Embedding's N(0, 1) gives a tied

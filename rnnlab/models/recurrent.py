@@ -7,13 +7,81 @@ were checked at start-up (`rnnlab.validation`); a combination no stack can honou
 ValueError here.
 """
 
-import torch
+from dataclasses import dataclass
+
 from torch import nn
 
-from rnnlab.models.cells import CELLS
+from rnnlab.config.schema import DROPOUT, POSITIVE, one_of, setting
+from rnnlab.models.cells import CELLS, IMPLEMENTATIONS
+from rnnlab.models.init import INITS, init_forget_bias_
 from rnnlab.models.layered import LayeredRecurrent
 from rnnlab.models.nn_cells import nn_recurrent
 from rnnlab.models.padded import PaddedRecurrent
+from rnnlab.models.scratch import BPTT_MODES
+
+
+@dataclass
+class RecurrentConfig:
+    """The `model` group's settings every task's model shares: the recurrent stack (cell,
+    implementation, sizes, dropouts, AWD's tools), its input embedding and the init. Each
+    task's model config adds its head's settings (`rnnlab.models.lm.LMModelConfig`, ...)."""
+
+    cell: str = setting("lstm", one_of(CELLS))
+    impl: str = setting("nn", one_of(IMPLEMENTATIONS))  # nn: PyTorch's fused module
+    bptt: str = setting("fused", one_of(BPTT_MODES))  # scratch: hand-written or autograd
+    num_hiddens: int = setting(256, POSITIVE)
+    num_layers: int = setting(2, POSITIVE)
+    bidirectional: bool = setting(False)
+    dropout: float = setting(0.5, DROPOUT)  # between stacked layers
+    recurrent_dropout: float = setting(0.0, DROPOUT)  # on the state, per sequence (scratch)
+    embed_size: int | None = setting(None, POSITIVE)  # null: one-hot token input
+    init: str = setting("default", one_of(INITS))
+    embedding_dropout: float = setting(0.0, DROPOUT)  # whole tokens (AWD's dropoute)
+    input_dropout: float = setting(0.0, DROPOUT)  # on the first layer's input (dropouti)
+    output_dropout: float = setting(0.0, DROPOUT)  # on the last layer's output
+    locked_dropout: bool = setting(False)  # one dropout mask per sequence
+    weight_drop: float = setting(0.0, DROPOUT)  # DropConnect on hidden-to-hidden weights
+    residual: bool = setting(False)  # layers 2.. add their input to their output
+    forget_bias: float | None = setting(None)  # LSTM's starting forget-gate bias
+
+    def check(self) -> list[str]:
+        """What the cell, its implementation and the stack allow together."""
+        problems = []
+        if self.impl == "nn" and CELLS[self.cell].nn_module is None:
+            problems.append(f"cell={self.cell!r} has no PyTorch module: use model.impl=scratch")
+        if self.impl == "nn" and self.recurrent_dropout > 0:
+            problems.append(
+                f"recurrent_dropout={self.recurrent_dropout} needs a scratch cell (e.g. "
+                f"model={self.cell}_scratch): PyTorch's fused nn.{self.cell.upper()} cannot "
+                "drop out its recurrent state; or set model.recurrent_dropout=0"
+            )
+        if self.forget_bias is not None and self.cell != "lstm":
+            problems.append(
+                f"forget_bias={self.forget_bias!r} is for LSTM cells; model.cell="
+                f"{self.cell!r} has no forget gate: expected null"
+            )
+        if self.residual and self.num_layers < 2:
+            problems.append(
+                f"residual=true joins stacked layers; model.num_layers={self.num_layers} "
+                "has none to join: expected num_layers >= 2 or residual=false"
+            )
+        return problems
+
+    def dropout_needs_layers(self) -> list[str]:
+        """For heads whose only dropout is between stacked layers (lm, seq2seq)."""
+        if self.dropout > 0 and self.num_layers == 1:
+            return [
+                f"dropout={self.dropout} acts between stacked layers and model.num_layers=1 "
+                "has none: expected model.dropout=0 (or num_layers >= 2)"
+            ]
+        return []
+
+    def init_for(self, task: str, allowed: tuple[str, ...]) -> list[str]:
+        if self.init not in allowed:
+            return [
+                f"init={self.init!r} is not for task={task}; expected one of: {', '.join(allowed)}"
+            ]
+        return []
 
 
 def recurrent_stack(
@@ -62,10 +130,10 @@ def runs_layer_by_layer(model_cfg) -> bool:
     module cannot do (`LayeredRecurrent`): dropout on the stack's input or output, locked
     dropout, residual connections."""
     return bool(
-        model_cfg.get("input_dropout", 0)
-        or model_cfg.get("output_dropout", 0)
-        or model_cfg.get("locked_dropout", False)
-        or model_cfg.get("residual", False)
+        model_cfg.input_dropout
+        or model_cfg.output_dropout
+        or model_cfg.locked_dropout
+        or model_cfg.residual
     )
 
 
@@ -78,8 +146,8 @@ def build_recurrent(
     `padded`, the stack takes right-padded batches and a mask (`forward(X, mask=...)`):
     scratch cells hold their state at padded steps, and nn cells run as a
     `PaddedRecurrent`."""
-    recurrent_dropout = model_cfg.get("recurrent_dropout", 0.0)  # absent from old configs
-    weight_drop = model_cfg.get("weight_drop", 0.0)
+    recurrent_dropout = model_cfg.recurrent_dropout  # absent from old configs
+    weight_drop = model_cfg.weight_drop
     bidirectional = model_cfg.bidirectional if bidirectional is None else bidirectional
     padded_nn = padded and model_cfg.impl == "nn" and recurrent_dropout == 0
 
@@ -91,7 +159,7 @@ def build_recurrent(
             model_cfg.cell,
             model_cfg.impl,
             *args,
-            model_cfg.get("bptt", "fused"),
+            model_cfg.bptt,
             recurrent_dropout,
             weight_drop,
         )
@@ -103,29 +171,14 @@ def build_recurrent(
                 stack(input_size if layer == 0 else width, 1, 0.0)
                 for layer in range(model_cfg.num_layers)
             ],
-            model_cfg.get("input_dropout", 0.0),
+            model_cfg.input_dropout,
             model_cfg.dropout,
-            model_cfg.get("output_dropout", 0.0),
-            model_cfg.get("locked_dropout", False),
-            model_cfg.get("residual", False),
+            model_cfg.output_dropout,
+            model_cfg.locked_dropout,
+            model_cfg.residual,
         )
     else:
         recurrent = stack(input_size, model_cfg.num_layers, model_cfg.dropout)
-    if model_cfg.get("forget_bias") is not None:
+    if model_cfg.forget_bias is not None:
         init_forget_bias_(recurrent, model_cfg.forget_bias)
     return recurrent
-
-
-@torch.no_grad()
-def init_forget_bias_(recurrent: nn.Module, value: float) -> None:
-    """Start every LSTM layer's forget gate at bias `value` (Keras' unit_forget_bias: 1, so
-    the cell remembers until it learns to forget; Jozefowicz et al., 2015): the input
-    bias's forget block is set to `value` and the hidden bias's to 0, so their sum, which
-    is what the gate sees, is `value`. Both stacks keep the gates in nn's order (i, f, g, o)."""
-    for name, parameter in recurrent.named_parameters():
-        which = name.rsplit(".", 1)[-1]
-        n = parameter.shape[0] // 4
-        if which.startswith("bias_ih") or which == "b_x":
-            parameter[n : 2 * n] = value
-        elif which.startswith("bias_hh") or which == "b_h":
-            parameter[n : 2 * n] = 0.0

@@ -147,8 +147,8 @@ def build_seq2seq(
     masks."""
     from rnnlab.models.attention_decoders import DECODERS
 
-    embed_size, attention = model_cfg.embed_size, model_cfg.get("attention", "none")
-    embedding_dropout = model_cfg.get("embedding_dropout", 0.0)
+    embed_size, attention = model_cfg.embed_size, model_cfg.attention
+    embedding_dropout = model_cfg.embedding_dropout
     encoder = Seq2SeqEncoder(
         src_vocab_size, embed_size, build_recurrent(model_cfg, embed_size), embedding_dropout
     )

@@ -16,9 +16,11 @@ import re
 from pathlib import Path
 
 import torch
+from omegaconf import OmegaConf
 from omegaconf.errors import ConfigAttributeError
 from torch import nn
 
+from rnnlab.config.run_config import saved_config
 from rnnlab.errors import RnnlabError
 from rnnlab.schedules import averaged_weights
 
@@ -114,13 +116,18 @@ def load_for_inference(path: str | Path, task) -> tuple[nn.Module, dict]:
     model are a one-line RnnlabError."""
     saved = load_checkpoint(path)
     _require(saved, ("config", "model"), path, f"an rnnlab task={task.name} run")
-    name = saved["config"].get("task", {}).get("name")
+    name = (
+        OmegaConf.select(OmegaConf.create(saved["config"]), "task.name")
+        if isinstance(saved["config"], dict)
+        else None
+    )
     if name != task.name:
         raise RnnlabError(
             f"checkpoint {str(path)!r} is a task={name} model; this command "
             f"needs one trained with task={task.name}"
         )
     _require(saved, task.checkpoint_keys, path, f"an rnnlab task={task.name} run")
+    saved["config"] = saved_config(saved["config"], path)
     try:
         model = task.model_from_checkpoint(saved)
     except (KeyError, ConfigAttributeError) as error:  # OmegaConf's missing keys are these

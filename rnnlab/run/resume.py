@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from rnnlab.config.run_config import saved_config
 from rnnlab.errors import RnnlabError
 from rnnlab.run.checkpoint import (
     load_training_state,
@@ -126,6 +127,7 @@ def resume(path: Path, model, optimizer, config: dict, extras: dict, device, sch
     `rnnlab.schedules` schedule), restore the random states, and return what the loop
     needs: {"epoch", "best": (epoch, value), "metrics"}."""
     saved = load_training_state(path, map_location=device)
+    saved["config"] = saved_config(saved.get("config"), path)  # an older run's, as today's
     check_fits_run(saved, config, extras, path)
     load_weights(model, saved["model"], path)
     load_weights(optimizer, saved["optimizer"], path, what="optimizer state")

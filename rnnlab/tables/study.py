@@ -19,6 +19,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from rnnlab.config import CONF_DIR
+from rnnlab.config.run_config import register_schemas
 from rnnlab.run.records import read_metrics
 from rnnlab.tables.ablation import TableCell
 
@@ -71,6 +72,7 @@ def identity(cfg) -> tuple:
 
 def entry_identities(preset: str, entries: list[dict], extra: list[str] = ()) -> list[tuple]:
     """Each entry's identity: its config composed as `experiment=PRESET CELL EXTRA` would."""
+    register_schemas()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return [
             identity(

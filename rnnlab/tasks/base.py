@@ -28,9 +28,6 @@ class Task:
     objective: str  # the tag of the validation metric that picks the best epoch
     objective_direction: str = "minimize"  # or "maximize"
     checkpoint_keys: tuple[str, ...] = ()  # what checkpoint_extras() returns
-    one_hot_input: bool = False  # whether model.embed_size=null (one-hot tokens) is allowed
-    # whether model.dropout acts only between stacked layers (nothing to drop with one layer)
-    dropout_between_layers_only: bool = True
 
     def __init__(self, cfg):
         self.cfg = cfg

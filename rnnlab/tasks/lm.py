@@ -6,18 +6,21 @@ held-out end of the book, is the honest number.
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 
 import torch
 from omegaconf import OmegaConf
 from torch.nn import functional as F
 
+from rnnlab.config.schema import NON_NEGATIVE, POSITIVE, one_of, setting
+from rnnlab.data import DATA_SOURCES
 from rnnlab.data.sampling import batches, check_fits, evaluation_batches, num_batches
-from rnnlab.data.timemachine import LMCorpus, load_timemachine
+from rnnlab.data.timemachine import LMCorpus
 from rnnlab.engine import move_to
-from rnnlab.inference.adaptive import adaptive_nll
+from rnnlab.inference.adaptive import AdaptiveEvalConfig, adaptive_nll
 from rnnlab.inference.generation import generate_text
 from rnnlab.metrics import perplexity
-from rnnlab.models.lm import RNNLM, build_lm
+from rnnlab.models.lm import RNNLM, LMModelConfig, build_lm
 from rnnlab.models.modes import evaluating
 from rnnlab.models.state import detach_state
 from rnnlab.tasks.base import Task
@@ -38,28 +41,32 @@ def activation_penalty(raw, dropped, ar_alpha: float, tar_beta: float):
     return penalty
 
 
+@dataclass
+class LMTaskConfig:
+    """task=lm: the sample logged after each epoch, and AWD's activation regularisation of
+    the last layer's outputs (added to the gradient; 0 turns each off)."""
+
+    name: str = setting("lm", one_of(["lm"]))
+    sample_prefix: str = setting("time traveller")  # text sample logged after every epoch
+    sample_length: int = setting(50, POSITIVE)
+    ar_alpha: float = setting(0.0, NON_NEGATIVE)  # AR: alpha x mean squared dropped output
+    tar_beta: float = setting(0.0, NON_NEGATIVE)  # TAR: beta x mean squared change
+
+
 class LanguageModelTask(Task):
     """Next-token prediction on The Time Machine, character or word level."""
 
     name = "lm"
+    Config, ModelConfig, EvalConfig = LMTaskConfig, LMModelConfig, AdaptiveEvalConfig
     objective = "val/perplexity"
     checkpoint_keys = ("vocab", "token")
-    one_hot_input = True
     has_test_split = False  # the held-out end of the book is the validation split
 
     def __init__(self, cfg, corpus: LMCorpus | None = None):
         """`corpus` replaces the book (tests, or your own text via `corpus_from_text`)."""
         super().__init__(cfg)
         data = cfg.data
-        self.corpus = corpus or load_timemachine(
-            data.root,
-            data.token,
-            data.min_freq,
-            data.val_fraction,
-            data.download,
-            preprocessing=data.get("preprocess", "text"),
-            max_tokens=data.get("max_tokens"),
-        )
+        self.corpus = corpus or DATA_SOURCES[data.name].load(data)
         self.vocab = self.corpus.vocab
         check_fits(len(self.corpus.train), data.batch_size, data.num_steps)  # before any work
 
@@ -104,9 +111,7 @@ class LanguageModelTask(Task):
         state = detach_state(state) if self.cfg.data.sampling == "sequential" else None
         logits, state, (raw, dropped) = model.forward_with_activations(X, state)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
-        penalty = activation_penalty(
-            raw, dropped, self.cfg.task.get("ar_alpha", 0.0), self.cfg.task.get("tar_beta", 0.0)
-        )
+        penalty = activation_penalty(raw, dropped, self.cfg.task.ar_alpha, self.cfg.task.tar_beta)
         if penalty is not None:
             # x - x.detach() is 0 in value and x in gradient: the penalty is trained on
             # but not reported as part of the language model's loss (as AWD reports it).
@@ -139,8 +144,8 @@ class LanguageModelTask(Task):
         `val/stream_perplexity` (the same weights reading it as one stream, the figure the
         adaptive one compares with) and `val/adaptive_perplexity`. Nothing when both are
         off."""
-        settings = self.cfg.get("eval") or {}
-        dynamic_lr, cache_size = settings.get("dynamic_lr", 0.0), settings.get("cache_size", 0)
+        settings = self.cfg.eval
+        dynamic_lr, cache_size = settings.dynamic_lr, settings.cache_size
         if not dynamic_lr and not cache_size:
             return {}
         tokens, num_steps = self.corpus.val, self.cfg.data.num_steps
@@ -150,10 +155,10 @@ class LanguageModelTask(Task):
             tokens,
             num_steps,
             dynamic_lr=dynamic_lr,
-            grad_clip=self.cfg.trainer.get("grad_clip", 0.0) or 0.0,
+            grad_clip=self.cfg.trainer.grad_clip,
             cache_size=cache_size,
-            cache_theta=settings.get("cache_theta", 1.0),
-            cache_lambda=settings.get("cache_lambda", 0.1),
+            cache_theta=settings.cache_theta,
+            cache_lambda=settings.cache_lambda,
         )
         return {
             "val/stream_perplexity": perplexity(static),

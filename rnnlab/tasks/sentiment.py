@@ -4,17 +4,20 @@ the training reviews) and reported on all 25,000 test reviews.
 """
 
 import logging
+from dataclasses import dataclass
 
 import torch
 from omegaconf import OmegaConf
 from torch.nn import functional as F
 
+from rnnlab.config.schema import POSITIVE, one_of, setting
+from rnnlab.data import DATA_SOURCES
 from rnnlab.data.bucketing import bucket_batches, pad_batch, sorted_batches
 from rnnlab.data.embeddings import load_pretrained
-from rnnlab.data.imdb import PAD, Reviews, SentimentData, load_imdb
+from rnnlab.data.imdb import PAD, Reviews, SentimentData
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import move_to
-from rnnlab.models.classifier import SentimentClassifier, build_classifier
+from rnnlab.models.classifier import ClassifierConfig, SentimentClassifier, build_classifier
 from rnnlab.models.modes import evaluating
 from rnnlab.tasks.base import Task
 
@@ -28,31 +31,33 @@ def review_batches(reviews: Reviews, batches: list[torch.Tensor], pad_id: int):
         yield X, lengths, reviews.labels[index]
 
 
+@dataclass
+class SentimentTaskConfig:
+    """task=sentiment: nothing beyond its name (the model and data groups hold the rest)."""
+
+    name: str = setting("sentiment", one_of(["sentiment"]))
+
+
+@dataclass
+class SentimentEvalConfig:
+    """The classifier's `eval` group."""
+
+    batch_size: int = setting(256, POSITIVE)  # reviews per validation and test batch
+
+
 class SentimentTask(Task):
     """Positive or negative: IMDB reviews through a recurrent classifier."""
 
     name = "sentiment"
+    Config, ModelConfig, EvalConfig = SentimentTaskConfig, ClassifierConfig, SentimentEvalConfig
     objective = "val/accuracy"
     objective_direction = "maximize"
-    dropout_between_layers_only = False  # also on the embeddings and the pooled vector
     checkpoint_keys = ("vocab",)
 
     def __init__(self, cfg, data: SentimentData | None = None):
         """`data` replaces IMDB (tests: a synthetic set of reviews)."""
         super().__init__(cfg)
-        d = cfg.data
-        self.data = data or load_imdb(
-            d.root,
-            d.cache_dir,
-            d.vocab_size,
-            d.min_freq,
-            d.max_len,
-            d.truncate,
-            d.val_fraction,
-            d.split_seed,
-            d.download,
-            d.get("punctuation", True),
-        )
+        self.data = data or DATA_SOURCES[cfg.data.name].load(cfg.data)
         self.vocab = self.data.vocab
         self.pad_id = self.vocab[PAD]
         self._correct = self._seen = None  # training accuracy, accumulated on the device
@@ -67,13 +72,13 @@ class SentimentTask(Task):
     def build_model(self) -> SentimentClassifier:
         model_cfg = self.cfg.model
         model = build_classifier(len(self.vocab), model_cfg, self.pad_id)
-        path = model_cfg.get("pretrained_embeddings")
+        path = model_cfg.pretrained_embeddings
         if path:
             found = load_pretrained(path, self.vocab, model.embedding.weight)
             log.info(
                 "pretrained embeddings: %d of %d words found in %s", found, len(self.vocab), path
             )
-        if model_cfg.get("freeze_embeddings", False):
+        if model_cfg.freeze_embeddings:
             model.embedding.weight.requires_grad_(False)
         if model.bag is not None and model.bag.weighting == "nb":
             train = self.data.train
@@ -94,7 +99,7 @@ class SentimentTask(Task):
             train.lengths(),
             self.cfg.data.batch_size,
             self.epoch_generator(epoch),
-            self.cfg.data.get("pool_batches", 50),
+            self.cfg.data.pool_batches,
         )
         return review_batches(train, batches, self.pad_id)
 

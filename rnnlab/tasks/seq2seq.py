@@ -23,11 +23,14 @@ mean of per-sentence BLEUs.
 """
 
 import logging
+from dataclasses import dataclass
 
 import torch
 from omegaconf import OmegaConf
 from torch.nn import functional as F
 
+from rnnlab.config.schema import DROPOUT, NATURAL, POSITIVE, Check, one_of, setting
+from rnnlab.data import DATA_SOURCES
 from rnnlab.data.bucketing import same_length_batch_count, same_length_batches, trim_padding
 from rnnlab.data.fra_eng import (
     BOS,
@@ -37,15 +40,16 @@ from rnnlab.data.fra_eng import (
     TranslationSplit,
     detokenize,
     encode_sentences,
-    load_fra_eng,
     preprocess,
     tokenize,
 )
 from rnnlab.engine import move_to
 from rnnlab.inference.attention_map import attention_map, has_attention, heatmap
-from rnnlab.inference.decoding import translate_ids
+from rnnlab.inference.decoding import DecodingConfig, translate_ids
 from rnnlab.metrics import CorpusBleu, bleu, corpus_bleu
+from rnnlab.models.attention_decoders import ATTENTIONS
 from rnnlab.models.modes import evaluating
+from rnnlab.models.recurrent import RecurrentConfig
 from rnnlab.models.seq2seq import EncoderDecoder, build_seq2seq
 from rnnlab.tasks.base import Task
 
@@ -76,10 +80,38 @@ def sacrebleu_scores(
     ]
 
 
+@dataclass
+class Seq2SeqModelConfig(RecurrentConfig):
+    """The encoder-decoder: the shared stack on both sides, and the decoder's attention."""
+
+    embed_size: int = setting(32, POSITIVE)
+    num_hiddens: int = setting(32, POSITIVE)
+    dropout: float = setting(0.1, DROPOUT)
+    attention: str = setting("none", one_of(ATTENTIONS))  # none (d2l 10.7) | bahdanau | luong
+
+    def check(self) -> list[str]:
+        return (
+            super().check() + self.dropout_needs_layers() + self.init_for("seq2seq", ("default",))
+        )
+
+
+@dataclass
+class Seq2SeqTaskConfig:
+    """task=seq2seq: what is shown after each epoch, and the training labels' smoothing."""
+
+    name: str = setting("seq2seq", one_of(["seq2seq"]))
+    sample_sentences: list[str] = setting(["go .", "i lost .", "he's calm .", "i'm home ."])
+    num_test_samples: int = setting(4, NATURAL)  # test sentences shown with their references
+    label_smoothing: float = setting(
+        0.0, Check(lambda x: 0 <= x < 1, "a number in [0, 1) (0: hard labels)")
+    )
+
+
 class Seq2SeqTask(Task):
     """Translation of the d2l English-French pairs (or any `TranslationCorpus`)."""
 
     name = "seq2seq"
+    Config, ModelConfig, EvalConfig = Seq2SeqTaskConfig, Seq2SeqModelConfig, DecodingConfig
     objective = "val/sacrebleu"
     objective_direction = "maximize"
     checkpoint_keys = ("src_vocab", "tgt_vocab")
@@ -87,24 +119,13 @@ class Seq2SeqTask(Task):
     def __init__(self, cfg, corpus: TranslationCorpus | None = None):
         """`corpus` replaces the file (tests use a synthetic one)."""
         super().__init__(cfg)
-        data = cfg.data
-        self.corpus = corpus or load_fra_eng(
-            data.root,
-            data.num_examples,
-            data.num_steps,
-            data.min_freq,
-            data.val_fraction,
-            data.test_fraction,
-            data.split_seed,
-            data.download,
-            data.get("held_out_examples"),
-        )
+        self.corpus = corpus or DATA_SOURCES[cfg.data.name].load(cfg.data)
         if self.corpus.num_skipped:
             log.warning(
                 "skipped %d lines without an English<TAB>French pair", self.corpus.num_skipped
             )
         self.src_vocab, self.tgt_vocab = self.corpus.src_vocab, self.corpus.tgt_vocab
-        self.label_smoothing = cfg.task.get("label_smoothing", 0.0)  # older runs: none
+        self.label_smoothing = cfg.task.label_smoothing
         log.info(
             "pairs: %d train, %d val, %d test; vocabulary: %d English, %d French",
             len(self.corpus.train),
@@ -229,7 +250,7 @@ class Seq2SeqTask(Task):
             beam_size,
             self.cfg.eval.batch_size,
             self.src_vocab[PAD],
-            self.cfg.eval.get("length_penalty", 0.0),
+            self.cfg.eval.length_penalty,
         )
         return [self.tgt_vocab.to_tokens(row) for row in ids]
 

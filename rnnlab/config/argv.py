@@ -1,0 +1,98 @@
+"""The one check made on the command line before Hydra composes: a `group=option` naming
+an option the group does not have gets one line listing those it has, instead of Hydra's
+several-line report."""
+
+from pathlib import Path
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+
+from rnnlab.config import CONF_DIR
+from rnnlab.errors import RnnlabError
+
+
+def check_group_choices(argv: list[str], conf_dir: Path = CONF_DIR) -> None:
+    """Refuse `group=option` overrides (sweeps included) naming an option that `conf/group/`
+    does not have (`options_of`), listing the ones it has. Anything this cannot judge
+    (Hydra's own groups, extra config dirs, syntax errors) is left to Hydra."""
+    if any(arg.split("=")[0] in ("--config-dir", "-cd", "--config-path", "-cp") for arg in argv):
+        return
+    try:
+        overrides = OverridesParser.create().parse_overrides(
+            [arg for arg in argv if not arg.startswith("-")]
+        )
+    except HydraException:
+        return
+    for override in overrides:
+        group = conf_dir / override.key_or_group
+        if (
+            override.is_delete()
+            or override.package
+            or not group.is_dir()
+            or override.key_or_group.startswith("hydra/")
+        ):  # plugins add options there
+            continue
+        valid = options_of(group)
+        try:
+            options = (
+                list(override.sweep_string_iterator())
+                if override.is_sweep_override()
+                else [override.value()]
+            )
+        except HydraException:  # glob(...) sweeps need Hydra's config loader
+            continue
+        for option in options:
+            if isinstance(option, str) and option not in valid:
+                name = override.key_or_group
+                raise RnnlabError(
+                    f"{name}={option!r} is not one of: {', '.join(valid)} "
+                    f"(the files in conf/{name}/)"
+                )
+
+
+def options_of(group: Path) -> list[str]:
+    """The choices of a config group: its YAML files, less those named `_*` (what the
+    choices share, such as conf/model/_base.yaml)."""
+    return sorted(path.stem for path in group.glob("*.yaml") if not path.stem.startswith("_"))
+
+
+MAX_CHECKED_JOBS = 256  # a larger sweep has its first jobs checked here, the rest by Hydra
+
+
+def check_composes(argv: list[str]) -> None:
+    """Compose the config of each job the command line asks for (every combination of a
+    command-line sweep, up to MAX_CHECKED_JOBS) and type-check it, so that a bad value or
+    an unknown key is one line before any job starts. Anything this cannot judge (Hydra's
+    own flags, extended sweep syntax) is left to Hydra."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    from rnnlab.config.run_config import compose_config
+
+    if any(arg.startswith("-") and arg not in ("-m", "--multirun") for arg in argv):
+        return  # --cfg, --help, --config-dir, ...: Hydra's
+    arguments = [arg for arg in argv if not arg.startswith("-")]
+    try:
+        overrides = OverridesParser.create().parse_overrides(arguments)
+        jobs = BasicSweeper.split_arguments(overrides, None)[0]
+    except HydraException:
+        return
+    for job in jobs[:MAX_CHECKED_JOBS]:
+        compose_config([item for item in job if not item.startswith("hydra.")])
+
+
+def presets() -> list[tuple[str, str]]:
+    """(name, its one-line description) of each `experiment=` preset, less the private
+    `_*` files: the first comment line after the package header."""
+    found = []
+    for name in options_of(CONF_DIR / "experiment"):
+        lines = (CONF_DIR / "experiment" / f"{name}.yaml").read_text().splitlines()
+        comments = [line[1:].strip() for line in lines if line.startswith("#")]
+        found.append((name, next((c for c in comments if not c.startswith("@package")), "")))
+    return found
+
+
+def print_presets() -> None:
+    width = max(len(name) for name, _ in presets())
+    print("experiment=NAME presets (rnnlab-train experiment=NAME; their files: conf/experiment/):")
+    for name, description in presets():
+        print(f"  {name:<{width}}  {description}")
