@@ -21,8 +21,13 @@ from rnnlab.config import CONF_DIR
 from rnnlab.engine import PRECISIONS
 from rnnlab.errors import RnnlabError
 from rnnlab.models.cells import CELLS, IMPLEMENTATIONS
+from rnnlab.models.classifier import parse_pooling
+from rnnlab.models.init import INITS
+from rnnlab.models.ngram_bag import WEIGHTINGS
 from rnnlab.models.scratch import BPTT_MODES
+from rnnlab.models.seq2seq.decoders import ATTENTIONS
 from rnnlab.schedules import SCHEDULERS
+from rnnlab.tasks import TASKS
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +118,6 @@ def settle_unused_dropout(cfg: DictConfig) -> None:
     stacked layers (as PyTorch's `dropout`), so a one-layer model of a task whose model
     drops out nowhere else trains without it. The run's config (its checkpoint, HParams and
     metrics) then records the dropout actually used."""
-    from rnnlab.tasks import TASKS
-
     task = TASKS.get(_get(cfg, "task.name"))
     dropout, num_layers = _get(cfg, "model.dropout"), _get(cfg, "model.num_layers")
     if (
@@ -220,11 +223,6 @@ def _check_number(cfg, key: str, ok, expected: str) -> list[str]:
 
 
 def _check_names(cfg) -> list[str]:
-    from rnnlab.models.attention_decoders import ATTENTIONS
-    from rnnlab.models.init import INITS
-    from rnnlab.models.ngram_bag import WEIGHTINGS
-    from rnnlab.tasks import TASKS  # here, not at the top: tasks import most of rnnlab
-
     problems = []
     for key, valid in (
         ("task.name", TASKS),
@@ -245,9 +243,6 @@ def _check_names(cfg) -> list[str]:
 
 def _check_model(cfg) -> list[str]:
     """What the cell, its implementation and the task allow together."""
-    from rnnlab.models.classifier import parse_pooling
-    from rnnlab.tasks import TASKS
-
     cell, impl = _get(cfg, "model.cell"), _get(cfg, "model.impl")
     problems = []
     if impl == "nn" and cell in CELLS and CELLS[cell].nn_module is None:

@@ -10,8 +10,8 @@ from conftest import compose_config
 
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.decoding import beam_search, greedy_search, sequence_log_prob
-from rnnlab.models.attention import AdditiveAttention, GeneralAttention, masked_softmax
 from rnnlab.models.seq2seq import build_seq2seq
+from rnnlab.models.seq2seq.attention import AdditiveAttention, GeneralAttention, masked_softmax
 from rnnlab.validation import validate
 
 PAD, BOS, EOS = 1, 2, 3
