@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 import torch
-from conftest import compose_config
+from helpers.config import compose_config
+from helpers.seq2seq import reverse_corpus, run, translate_cli
 
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.decoding import beam_search, greedy_search, sequence_log_prob
@@ -144,8 +145,6 @@ def test_length_penalty_returns_one_of_the_beams_with_its_log_probability(attent
 
 
 def test_attention_heat_map_in_tensorboard_and_as_png(tmp_path):
-    from test_seq2seq_task import reverse_corpus, run, translate_cli
-
     corpus = reverse_corpus(300)
     overrides = [
         "task=seq2seq",

@@ -5,9 +5,9 @@ import math
 
 import pytest
 import torch
-from conftest import compose_config
-from test_seq2seq_task import reverse_corpus
-from test_seq2seq_task import run as run_seq2seq
+from helpers.config import compose_config
+from helpers.seq2seq import reverse_corpus
+from helpers.seq2seq import run as run_seq2seq
 
 from rnnlab.errors import RnnlabError
 from rnnlab.models.seq2seq import build_seq2seq

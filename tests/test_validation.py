@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CONF_DIR, TINY, compose_config
+from helpers.cli import assert_one_line_error, run
+from helpers.config import CONF_DIR, TINY, compose_config
+from helpers.synthetic_train import write_book
 from omegaconf import OmegaConf
-from synthetic_train import write_book
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import metadata
-from test_cli import assert_one_line_error, run
 
 import rnnlab.tasks.lm
 from rnnlab.errors import RnnlabError
@@ -211,12 +211,12 @@ def test_cli_bad_config_is_one_line(tmp_path, args, fragments):
 
 
 def synthetic_cli(tmp_path, *args, text="the time machine is here " * 80):
-    """The training command line on a book of our own (tests/synthetic_train.py)."""
+    """The training command line on a book of our own (tests/helpers/synthetic_train.py)."""
     write_book(tmp_path / "data", text)
     return subprocess.run(
         [
             sys.executable,
-            str(REPO / "tests" / "synthetic_train.py"),
+            str(REPO / "tests" / "helpers" / "synthetic_train.py"),
             f"data.root={tmp_path / 'data'}",
             "data.download=false",
             f"hydra.run.dir={tmp_path / 'run'}",
