@@ -1,52 +1,19 @@
-"""Shared fixtures: composed Hydra configs and a small synthetic corpus, so most tests
-need neither the real datasets nor a run directory under outputs/."""
+"""Shared fixtures: small synthetic corpora in place of the real datasets, so most tests
+need neither the real files nor a run directory under outputs/. Plain helpers and
+constants (composed configs, tiny settings, command lines) are in tests/helpers/."""
 
 import os
+import random
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
+from helpers.sentiment import synthetic_reviews
+from helpers.seq2seq import reverse_corpus
 
-from rnnlab.config import CONF_DIR
-from rnnlab.config.run_config import register_schemas
+import rnnlab.tasks.lm
+import rnnlab.tasks.sentiment
+from rnnlab.data.imdb import build_cache, split_reviews
 from rnnlab.data.timemachine import corpus_from_text
-
-
-def compose_config(overrides=()):
-    """The run config as `python -m rnnlab.train OVERRIDES` would see it (composed on the
-    typed schemas; `train` checks it once more)."""
-    register_schemas()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides))
-
-
-def train_whole_and_resumed(tmp_path, overrides, epochs: int = 4, cut: int = 2):
-    """The metrics of one run trained in one go (tmp_path/whole) and of the same run cut
-    after `cut` epochs and resumed to `epochs` (tmp_path/split)."""
-    from rnnlab.train import train
-
-    whole = train(
-        compose_config([*overrides, f"trainer.max_epochs={epochs}"]), tmp_path / "whole", "x"
-    )
-    train(compose_config([*overrides, f"trainer.max_epochs={cut}"]), tmp_path / "split", "x")
-    resumed = train(
-        compose_config([*overrides, f"trainer.max_epochs={epochs}", "trainer.resume=true"]),
-        tmp_path / "split",
-        "x",
-    )
-    return whole, resumed
-
-
-# Tiny, fast settings for end-to-end runs on the synthetic corpus.
-TINY = [
-    "model.num_hiddens=16",
-    "data.batch_size=4",
-    "data.num_steps=8",
-    "trainer.max_epochs=3",
-    "trainer.progress_bar=false",
-    "task.sample_length=10",
-    "scheduler=none",  # the lm's 200-step warm-up would keep a tiny corpus's few steps near lr 0
-]
 
 
 @pytest.fixture
@@ -54,6 +21,47 @@ def tiny_corpus():
     """A corpus with an obvious pattern: a model that learns it has perplexity near 1."""
     text = "the time machine is here " * 80
     return corpus_from_text(text, token="char", val_fraction=0.1)
+
+
+@pytest.fixture
+def synthetic_book(monkeypatch, tiny_corpus):
+    """The LM task reads the tiny corpus instead of The Time Machine."""
+    monkeypatch.setattr(
+        rnnlab.data.timemachine, "load_timemachine", lambda *args, **kwargs: tiny_corpus
+    )
+    return tiny_corpus
+
+
+@pytest.fixture
+def synthetic_imdb(monkeypatch):
+    """The sentiment task reads synthetic reviews (helpers.sentiment) instead of IMDB."""
+    rng = random.Random(0)
+    cache = build_cache({"train": synthetic_reviews(400, rng), "test": synthetic_reviews(200, rng)})
+
+    def load(
+        root,
+        cache_dir,
+        vocab_size,
+        min_freq,
+        max_len,
+        mode,
+        val_fraction,
+        seed,
+        download,
+        punctuation=True,
+    ):
+        return split_reviews(
+            cache, vocab_size, min_freq, max_len, mode, val_fraction, seed, punctuation
+        )
+
+    monkeypatch.setattr(rnnlab.data.imdb, "load_imdb", load)
+
+
+@pytest.fixture(scope="module")
+def reverse_pairs():
+    """The seq2seq reverse-the-words corpus (helpers.seq2seq.reverse_corpus), built once
+    per module."""
+    return reverse_corpus()
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import math
 
 import pytest
 import torch
-from conftest import TINY, compose_config
-from test_train import synthetic_book  # noqa: F401 (a fixture)
+from helpers.config import TINY, compose_config
 from torch.nn import functional as F
 
 from rnnlab.inference.adaptive import NeuralCache, adaptive_nll, adaptive_nlls
@@ -111,7 +110,7 @@ def test_dynamic_evaluation_adapts_a_copy_and_leaves_the_model_as_it_was():
     assert model.training  # as it was
 
 
-def test_a_run_reports_the_adaptive_perplexity_beside_the_stream_one(tmp_path, synthetic_book):  # noqa: F811 (the fixture)
+def test_a_run_reports_the_adaptive_perplexity_beside_the_stream_one(tmp_path, synthetic_book):
     metrics = train(
         compose_config(TINY + ["eval.dynamic_lr=0.5", "eval.cache_size=50"]), tmp_path, "lstm"
     )

@@ -6,13 +6,14 @@ import itertools
 
 import pytest
 import torch
-from conftest import compose_config
+from helpers.config import compose_config
+from helpers.seq2seq import reverse_corpus, run, translate_cli
 
 from rnnlab.config.run_config import typed_config
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.decoding import beam_search, greedy_search, sequence_log_prob
-from rnnlab.models.attention import AdditiveAttention, GeneralAttention, masked_softmax
 from rnnlab.models.seq2seq import build_seq2seq
+from rnnlab.models.seq2seq.attention import AdditiveAttention, GeneralAttention, masked_softmax
 
 PAD, BOS, EOS = 1, 2, 3
 MODELS = [
@@ -144,8 +145,6 @@ def test_length_penalty_returns_one_of_the_beams_with_its_log_probability(attent
 
 
 def test_attention_heat_map_in_tensorboard_and_as_png(tmp_path):
-    from test_seq2seq_task import reverse_corpus, run, translate_cli
-
     corpus = reverse_corpus(300)
     overrides = [
         "task=seq2seq",

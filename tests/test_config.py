@@ -6,9 +6,9 @@ import dataclasses
 import typing
 
 import pytest
-from conftest import CONF_DIR
-from test_cli import assert_one_line_error, run
+from helpers.cli import assert_one_line_error, run
 
+from rnnlab.config import CONF_DIR
 from rnnlab.config.argv import check_group_choices, options_of
 from rnnlab.config.run_config import compose_config, typed_config
 from rnnlab.config.schema import ConfigError, typed_section

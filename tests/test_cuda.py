@@ -9,25 +9,15 @@ import itertools
 
 import pytest
 import torch
-from conftest import TINY, compose_config, train_whole_and_resumed
-from test_scratch import (
-    NN_NAMES,
-    NUM_HIDDENS,
-    NUM_STEPS,
-    PAIRS,
-    build_pair,
-    nn_parameter_name,
-    random_state,
-    run,
-)
-from test_sentiment import SMALL, synthetic_imdb  # noqa: F401 (a fixture)
-from test_seq2seq_task import TINY as SEQ2SEQ
-from test_seq2seq_task import corpus  # noqa: F401 (a fixture)
-from test_seq2seq_task import run as run_seq2seq
-from test_train import synthetic_book  # noqa: F401 (a fixture)
+from helpers.config import TINY, compose_config, train_whole_and_resumed
+from helpers.scratch import NUM_HIDDENS, NUM_STEPS, PAIRS, build_pair, random_state, run
+from helpers.sentiment import SMALL
+from helpers.seq2seq import TINY as SEQ2SEQ
+from helpers.seq2seq import run as run_seq2seq
 
 from rnnlab.engine import train_epoch
 from rnnlab.models.recurrent import recurrent_stack
+from rnnlab.models.scratch import NN_NAMES, nn_parameter_name
 from rnnlab.tasks.lm import LanguageModelTask
 from rnnlab.train import train
 
@@ -100,7 +90,7 @@ def test_scratch_equals_cudnn(cell, num_layers, bidirectional, bptt, dtype, no_t
 @pytest.mark.parametrize(
     "model", ["rnn", "lstm", "gru", "rnn_scratch", "lstm_scratch", "gru_scratch"]
 )
-def test_language_model_trains(tmp_path, synthetic_book, model, precision):  # noqa: F811
+def test_language_model_trains(tmp_path, synthetic_book, model, precision):
     metrics = train(
         compose_config(
             TINY
@@ -116,7 +106,7 @@ def test_language_model_trains(tmp_path, synthetic_book, model, precision):  # n
 
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 @pytest.mark.parametrize("model", ["gru", "lstm_scratch"])
-def test_sentiment_trains(tmp_path, synthetic_imdb, model, precision):  # noqa: F811
+def test_sentiment_trains(tmp_path, synthetic_imdb, model, precision):
     metrics = train(
         compose_config(
             SMALL
@@ -138,10 +128,10 @@ def test_sentiment_trains(tmp_path, synthetic_imdb, model, precision):  # noqa: 
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 @pytest.mark.parametrize("model", ["gru", "lstm_scratch"])
 @pytest.mark.parametrize("attention", ["none", "bahdanau"])
-def test_seq2seq_trains(tmp_path, corpus, model, precision, attention):  # noqa: F811
+def test_seq2seq_trains(tmp_path, reverse_pairs, model, precision, attention):
     metrics, _ = run_seq2seq(
         tmp_path,
-        corpus,
+        reverse_pairs,
         SEQ2SEQ
         + [
             CUDA,
@@ -158,7 +148,7 @@ def test_seq2seq_trains(tmp_path, corpus, model, precision, attention):  # noqa:
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
 def test_resumed_run_ends_like_an_uninterrupted_one(
     tmp_path,
-    synthetic_book,  # noqa: F811
+    synthetic_book,
     model,
     dropout,
 ):
@@ -194,7 +184,7 @@ def test_dropout_between_cudnn_layers_follows_torchs_seed(cell):
 
 
 @pytest.mark.parametrize("model", ["lstm", "gru_scratch"])
-def test_an_epoch_never_waits_for_the_gpu_between_log_steps(tmp_path, synthetic_book, model):  # noqa: F811
+def test_an_epoch_never_waits_for_the_gpu_between_log_steps(tmp_path, synthetic_book, model):
     """The hot loop's only sync is the loss read every `log_every_n_steps` steps: with
     CUDA's sync check set to error, an epoch shorter than that trains through."""
     cfg = compose_config(TINY + [CUDA, f"model={model}", "trainer.log_every_n_steps=1000"])

@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 import torch
-from conftest import compose_config
+from helpers.config import compose_config
 from torch.nn import functional as F
 
 from rnnlab.models.dropout import LockedDropout, TokenDropoutEmbedding, token_dropout_scale
@@ -276,7 +276,7 @@ def test_ar_tar_change_the_gradient_not_the_reported_loss(tiny_corpus):
 
 @pytest.mark.parametrize("model", ["lstm", "lstm_scratch"])
 def test_a_language_model_trains_with_every_tool_on(tmp_path, monkeypatch, tiny_corpus, model):
-    from conftest import TINY
+    from helpers.config import TINY
 
     import rnnlab.tasks.lm
     from rnnlab.train import train

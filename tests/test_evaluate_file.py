@@ -5,11 +5,11 @@ naming the file, the line and the expected format."""
 import random
 
 import pytest
-from conftest import TINY, compose_config
+from helpers.config import TINY, compose_config
+from helpers.sentiment import SMALL, synthetic_reviews
+from helpers.seq2seq import TINY as SEQ2SEQ
+from helpers.seq2seq import reverse_corpus
 from omegaconf import OmegaConf
-from test_sentiment import SMALL, synthetic_imdb, synthetic_reviews  # noqa: F401 (a fixture)
-from test_seq2seq_task import TINY as SEQ2SEQ
-from test_seq2seq_task import reverse_corpus
 
 import rnnlab.tasks.lm
 import rnnlab.tasks.seq2seq

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 import torch
-from conftest import compose_config
+from helpers.config import compose_config
 from omegaconf import OmegaConf
 
 from rnnlab.data.timemachine import corpus_from_text

@@ -1,7 +1,7 @@
 """The `optim` group: AdamW decays the weights apart from the gradient."""
 
 import torch
-from conftest import compose_config
+from helpers.config import compose_config
 from hydra.utils import instantiate
 
 

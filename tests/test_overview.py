@@ -4,7 +4,7 @@ a run unless trainer.summary=false."""
 import logging
 import re
 
-from conftest import TINY, compose_config
+from helpers.config import TINY, compose_config
 from torch import nn
 
 import rnnlab.tasks.lm

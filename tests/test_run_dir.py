@@ -5,9 +5,9 @@ import os
 import signal
 
 import pytest
-from synthetic_train import write_book
-from test_cli import assert_one_line_error
-from test_resume import synthetic_run, wait_until_paused
+from helpers.cli import assert_one_line_error
+from helpers.runs import synthetic_run, wait_until_paused
+from helpers.synthetic_train import write_book
 
 from rnnlab.run.run_dir import RunDirBusy, run_dir_lock
 

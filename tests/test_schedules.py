@@ -6,9 +6,9 @@ import math
 
 import pytest
 import torch
-from conftest import TINY, compose_config
+from helpers.config import TINY, compose_config
+from helpers.engine import NullLogger, ScriptedTask
 from omegaconf import OmegaConf
-from test_engine import NullLogger, ScriptedTask
 
 import rnnlab.tasks.lm
 import rnnlab.train

@@ -3,7 +3,7 @@ dropout of the recurrent state: off in eval mode, one mask per sequence in train
 
 import pytest
 import torch
-from test_scratch import PAIRS
+from helpers.scratch import PAIRS
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 

@@ -2,66 +2,16 @@
 the issue's metrics and TensorBoard tags, is deterministic, and its checkpoint predicts."""
 
 import json
-import random
 import subprocess
 import sys
 
 import pytest
 import torch
-from conftest import compose_config
+from helpers.config import compose_config
+from helpers.sentiment import SMALL
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-import rnnlab.tasks.sentiment
-from rnnlab.data.imdb import build_cache, split_reviews
 from rnnlab.train import train
-
-SMALL = [
-    "task=sentiment",
-    "model.embed_size=8",
-    "model.num_hiddens=8",
-    "data.batch_size=16",
-    "trainer.max_epochs=4",
-    "trainer.progress_bar=false",
-    "optim.lr=0.02",
-    "model.dropout=0.0",
-    "data.vocab_size=null",
-]
-
-
-def synthetic_reviews(num_reviews, rng):
-    """Neutral words with one "good" (positive) or "bad" (negative) somewhere in them."""
-    texts, labels = [], []
-    for _ in range(num_reviews):
-        words = [f"w{rng.randrange(20)}" for _ in range(rng.randrange(2, 12))]
-        label = rng.randrange(2)
-        words.insert(rng.randrange(len(words) + 1), "good" if label else "bad")
-        texts.append(" ".join(words) + " .")
-        labels.append(label)
-    return texts, labels
-
-
-@pytest.fixture
-def synthetic_imdb(monkeypatch):
-    rng = random.Random(0)
-    cache = build_cache({"train": synthetic_reviews(400, rng), "test": synthetic_reviews(200, rng)})
-
-    def load(
-        root,
-        cache_dir,
-        vocab_size,
-        min_freq,
-        max_len,
-        mode,
-        val_fraction,
-        seed,
-        download,
-        punctuation=True,
-    ):
-        return split_reviews(
-            cache, vocab_size, min_freq, max_len, mode, val_fraction, seed, punctuation
-        )
-
-    monkeypatch.setattr(rnnlab.data.imdb, "load_imdb", load)
 
 
 @pytest.mark.parametrize(

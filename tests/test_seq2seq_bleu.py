@@ -3,7 +3,7 @@ by `sacrebleu.corpus_bleu` against the French references exactly as the file has
 
 import pytest
 import sacrebleu
-from conftest import compose_config
+from helpers.config import compose_config
 
 from rnnlab.data.fra_eng import corpus_from_text, preprocess, tokenize
 from rnnlab.tasks.seq2seq import Seq2SeqTask

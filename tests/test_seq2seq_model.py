@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import compose_config
+from helpers.config import compose_config
 from torch.nn import functional as F
 
 from rnnlab.config.run_config import compose_config as typed_compose

@@ -3,80 +3,35 @@ learned, search behaves, runs are reproducible, checkpoints translate from the c
 
 import json
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import compose_config
+from helpers.cli import REPO
+from helpers.config import compose_config
+from helpers.seq2seq import TINY, reverse_corpus, run, translate_cli
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import rnnlab.tasks.seq2seq
 from rnnlab.config.run_config import compose_config as typed_compose
-from rnnlab.data.fra_eng import BOS, EOS, PAD, corpus_from_text
+from rnnlab.data.fra_eng import BOS, EOS, PAD
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.decoding import beam_search, greedy_search, sequence_log_prob
 from rnnlab.models.seq2seq import build_seq2seq
 from rnnlab.run.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.tasks.seq2seq import Seq2SeqTask, masked_cross_entropy
-from rnnlab.train import train
 from rnnlab.translate import main as translate_main
 
-REPO = Path(__file__).resolve().parents[1]
-# A small GRU learns to reverse 2-5 words in a few seconds.
-TINY = [
-    "task=seq2seq",
-    "model=gru",
-    "model.num_hiddens=64",
-    "model.embed_size=16",
-    "model.num_layers=1",
-    "model.dropout=0",  # it acts between stacked layers only
-    "data.batch_size=16",
-    "data.num_steps=7",
-    "optim.lr=0.01",
-    "trainer.max_epochs=7",
-    "trainer.progress_bar=false",
-    "eval.beam_size=3",
-]
 TIMINGS = {"wall_seconds", "tokens_per_sec", "train_tokens_per_sec"}
 
 
-def reverse_corpus(num_pairs=2000):
-    """Distinct sentences of 2-5 words over 8 words; the "French" is the reverse."""
-    rng = random.Random(0)
-    lines = set()
-    while len(lines) < num_pairs:
-        words = [rng.choice("abcdefgh") for _ in range(rng.randint(2, 5))]
-        lines.add(" ".join(words) + "\t" + " ".join(reversed(words)))
-    return corpus_from_text(
-        "\n".join(sorted(lines)),
-        num_examples=None,
-        num_steps=7,
-        min_freq=1,
-        val_fraction=0.1,
-        test_fraction=0.1,
-    )
-
-
 @pytest.fixture(scope="module")
-def corpus():
-    return reverse_corpus()
-
-
-def run(tmp_path, corpus, overrides, name="run"):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rnnlab.data.fra_eng, "load_fra_eng", lambda *args: corpus)
-        metrics = train(compose_config(overrides), tmp_path / name, "gru")
-    return metrics, tmp_path / name
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, corpus):
+def trained(tmp_path_factory, reverse_pairs):
     """(metrics, run directory) of one tiny run, shared by the tests below."""
-    return run(tmp_path_factory.mktemp("seq2seq"), corpus, TINY)
+    return run(tmp_path_factory.mktemp("seq2seq"), reverse_pairs, TINY)
 
 
 def load_model(path):
@@ -118,10 +73,10 @@ def test_tensorboard_has_the_issue_tags_and_a_translation_panel(trained):
     assert len(panel.splitlines()) == 2 + 4 + 4  # header, the book's four, four test ones
 
 
-def test_label_smoothing_trains_on_the_smoothed_cross_entropy(corpus):
+def test_label_smoothing_trains_on_the_smoothed_cross_entropy(reverse_pairs):
     cfg = compose_config([*TINY, "task.label_smoothing=0.2"])
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rnnlab.data.fra_eng, "load_fra_eng", lambda *args: corpus)
+        patch.setattr(rnnlab.data.fra_eng, "load_fra_eng", lambda *args: reverse_pairs)
         task = Seq2SeqTask(cfg)
     torch.manual_seed(0)
     model = task.build_model().eval()  # no dropout: the two forward passes agree
@@ -135,12 +90,12 @@ def test_label_smoothing_trains_on_the_smoothed_cross_entropy(corpus):
     assert torch.allclose(loss, hand, atol=1e-6)  # the hard-label loss is 1e-3 away
 
 
-def test_batches_hold_one_source_length_and_every_pair_once(corpus):
+def test_batches_hold_one_source_length_and_every_pair_once(reverse_pairs):
     """No padding reaches the encoder; tokens/sec counts real target tokens; the loss of a
     cut batch is the masked loss of the same pairs padded to num_steps."""
-    task = Seq2SeqTask(compose_config(TINY), corpus)
+    task = Seq2SeqTask(compose_config(TINY), reverse_pairs)
     model = task.build_model()
-    train, pad = corpus.train, task.tgt_vocab[PAD]
+    train, pad = reverse_pairs.train, task.tgt_vocab[PAD]
     rows = [r for b in task.batch_rows(train, 16, task.epoch_generator(1)) for r in b.tolist()]
     assert sorted(rows) == list(range(len(train)))
     batches = list(task.train_batches(1))
@@ -157,10 +112,10 @@ def test_batches_hold_one_source_length_and_every_pair_once(corpus):
     assert loss.item() == pytest.approx(padded.item(), rel=1e-5)
 
 
-def test_beam_1_is_greedy_and_wider_beams_score_at_least_as_well(trained, corpus):
+def test_beam_1_is_greedy_and_wider_beams_score_at_least_as_well(trained, reverse_pairs):
     model, tgt_vocab = load_model(trained[1] / "checkpoint.pt")
     bos, eos = tgt_vocab[BOS], tgt_vocab[EOS]
-    src = torch.cat([corpus.val.src, corpus.test.src])
+    src = torch.cat([reverse_pairs.val.src, reverse_pairs.test.src])
     greedy, greedy_scores = greedy_search(model, src, bos, eos, max_len=7)
     beam1, beam1_scores = beam_search(model, src, bos, eos, max_len=7, beam_size=1)
     assert beam1 == greedy
@@ -213,16 +168,6 @@ def test_bad_task_config_is_one_line_before_loading_data(override, fragment):
     with pytest.raises(RnnlabError) as error:
         typed_compose(["task=seq2seq", "data.root=/nonexistent", "data.download=false", override])
     assert fragment in str(error.value) and "\n" not in str(error.value)
-
-
-def translate_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "rnnlab.translate", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_translate_command_line(trained):

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from test_cli import FAST, run
+from helpers.cli import FAST, run
 
 pytestmark = pytest.mark.skipif(
     shutil.which("sbatch") is None

@@ -8,8 +8,8 @@ import math
 import os
 import re
 
+from helpers.cli import FAST, run
 from omegaconf import OmegaConf
-from test_cli import FAST, run
 
 from rnnlab.run.checkpoint import load_checkpoint
 

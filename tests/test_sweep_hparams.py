@@ -3,11 +3,10 @@ their values (the dashboard's first columns) and the task's metrics; each run wr
 session when it starts, so a run that never ends is listed too."""
 
 import pytest
-from conftest import TINY, compose_config
+from helpers.cli import FAST, run
+from helpers.config import TINY, compose_config, compose_with_hydra
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import metadata
-from test_cli import FAST, run
-from test_sweeps import compose_with_hydra
 
 import rnnlab.tasks.lm
 from rnnlab.run.sweeps import metric_tags, swept_parameters

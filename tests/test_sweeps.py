@@ -5,20 +5,13 @@ threads a job uses (what a job returns and skips: tests/test_records.py)."""
 import math
 
 import pytest
-from conftest import CONF_DIR
+from helpers.config import CONF_DIR, compose_with_hydra
 from hydra import compose, initialize_config_dir
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
-from rnnlab.config.run_config import register_schemas
 from rnnlab.run.sweeps import short_dirname, threads_per_job
-
-
-def compose_with_hydra(overrides):
-    register_schemas()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
 
 
 def sweep_jobs(preset: str, command_line=()) -> list[list[str]]:
@@ -34,7 +27,6 @@ def sweep_jobs(preset: str, command_line=()) -> list[list[str]]:
 
 
 def job_config(job: list[str]):
-    register_schemas()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return compose(config_name="config", overrides=job)
 

@@ -10,7 +10,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import TINY, compose_config
+from helpers.config import TINY, compose_config
 
 import rnnlab.tasks.lm
 from rnnlab.train import train

@@ -4,10 +4,9 @@ import json
 import logging
 
 import pytest
-from conftest import CONF_DIR, TINY, compose_config, train_whole_and_resumed
+from helpers.config import CONF_DIR, TINY, compose_config, train_whole_and_resumed
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-import rnnlab.tasks.lm
 from rnnlab.config.argv import options_of
 from rnnlab.train import train
 
@@ -19,15 +18,6 @@ GROUP_OPTIONS = sorted(
     if group.is_dir()
     for option in options_of(group)
 )
-
-
-@pytest.fixture
-def synthetic_book(monkeypatch, tiny_corpus):
-    """The LM task reads the tiny corpus instead of The Time Machine."""
-    monkeypatch.setattr(
-        rnnlab.data.timemachine, "load_timemachine", lambda *args, **kwargs: tiny_corpus
-    )
-    return tiny_corpus
 
 
 @pytest.mark.parametrize(("group", "option"), GROUP_OPTIONS)

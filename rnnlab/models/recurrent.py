@@ -3,7 +3,7 @@
 Every kind shares one interface (time-major input `(num_steps, batch, features)`, state
 shaped `(num_layers * num_directions, batch, num_hiddens)`, a `(H, C)` pair for LSTM; see
 `rnnlab.models.state`), so the task models never ask which kind they hold. The values
-were checked at start-up (`rnnlab.validation`); a combination no stack can honour is a
+were checked at start-up (the schemas, `RecurrentConfig`); a combination no stack can honour is a
 ValueError here.
 """
 

@@ -23,6 +23,7 @@ from rnnlab.config import CONF_DIR
 from rnnlab.run.events import flatten_config, write_experiment
 from rnnlab.run.records import write_json_atomically
 from rnnlab.run.search import is_optuna, quiet_optuna_summary, report_best_trial
+from rnnlab.tasks import TASKS
 
 log = logging.getLogger(__name__)
 FAILURES_DIR = ".failures"  # in the sweep directory: the jobs of its last launch that failed
@@ -126,8 +127,6 @@ def swept_parameters(config: DictConfig) -> dict:
 def metric_tags(task_name: str) -> list[str]:
     """The HParams metric columns of a task: its objective first, then the losses, the test
     split's objective (when the task has one) and the speed."""
-    from rnnlab.tasks import TASKS  # here: the tasks import most of rnnlab
-
     task = TASKS.get(task_name)
     if task is None:
         return []

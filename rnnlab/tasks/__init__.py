@@ -23,6 +23,6 @@ OmegaConf.register_new_resolver(
 
 
 def build_task(cfg) -> Task:
-    """The task named by `cfg.task.name` (checked by `rnnlab.validation`), given the whole
-    run config."""
+    """The task named by `cfg.task.name` (checked by `rnnlab.config.run_config`), given
+    the whole run config."""
     return TASKS[cfg.task.name](cfg)

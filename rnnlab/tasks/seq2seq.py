@@ -47,10 +47,10 @@ from rnnlab.engine import move_to
 from rnnlab.inference.attention_map import attention_map, has_attention, heatmap
 from rnnlab.inference.decoding import DecodingConfig, translate_ids
 from rnnlab.metrics import CorpusBleu, bleu, corpus_bleu
-from rnnlab.models.attention_decoders import ATTENTIONS
 from rnnlab.models.modes import evaluating
 from rnnlab.models.recurrent import RecurrentConfig
 from rnnlab.models.seq2seq import EncoderDecoder, build_seq2seq
+from rnnlab.models.seq2seq.decoders import ATTENTIONS
 from rnnlab.tasks.base import Task
 
 log = logging.getLogger(__name__)

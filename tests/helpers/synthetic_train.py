@@ -1,4 +1,4 @@
-"""`python tests/synthetic_train.py data.root=DIR data.download=false OVERRIDES`: the real
+"""`python tests/helpers/synthetic_train.py data.root=DIR data.download=false OVERRIDES`: the real
 `python -m rnnlab.train` command line, except that DIR/timemachine.txt may hold any text
 (its sha1 is not checked), for tests that need a separate process (signals, SIGKILL, exit
 codes) but not the real book. `write_book(DIR)` puts a small learnable text there.
