@@ -54,6 +54,15 @@ def tiny_corpus():
 
 
 @pytest.fixture
+def synthetic_book(monkeypatch, tiny_corpus):
+    """The LM task reads the tiny corpus instead of The Time Machine."""
+    import rnnlab.tasks.lm
+
+    monkeypatch.setattr(rnnlab.tasks.lm, "load_timemachine", lambda *args, **kwargs: tiny_corpus)
+    return tiny_corpus
+
+
+@pytest.fixture
 def real_data_dir() -> Path:
     """$RNNLAB_DATA when it holds the real book (CI points it at ../shared/data); tests that
     need the real files skip without it."""

@@ -7,6 +7,7 @@ import torch
 from omegaconf import OmegaConf
 
 from rnnlab.engine import fit, improves
+from rnnlab.loggers import Logger
 
 
 class ScriptedTask:
@@ -39,12 +40,8 @@ class ScriptedTask:
         pass
 
 
-class NullLogger:
-    def scalars(self, metrics, step):
-        pass
-
-    def text(self, tag, text, step):
-        pass
+class NullLogger(Logger):
+    """Logs nothing: the interface's defaults are no-ops."""
 
 
 def run(task, max_epochs, patience=None, best=(None, None)):
@@ -157,7 +154,7 @@ def test_val_every_n_epochs_scores_every_nth_and_the_last_epoch(every, max_epoch
     )
     logged = []
 
-    class Logger(NullLogger):
+    class RecordingLogger(NullLogger):
         def scalars(self, metrics, step):
             logged.append((step, "val/score" in metrics))
 
@@ -168,7 +165,7 @@ def test_val_every_n_epochs_scores_every_nth_and_the_last_epoch(every, max_epoch
         torch.optim.SGD(model.parameters(), lr=0.1),
         trainer,
         torch.device("cpu"),
-        Logger(),
+        RecordingLogger(),
     )
     assert [step for step, has_val in logged if has_val] == evaluated
     assert len(logged) == max_epochs  # training metrics every epoch
