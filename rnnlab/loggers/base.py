@@ -34,9 +34,12 @@ class Logger:
         """Flush and release files; called once, also when the run raised."""
 
     @classmethod
-    def start_sweep(cls, sweep_dir: Path, swept: dict, constant: dict, metrics: list[str]):
+    def start_sweep(
+        cls, sweep_dir: Path, swept: dict, constant: dict, metrics: list[str]
+    ) -> Path | None:
         """A multirun starts in `sweep_dir`: the swept keys with their values, the other
-        flattened config keys (`constant`: {key: a value}) and the task's metric tags."""
+        flattened config keys (`constant`: {key: a value}) and the task's metric tags;
+        returns the file written, if any."""
 
     @classmethod
     def read_curves(cls, run_dir: Path) -> Curves:

@@ -60,7 +60,8 @@ class CsvLogger(Logger):
 
 def read_rows(path: Path) -> dict[int, dict[str, float]]:
     """{epoch: {tag: value}} of a metrics.csv, empty cells left out; {} without the file.
-    Floats are written with `repr`, so they read back exactly."""
+    The csv module writes a float as `str(value)`, the shortest text that reads back as the
+    same float, so values round-trip exactly."""
     if not path.is_file():
         return {}
     with open(path, newline="") as file:

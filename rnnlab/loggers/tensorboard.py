@@ -68,7 +68,9 @@ class TensorBoardLogger(Logger):
         self.writer.close()
 
     @classmethod
-    def start_sweep(cls, sweep_dir: Path, swept: dict, constant: dict, metrics: list[str]):
+    def start_sweep(
+        cls, sweep_dir: Path, swept: dict, constant: dict, metrics: list[str]
+    ) -> Path | None:
         return write_experiment(
             sweep_dir, without_loggers(swept), without_loggers(constant), metrics
         )
