@@ -1,11 +1,11 @@
 """The one training loop the tasks share.
 
 A task brings its batches, its loss and its evaluation (`rnnlab.tasks.base.Task`); the loop
-brings what every experiment needs: clipping, tokens/sec, progress bars, TensorBoard
-scalars, per-epoch checkpoint hooks, best-epoch tracking, early stopping and divergence
-detection. The hot loop makes no
-host-device sync except every `log_every_n_steps` steps, so it costs little beyond the
-model's own forward and backward.
+brings what every experiment needs: clipping, tokens/sec, progress bars, per-epoch
+scalars for the loggers (`rnnlab.loggers`), per-epoch checkpoint hooks, best-epoch
+tracking, early stopping and divergence detection. The hot loop makes no host-device sync
+except every `log_every_n_steps` steps, so it costs little beyond the model's own forward
+and backward.
 """
 
 import contextlib
@@ -21,6 +21,7 @@ import torch
 from tqdm import tqdm
 
 from rnnlab.config.schema import GREATER_THAN_ZERO, POSITIVE, Check, setting
+from rnnlab.loggers import Logger
 from rnnlab.schedules import Schedule
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ def fit(
     optimizer,
     trainer_cfg,
     device,
-    logger,
+    logger: Logger,
     start_epoch: int = 0,
     on_epoch_end: Callable[[int, "FitResult"], None] | None = None,
     best: tuple[int | None, float | None] = (None, None),

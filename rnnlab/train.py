@@ -25,6 +25,7 @@ from rnnlab.config.argv import check_composes, check_group_choices, print_preset
 from rnnlab.config.run_config import register_schemas, typed_config
 from rnnlab.engine import FitResult, fit
 from rnnlab.errors import RnnlabError
+from rnnlab.loggers import Logger, build_loggers
 from rnnlab.run.checkpoint import (
     BEST,
     LAST,
@@ -34,7 +35,6 @@ from rnnlab.run.checkpoint import (
     saved_epoch,
     training_state,
 )
-from rnnlab.run.events import RunLogger
 from rnnlab.run.interrupt import Interrupted, signals_raise_interrupted
 from rnnlab.run.overview import count_parameters, log_overview
 from rnnlab.run.records import (
@@ -125,7 +125,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
             save_checkpoint(checkpoint_path, state or state_at(epoch, progress))
             last_saved = epoch
 
-    logger = RunLogger(run_dir, purge_step=start_epoch + 1 if start_epoch else None)
+    logger = build_loggers(OmegaConf.select(cfg, "logger"), run_dir, start_epoch)
     logger.session_start(config, choices)
     start = time.perf_counter()
     try:
@@ -171,7 +171,7 @@ def refuse_overwrite(run_dir: Path, resume: bool) -> None:
         )
 
 
-def run_test(task, model, cfg, best_path: Path, device, logger, step: int) -> dict:
+def run_test(task, model, cfg, best_path: Path, device, logger: Logger, step: int) -> dict:
     """The task's held-out test metrics, on the best epoch's weights when they were kept
     (model selection by the validation objective, never by the test set); the weights that
     epoch was scored with (`evaluation_weights`: NT-ASGD's average once it has begun)."""

@@ -30,6 +30,7 @@ from torch.nn import functional as F
 from rnnlab.data.sampling import sequential_batches
 from rnnlab.data.timemachine import LMCorpus, load_timemachine
 from rnnlab.engine import autocast, clip_gradients, fit, move_to, synchronize
+from rnnlab.loggers import Logger
 from rnnlab.models.lm import RNNLM
 from rnnlab.models.recurrent import recurrent_stack
 from rnnlab.models.state import detach_state
@@ -144,23 +145,14 @@ def bare_tokens_per_sec(model, batches, device, precision) -> float:
     return tokens / (time.perf_counter() - start)
 
 
-class NullLogger:
-    """fit() logs per epoch; the benchmark keeps no TensorBoard files."""
-
-    def scalars(self, metrics, step):
-        pass
-
-    def text(self, tag, text, step):
-        pass
-
-
 def loop_tokens_per_sec(model, corpus, cfg, device) -> float:
     """rnnlab's training loop (`engine.fit`) over the same batches, one epoch."""
     task = LanguageModelTask(cfg, corpus=corpus).to(device)
     task.evaluate = lambda model: {}  # evaluation is not part of tokens/sec
     task.log_samples = lambda *args: None
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
-    return fit(task, model, optimizer, cfg.trainer, device, NullLogger()).tokens_per_sec
+    # Logger(): the interface's no-ops, so the benchmark keeps no files
+    return fit(task, model, optimizer, cfg.trainer, device, Logger()).tokens_per_sec
 
 
 def run_config(batch: int, steps: int, precision: str, device) -> OmegaConf:

@@ -29,7 +29,10 @@ typed_config = None
 if os.path.exists(root + "/rnnlab/config/run_config.py"):  # a checkout with typed schemas
     from rnnlab.config.run_config import register_schemas, typed_config
     register_schemas()
-from rnnlab.run.events import flatten_config
+try:
+    from rnnlab.run.flatten import flatten_config
+except ImportError:  # a checkout older than it
+    from rnnlab.run.events import flatten_config
 out = {}
 for name, overrides in json.loads(sys.argv[2]).items():
     with initialize_config_dir(config_dir=root + "/conf", version_base="1.3"):

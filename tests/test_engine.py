@@ -120,7 +120,7 @@ def test_val_every_n_epochs_scores_every_nth_and_the_last_epoch(every, max_epoch
     )
     logged = []
 
-    class Logger(NullLogger):
+    class RecordingLogger(NullLogger):
         def scalars(self, metrics, step):
             logged.append((step, "val/score" in metrics))
 
@@ -131,7 +131,7 @@ def test_val_every_n_epochs_scores_every_nth_and_the_last_epoch(every, max_epoch
         torch.optim.SGD(model.parameters(), lr=0.1),
         trainer,
         torch.device("cpu"),
-        Logger(),
+        RecordingLogger(),
     )
     assert [step for step, has_val in logged if has_val] == evaluated
     assert len(logged) == max_epochs  # training metrics every epoch

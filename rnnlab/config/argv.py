@@ -35,13 +35,19 @@ def check_group_choices(argv: list[str], conf_dir: Path = CONF_DIR) -> None:
         valid = options_of(group)
         try:
             options = (
-                list(override.sweep_string_iterator())
+                list(override.sweep_iterator())
                 if override.is_sweep_override()
                 else [override.value()]
             )
         except HydraException:  # glob(...) sweeps need Hydra's config loader
             continue
-        for option in options:
+        # a list selects several options of one group (logger=[tensorboard,csv])
+        flat = [
+            item
+            for option in options
+            for item in (option if isinstance(option, list) else [option])
+        ]
+        for option in flat:
             if isinstance(option, str) and option not in valid:
                 name = override.key_or_group
                 raise RnnlabError(

@@ -7,7 +7,7 @@ import logging
 
 from torch import nn
 
-from rnnlab.run.events import flatten_config
+from rnnlab.run.flatten import flatten_config
 
 log = logging.getLogger(__name__)
 

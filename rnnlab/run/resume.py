@@ -20,7 +20,7 @@ from rnnlab.run.checkpoint import (
     restore_rng_states,
     resume_point,
 )
-from rnnlab.run.events import flatten_config
+from rnnlab.run.flatten import flatten_config
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,11 @@ OFF = (None, "None", False, 0, "none", "default")  # flatten_config writes None 
 IMPLIED = {"data.punctuation": True, "data.pool_batches": 50}
 # Settings a resumed run may change without comment: how it runs (device, threads, progress
 # output, the overview), how long it trains (max_epochs, max_train_seconds), how it is
-# launched (resume, skip_finished), where the data lives, and what is only logged (greedy
-# text samples) or only batched differently (eval.batch_size) or only scored at the end
-# (the language model's adaptive reading, eval.dynamic_lr and eval.cache_*); not what it
-# learns or how its best epoch is chosen (val_every_n_epochs, keep_best, eval.beam_size,
-# eval.bleu_k).
+# launched (resume, skip_finished), where the data lives and where its metrics go (the
+# `logger` group), and what is only logged (greedy text samples) or only batched
+# differently (eval.batch_size) or only scored at the end (the language model's adaptive
+# reading, eval.dynamic_lr and eval.cache_*); not what it learns or how its best epoch is
+# chosen (val_every_n_epochs, keep_best, eval.beam_size, eval.bleu_k).
 FREE = (
     "trainer.resume",
     "trainer.skip_finished",
@@ -59,6 +59,7 @@ FREE = (
     "trainer.log_every_n_steps",
     "trainer.summary",
     "trainer.checkpoint_every_n_epochs",
+    "logger",
     "data.root",
     "data.download",
     "data.cache_dir",

@@ -1,8 +1,8 @@
 """What a job of a sweep needs beyond a single run: CPU threads per parallel job, a short
-directory name, the sweep's HParams experiment (its swept keys and values, written at the
-start of a multirun), and the list of failed jobs at the end (exit status 1). (A job's
-record, what it hands the sweeper and what a rerun skips are `rnnlab.run.records`': its
-run directory's `metrics.json`.)
+directory name, what the loggers record at the start of a multirun (TensorBoard: the
+sweep's HParams experiment, its swept keys and values), and the list of failed jobs at the
+end (exit status 1). (A job's record, what it hands the sweeper and what a rerun skips are
+`rnnlab.run.records`': its run directory's `metrics.json`.)
 """
 
 import hashlib
@@ -20,7 +20,8 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from rnnlab.config import CONF_DIR
-from rnnlab.run.events import flatten_config, write_experiment
+from rnnlab.loggers import logger_classes
+from rnnlab.run.flatten import flatten_config
 from rnnlab.run.records import write_json_atomically
 from rnnlab.run.search import is_optuna, quiet_optuna_summary, report_best_trial
 from rnnlab.tasks import TASKS
@@ -136,34 +137,36 @@ def metric_tags(task_name: str) -> list[str]:
     return [*tags, "train/tokens_per_sec"]
 
 
-def write_sweep_experiment(config: DictConfig) -> Path:
-    """The sweep's one HParams experiment (`rnnlab.run.events.write_experiment`) at its root:
-    the swept keys and their values, then every other config key, and the task's metrics."""
+def start_sweep_loggers(config: DictConfig) -> None:
+    """What each chosen logger records at the start of a sweep (`Logger.start_sweep`;
+    TensorBoard: the one HParams experiment at the sweep's root): the swept keys and their
+    values, then every other config key, and the task's metrics."""
     plain = {key: value for key, value in config.items() if key != "hydra"}
     choices = group_choices(OmegaConf.select(config, "hydra.runtime.choices"))
     constant = {
         **choices,
         **flatten_config(OmegaConf.to_container(OmegaConf.create(plain), resolve=False)),
     }
-    return write_experiment(
-        config.hydra.sweep.dir,
-        swept_parameters(config),
-        constant,
-        metric_tags(str(OmegaConf.select(config, "task.name"))),
-    )
+    for logger_class in logger_classes(OmegaConf.select(config, "logger")):
+        logger_class.start_sweep(
+            Path(config.hydra.sweep.dir),
+            swept_parameters(config),
+            constant,
+            metric_tags(str(OmegaConf.select(config, "task.name"))),
+        )
 
 
 class SweepReport(Callback):
-    """Configured under `hydra.callbacks` in conf/config.yaml. The start of a multirun: the
-    sweep's HParams experiment. Its end: the failed jobs with their overrides, and an exit
-    status of 1 when there are any, once every job has run; for an Optuna search, the best
-    trial and its run directory (`rnnlab.run.search`). Failures are read from the sweep
-    directory, so it sees jobs run by any launcher: in this process, joblib workers or SLURM
-    nodes."""
+    """Configured under `hydra.callbacks` in conf/config.yaml. The start of a multirun: what
+    the loggers record of the sweep (`start_sweep_loggers`). Its end: the failed jobs with
+    their overrides, and an exit status of 1 when there are any, once every job has run;
+    for an Optuna search, the best trial and its run directory (`rnnlab.run.search`).
+    Failures are read from the sweep directory, so it sees jobs run by any launcher: in this
+    process, joblib workers or SLURM nodes."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         shutil.rmtree(Path(config.hydra.sweep.dir) / FAILURES_DIR, ignore_errors=True)
-        write_sweep_experiment(config)
+        start_sweep_loggers(config)
         if is_optuna(config):
             quiet_optuna_summary()
 

@@ -1,7 +1,8 @@
 """Tables and plots of a sweep, read back from its run directories (scripts/ablation_table.py).
 
 Each run directory of a multirun holds `.hydra/overrides.yaml` (what the job changed),
-`metrics.json` (its status) and TensorBoard events (every scalar per epoch). A table cell
+`metrics.json` (its status) and its curves (every scalar per epoch: metrics.csv, or the
+TensorBoard events of a run without it; `rnnlab.loggers.read_curves`). A table cell
 gathers the runs that share their row and column values, whatever their seed, and shows
 mean ± sample standard deviation (n - 1) of each run's final value with the run count;
 diverged, failed and unfinished runs are counted in the cell, never averaged in.
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from omegaconf import OmegaConf
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from rnnlab.loggers import read_curves
 from rnnlab.run.records import read_metrics
 
 DEFAULT_METRICS = ["train_perplexity", "val_perplexity", "train_tokens_per_sec"]
@@ -36,7 +37,7 @@ class Run:
 
     def value(self, metric: str) -> float | None:
         """`metric` as a metrics.json key (`test_sacrebleu`, `best_val_perplexity`: the
-        best epoch's, what best.pt keeps) or a TensorBoard tag (its last step's value)."""
+        best epoch's, what best.pt keeps) or a logged tag (its last step's value)."""
         value = self.record.get(metric)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
@@ -45,7 +46,7 @@ class Run:
 
 def available_metrics(runs: list[Run]) -> list[str]:
     """Every name `Run.value` answers for some run: metrics.json's numeric keys and the
-    TensorBoard tags (as keys: `val/perplexity` → `val_perplexity`)."""
+    logged tags (as keys: `val/perplexity` → `val_perplexity`)."""
     names = {
         key
         for run in runs
@@ -81,18 +82,13 @@ def default_metrics(runs: list[Run]) -> list[str]:
 
 
 def metric_tag(name: str) -> str:
-    """ "val_perplexity" → "val/perplexity" (the TensorBoard tag); tags pass unchanged."""
+    """ "val_perplexity" → "val/perplexity" (the logged tag); tags pass unchanged."""
     return name if "/" in name else name.replace("_", "/", 1)
 
 
 def final_scalars(run_dir: Path) -> dict[str, float]:
-    """The last-step value of every scalar tag in the run's TensorBoard events."""
-    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 1})
-    events.Reload()
-    return {
-        tag: max(events.Scalars(tag), key=lambda e: (e.step, e.wall_time)).value
-        for tag in events.Tags()["scalars"]
-    }
+    """The last-step value of every scalar tag the run logged."""
+    return {tag: curve[-1][1] for tag, curve in read_curves(run_dir).items() if curve}
 
 
 def load_run(run_dir: Path) -> Run:

@@ -20,6 +20,8 @@ and may override the defaults below: `to`, `train_metrics`, `test`, `log_samples
 import torch
 from torch import nn
 
+from rnnlab.loggers import Logger
+
 
 class Task:
     """Defaults every task shares; see the module docstring for the whole contract."""
@@ -53,5 +55,6 @@ class Task:
         a task without a test split has none."""
         return {}
 
-    def log_samples(self, model: nn.Module, logger, epoch: int) -> None:
-        """Text for TensorBoard after each epoch (samples, translations); none by default."""
+    def log_samples(self, model: nn.Module, logger: Logger, epoch: int) -> None:
+        """Text for the loggers after each evaluated epoch (samples, translations); none by
+        default."""

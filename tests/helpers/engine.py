@@ -2,6 +2,8 @@
 
 import torch
 
+from rnnlab.loggers import Logger
+
 
 class ScriptedTask:
     """A task whose validation objective follows a script, to drive model selection."""
@@ -33,9 +35,5 @@ class ScriptedTask:
         pass
 
 
-class NullLogger:
-    def scalars(self, metrics, step):
-        pass
-
-    def text(self, tag, text, step):
-        pass
+class NullLogger(Logger):
+    """Logs nothing: the interface's defaults are no-ops."""

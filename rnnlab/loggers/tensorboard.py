@@ -1,15 +1,17 @@
 """TensorBoard events: a run's scalars per epoch, text samples and HParams session, and a
-sweep's HParams experiment.
+sweep's HParams experiment (`logger=tensorboard`, the default).
 
 Events go straight into the run directory, so `tensorboard --logdir outputs` shows every
 run (single or multirun) under its own name. The HParams dashboard lines up the runs of a
 sweep by their flattened config; its columns come from the one experiment record the sweep
 writes at its root (`write_experiment`), swept keys first. A single run writes no
-experiment: TensorBoard then builds one from the sessions it finds.
+experiment: TensorBoard then builds one from the sessions it finds. The `logger` group
+itself is left out of the hparams: where a run logs is not what it learns with.
 """
 
 from pathlib import Path
 
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
 from tensorboard.plugins.hparams.api_pb2 import (
     DataType,
@@ -23,32 +25,21 @@ from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams as hparams_summary
 
-HPARAM_TYPES = (bool, int, float, str)
+from rnnlab.loggers.base import Curves, Logger
+from rnnlab.run.flatten import flatten_config
 
 
-def flatten_config(config: dict, prefix: str = "") -> dict:
-    """{"model": {"num_hiddens": 256}} → {"model.num_hiddens": 256}; other values as text."""
-    flat = {}
-    for key, value in config.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten_config(value, prefix=f"{name}."))
-        else:
-            flat[name] = value if isinstance(value, HPARAM_TYPES) else str(value)
-    return flat
-
-
-class RunLogger:
+class TensorBoardLogger(Logger):
     """The TensorBoard writer of one run."""
 
-    def __init__(self, run_dir: str | Path, purge_step: int | None = None):
+    def __init__(self, run_dir: str | Path, start_epoch: int = 0):
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         # purge_step drops events a killed run wrote after its last checkpoint.
+        purge_step = start_epoch + 1 if start_epoch else None
         self.writer = SummaryWriter(log_dir=str(self.run_dir), purge_step=purge_step)
 
     def scalars(self, metrics: dict[str, float], step: int) -> None:
-        """metrics: {"train/loss": 1.9, "val/perplexity": 6.3, ...} at x = step (epoch)."""
         for tag, value in metrics.items():
             self.writer.add_scalar(tag, value, step)
 
@@ -59,22 +50,58 @@ class RunLogger:
         """The run's HParams session, written when it starts (so a killed or running run is
         listed): the flattened config and the config groups chosen (`model=gru` as
         "model": "gru", the name a sweep of groups is recorded under)."""
-        _, start, _ = hparams_summary({**(choices or {}), **flatten_config(config)}, {})
+        hparams = without_loggers({**(choices or {}), **flatten_config(config)})
+        _, start, _ = hparams_summary(hparams, {})
         self.writer.file_writer.add_summary(start)
         self.writer.flush()
 
     def session_end(self) -> None:
-        """The session ended (finished or diverged: a result, not a failure)."""
         _, _, end = hparams_summary({}, {})
         self.writer.file_writer.add_summary(end)
 
     def figure(self, tag: str, figure, step: int) -> None:
-        """A matplotlib figure as an image (closed afterwards)."""
-        self.writer.add_figure(tag, figure, step, close=True)
+        """A matplotlib figure as an image."""
+        self.writer.add_figure(tag, figure, step, close=False)
         self.writer.flush()
 
     def close(self) -> None:
         self.writer.close()
+
+    @classmethod
+    def start_sweep(
+        cls, sweep_dir: Path, swept: dict, constant: dict, metrics: list[str]
+    ) -> Path | None:
+        return write_experiment(
+            sweep_dir, without_loggers(swept), without_loggers(constant), metrics
+        )
+
+    @classmethod
+    def read_curves(cls, run_dir: Path) -> Curves:
+        return read_event_curves(run_dir)
+
+
+def without_loggers(hparams: dict) -> dict:
+    """Flattened keys less the `logger` group's (`logger`, `logger.csv._target_`, ...)."""
+    return {
+        key: value
+        for key, value in hparams.items()
+        if key != "logger" and not key.startswith("logger.")
+    }
+
+
+def read_event_curves(run_dir: Path) -> Curves:
+    """Every scalar tag's curve in the run's TensorBoard event files, one value per step
+    (of two at one step, the later written: a finished run resumed logs its test again).
+    The one place rnnlab reads events back; the tables use it for runs without metrics.csv."""
+    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 1})
+    events.Reload()
+    curves = {}
+    for tag in events.Tags()["scalars"]:
+        by_step = {}
+        for event in sorted(events.Scalars(tag), key=lambda e: (e.step, e.wall_time)):
+            by_step[event.step] = event.value
+        curves[tag] = sorted(by_step.items())
+    return curves
 
 
 EXPERIMENT_SUFFIX = ".sweep"  # the sweep directory's own event file (`write_experiment`)
@@ -88,7 +115,7 @@ def write_experiment(
     list, or a (low, high) interval for a search), then the other hparams the runs record
     (`constant`: {key: a value, for its type}), and the metric columns `metric_tags`. The
     dashboard reads this one record for the whole logdir; the runs write only their sessions
-    (`RunLogger.session_start`), so a killed or running run is listed too. A rerun of the
+    (`TensorBoardLogger.session_start`), so a killed or running run is listed too. A rerun of the
     sweep replaces the record."""
 
     def swept_info(name, values) -> HParamInfo:
