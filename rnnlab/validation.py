@@ -307,9 +307,9 @@ def _check_awd_options(cfg) -> list[str]:
     forget_bias = _get(cfg, "model.forget_bias")
     if forget_bias not in (_ABSENT, None):
         problems += _check_number(cfg, "model.forget_bias", lambda x: True, "a number or null")
-        if cell != "lstm":
+        if cell not in CELLS or not CELLS[cell].has_forget_gate:  # LSTM, minLSTM
             problems.append(
-                f"model.forget_bias={forget_bias!r} is for LSTM cells; "
+                f"model.forget_bias={forget_bias!r} is for LSTM cells (lstm, minlstm); "
                 f"model.cell={cell!r} has no forget gate: expected null"
             )
     if _get(cfg, "model.residual") is True and isinstance(layers, int) and layers < 2:

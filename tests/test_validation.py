@@ -41,7 +41,10 @@ BAD_VALUES = [
     ("model.dropout=-0.2", "model.dropout=-0.2 is not a number in [0, 1)"),
     ("data.val_fraction=0", "data.val_fraction=0 is not a number in (0, 1)"),
     ("data.val_fraction=1.5", "data.val_fraction=1.5 is not a number in (0, 1)"),
-    ("model.cell=transformer", "model.cell='transformer' is not one of: gru, lstm, rnn"),
+    (
+        "model.cell=transformer",
+        "model.cell='transformer' is not one of: gru, lstm, mingru, minlstm, rnn",
+    ),
     (
         "model.recurrent_dropout=0.2",
         "model.recurrent_dropout=0.2 needs a scratch cell (e.g. model=lstm_scratch)",

@@ -14,6 +14,7 @@ from rnnlab.models.cells import CELLS
 from rnnlab.models.layered import LayeredRecurrent
 from rnnlab.models.nn_cells import nn_recurrent
 from rnnlab.models.padded import PaddedRecurrent
+from rnnlab.models.scan import MinimalRecurrent, check_minimal_options
 
 
 def recurrent_stack(
@@ -27,14 +28,17 @@ def recurrent_stack(
     bptt: str = "fused",
     recurrent_dropout: float = 0.0,
     weight_drop: float = 0.0,
+    mode: str | None = None,
 ) -> nn.Module:
     """A stack of `num_layers` layers of `cell` ("rnn", "lstm", "gru", ...): the cell's
     equations (`impl="scratch"`) or PyTorch's fused module (`impl="nn"`). `bptt` ("fused"
     or "autograd") picks the scratch cells' backward. `recurrent_dropout` (Keras': one
     mask per sequence on the H fed back into the recurrence) exists for the scratch cells
     only: PyTorch's fused kernels cannot do it. `weight_drop` (AWD's DropConnect on the
-    hidden-to-hidden weights) works for both."""
+    hidden-to-hidden weights) works for both. `mode` ("parallel" or "sequential", None
+    for the cell's default) is the minimal cells' (mingru, minlstm: `rnnlab.models.scan`)."""
     if impl == "scratch":
+        options = {} if mode is None else {"mode": mode}
         return CELLS[cell](
             input_size,
             num_hiddens,
@@ -44,6 +48,7 @@ def recurrent_stack(
             bptt,
             recurrent_dropout,
             weight_drop,
+            **options,
         )
     if impl != "nn":
         raise ValueError(f"impl must be 'nn' or 'scratch', got {impl!r}")
@@ -78,6 +83,7 @@ def build_recurrent(
     `padded`, the stack takes right-padded batches and a mask (`forward(X, mask=...)`):
     scratch cells hold their state at padded steps, and nn cells run as a
     `PaddedRecurrent`."""
+    check_minimal_options(model_cfg)
     recurrent_dropout = model_cfg.get("recurrent_dropout", 0.0)  # absent from old configs
     weight_drop = model_cfg.get("weight_drop", 0.0)
     bidirectional = model_cfg.bidirectional if bidirectional is None else bidirectional
@@ -94,6 +100,7 @@ def build_recurrent(
             model_cfg.get("bptt", "fused"),
             recurrent_dropout,
             weight_drop,
+            model_cfg.get("mode"),
         )
 
     if runs_layer_by_layer(model_cfg):
@@ -121,7 +128,13 @@ def init_forget_bias_(recurrent: nn.Module, value: float) -> None:
     """Start every LSTM layer's forget gate at bias `value` (Keras' unit_forget_bias: 1, so
     the cell remembers until it learns to forget; Jozefowicz et al., 2015): the input
     bias's forget block is set to `value` and the hidden bias's to 0, so their sum, which
-    is what the gate sees, is `value`. Both stacks keep the gates in nn's order (i, f, g, o)."""
+    is what the gate sees, is `value`. Both stacks keep the gates in nn's order (i, f, g, o).
+    A minLSTM stack sets its own (`MinLSTM.init_forget_bias_`)."""
+    minimal = [m for m in recurrent.modules() if isinstance(m, MinimalRecurrent)]
+    if minimal:
+        for module in minimal:
+            module.init_forget_bias_(value)
+        return
     for name, parameter in recurrent.named_parameters():
         which = name.rsplit(".", 1)[-1]
         n = parameter.shape[0] // 4
