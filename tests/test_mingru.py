@@ -24,16 +24,16 @@ MINIMAL = ["mingru", "minlstm"]
 MODES = ("parallel", "sequential")
 
 
-def twin_stacks(cell, input_size, num_hiddens, num_layers, bidirectional):
-    """(parallel, sequential) stacks of `cell` with the same float64 weights."""
-    parallel = recurrent_stack(
-        cell, "scratch", input_size, num_hiddens, num_layers, bidirectional, mode="parallel"
+def twin_stacks(cell, input_size, num_hiddens, num_layers, bidirectional, mode):
+    """(`mode`, sequential) stacks of `cell` with the same float64 weights."""
+    fast = recurrent_stack(
+        cell, "scratch", input_size, num_hiddens, num_layers, bidirectional, mode=mode
     ).double()
     sequential = recurrent_stack(
         cell, "scratch", input_size, num_hiddens, num_layers, bidirectional, mode="sequential"
     ).double()
-    sequential.load_state_dict(parallel.state_dict())
-    return parallel, sequential
+    sequential.load_state_dict(fast.state_dict())
+    return fast, sequential
 
 
 def outputs_and_grads(stack, X, h0, mask, weights):
@@ -46,15 +46,16 @@ def outputs_and_grads(stack, X, h0, mask, weights):
     return Y.detach(), H.detach(), grads
 
 
+@pytest.mark.parametrize("mode", ["parallel", "fused"])
 @pytest.mark.parametrize("cell", MINIMAL)
 @pytest.mark.parametrize("seed", range(4))
-def test_parallel_equals_sequential_in_float64(cell, seed):
+def test_parallel_and_fused_equal_sequential_in_float64(cell, seed, mode):
     rng = random.Random(seed)
     T, B = rng.randint(1, 40), rng.randint(1, 5)
     n, d, layers = rng.randint(1, 9), rng.randint(1, 6), rng.randint(1, 3)
     bidirectional = seed % 2 == 1
     torch.manual_seed(seed)
-    parallel, sequential = twin_stacks(cell, d, n, layers, bidirectional)
+    parallel, sequential = twin_stacks(cell, d, n, layers, bidirectional, mode)
     rows = layers * (2 if bidirectional else 1)
     X = torch.randn(T, B, d, dtype=torch.float64) * 3
     h0 = torch.randn(rows, B, n, dtype=torch.float64)  # a carried state, of any sign
@@ -72,10 +73,11 @@ def test_parallel_equals_sequential_in_float64(cell, seed):
         assert (Y_p[~mask] == 0).all()  # padded steps output zeros
 
 
+@pytest.mark.parametrize("mode", ["parallel", "fused"])
 @pytest.mark.parametrize("cell", MINIMAL)
-def test_the_state_carries_across_windows(cell):
+def test_the_state_carries_across_windows(cell, mode):
     torch.manual_seed(0)
-    stack = recurrent_stack(cell, "scratch", 3, 5, num_layers=2).double()
+    stack = recurrent_stack(cell, "scratch", 3, 5, num_layers=2, mode=mode).double()
     X = torch.randn(30, 2, 3, dtype=torch.float64)
     whole, H = stack(X)
     first, carried = stack(X[:11])
@@ -91,12 +93,14 @@ def test_the_scan_stays_finite_over_4096_steps_where_the_product_underflows(gate
     a ≈ 1 over the whole window. The log-space scan follows the steps in both."""
     T, B, n = 4096, 2, 3
     torch.manual_seed(0)
-    parallel, sequential = (recurrent_stack("mingru", "scratch", 1, n, mode=m) for m in MODES)
+    parallel, sequential, fused = (
+        recurrent_stack("mingru", "scratch", 1, n, mode=m) for m in (*MODES, "fused")
+    )
     sign = {"near 1": torch.ones(T, B, 1), "near 0": -torch.ones(T, B, 1)}.get(
         gates, torch.randn(T, B, 1).sign()
     )
     X = (sign * 20).requires_grad_()
-    for stack in (parallel, sequential):
+    for stack in (parallel, sequential, fused):
         stack.load_state_dict(parallel.state_dict())
         with torch.no_grad():
             stack.weights[0].W_x[:, :n] = 1.0  # the update gate's pre-activation: ±20
@@ -107,6 +111,7 @@ def test_the_scan_stays_finite_over_4096_steps_where_the_product_underflows(gate
     with torch.no_grad():
         expected, _ = sequential(X)
     torch.testing.assert_close(Y, expected, rtol=1e-3, atol=1e-5)
+    torch.testing.assert_close(fused(X)[0], expected, rtol=1e-5, atol=1e-6)
     XW = (X @ parallel.weights[0].W_x + parallel.weights[0].b_x).detach()
     k, candidate = XW[..., :n], XW[..., n:]
     a, b = (
@@ -203,7 +208,11 @@ def test_generation_matches_the_parallel_forward_at_every_step(tiny_corpus):
         ("minlstm", "model.recurrent_dropout=0.2", "model.recurrent_dropout=0.2 does not apply"),
         ("mingru", "+model.bptt=autograd", "model.bptt='autograd' does not apply"),
         ("mingru", "model.forget_bias=1.0", "model.forget_bias=1.0"),
-        ("minlstm", "model.mode=scan", "model.mode='scan' is not one of: parallel, sequential"),
+        (
+            "minlstm",
+            "model.mode=scan",
+            "model.mode='scan' is not one of: parallel, fused, sequential",
+        ),
         ("minlstm", "model.impl=nn", "has no PyTorch module"),
         ("gru", "+model.mode=parallel", "model.mode='parallel' is for the minimal cells"),
     ],

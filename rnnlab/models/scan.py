@@ -30,7 +30,7 @@ from torch.nn import functional as F
 from rnnlab.errors import RnnlabError
 from rnnlab.models.scratch import ScratchRecurrent
 
-MODES = ("parallel", "sequential")  # model.mode
+MODES = ("parallel", "fused", "sequential")  # model.mode
 SCAN_CHUNK = 256  # steps per log-space scan (`parallel_scan`)
 
 
@@ -59,6 +59,34 @@ def parallel_scan(log_a: Tensor, log_b: Tensor, h0: Tensor, chunk: int = SCAN_CH
     return Hs[0] if len(Hs) == 1 else torch.cat(Hs)
 
 
+class LinearRecurrence(torch.autograd.Function):
+    """h_t = a_t ⊙ h_{t-1} + b_t as a loop over steps in ordinary space, with its backward
+    written by hand (`model.mode=fused`): each step is one fused multiply-add on (batch,
+    n), and no graph is recorded. The gradient of a linear recurrence is the same
+    recurrence run backwards: with D_t = dL/dh_t + a_{t+1} ⊙ D_{t+1},
+    dL/db_t = D_t, dL/da_t = D_t ⊙ h_{t-1}, dL/dh_0 = a_1 ⊙ D_1. Stable as the steps are:
+    0 ≤ a ≤ 1. a, b: (num_steps, batch, n); h0: (batch, n) → (num_steps, batch, n)."""
+
+    @staticmethod
+    def forward(ctx, a: Tensor, b: Tensor, h0: Tensor) -> Tensor:
+        Hs = torch.empty_like(b)
+        h = h0
+        for t in range(len(a)):
+            h = torch.addcmul(b[t], a[t], h, out=Hs[t])
+        ctx.save_for_backward(a, h0, Hs)
+        return Hs
+
+    @staticmethod
+    def backward(ctx, dHs: Tensor):
+        a, h0, Hs = ctx.saved_tensors
+        D = torch.empty_like(Hs)
+        d = D[-1].copy_(dHs[-1])
+        for t in range(len(a) - 2, -1, -1):
+            d = torch.addcmul(dHs[t], a[t + 1], d, out=D[t])
+        H_prev = torch.cat([h0.unsqueeze(0), Hs[:-1]])
+        return D * H_prev, D, a[0] * D[0]
+
+
 class InputWeights(nn.Module):
     """One (layer, direction)'s parameters: W_x (input_size, G * num_hiddens), b_x
     (G * num_hiddens,), the G blocks side by side. No W_h: no gate reads h_{t-1}.
@@ -79,8 +107,10 @@ class MinimalRecurrent(ScratchRecurrent):
     its step (`cell_step`) and its coefficients in log space (`log_coefficients`).
 
     `mode`: "parallel" runs each (layer, direction) as one log-space scan (a window of one
-    step, as in generation, runs as a step: the same function); "sequential" runs
-    `cell_step` one step at a time, the reference. A masked step keeps the state (a = 1,
+    step, as in generation, runs as a step: the same function); "fused" runs the same
+    recurrence as a loop with a hand-written backward (`LinearRecurrence`: for CPUs,
+    where the scan's logarithms cost more than the loop); "sequential" runs `cell_step`
+    one step at a time under autograd, the reference. A masked step keeps the state (a = 1,
     b = 0) and outputs zeros, as the other scratch cells do. Under autocast the scan runs
     in float32 (logarithms in bf16 lose the state's digits).
     `bptt`, `recurrent_dropout` and `weight_drop` exist for the classic cells, whose
@@ -100,7 +130,7 @@ class MinimalRecurrent(ScratchRecurrent):
         mode: str = "parallel",
     ):
         if mode not in MODES:
-            raise ValueError(f"mode must be 'parallel' or 'sequential', got {mode!r}")
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if recurrent_dropout or weight_drop:
             raise ValueError(
                 f"{self.name} has no recurrent matmul: recurrent_dropout and weight_drop "
@@ -120,6 +150,10 @@ class MinimalRecurrent(ScratchRecurrent):
         """(log a, log b) of every step, each (num_steps, batch, num_hiddens)."""
         raise NotImplementedError
 
+    def coefficients(self, XW: Tensor) -> tuple[Tensor, Tensor]:
+        """(a, b) of every step, each (num_steps, batch, num_hiddens)."""
+        raise NotImplementedError
+
     def _run_direction(self, X, state, w, mask=None):
         """X (num_steps, batch, in) → (h of every step, (final h,)); see the class."""
         XW = torch.addmm(w.b_x, X.reshape(-1, X.shape[-1]), w.W_x).view(*X.shape[:2], -1)
@@ -135,6 +169,12 @@ class MinimalRecurrent(ScratchRecurrent):
                 h = new if real is None else torch.where(real[t], new, h)
                 Hs.append(h if real is None else h * real[t])
             return torch.stack(Hs), (h,)
+        if self.mode == "fused":
+            a, b = self.coefficients(XW)
+            if real is not None:
+                a, b = a.masked_fill(~real, 1.0), b.masked_fill(~real, 0.0)
+            Hs = LinearRecurrence.apply(a, b, h)
+            return (Hs if real is None else Hs * real), (Hs[-1],)
         log_a, log_b = self.log_coefficients(XW)
         if real is not None:
             log_a = log_a.masked_fill(~real, 0.0)

@@ -27,6 +27,11 @@ class MinGRU(MinimalRecurrent):
         H_tilde = g(XW_h)
         return ((1 - Z) * H + Z * H_tilde,)
 
+    def coefficients(self, XW: Tensor) -> tuple[Tensor, Tensor]:
+        XW_z, XW_h = XW.chunk(2, dim=-1)
+        Z = torch.sigmoid(XW_z)
+        return 1 - Z, Z * g(XW_h)
+
     def log_coefficients(self, XW: Tensor) -> tuple[Tensor, Tensor]:
         k, XW_h = XW.chunk(2, dim=-1)
         return -F.softplus(k), -F.softplus(-k) + log_g(XW_h)

@@ -32,6 +32,12 @@ class MinLSTM(MinimalRecurrent):
         total = F_gate + I_gate
         return ((F_gate / total) * H + (I_gate / total) * g(XW_h),)
 
+    def coefficients(self, XW: Tensor) -> tuple[Tensor, Tensor]:
+        XW_f, XW_i, XW_h = XW.chunk(3, dim=-1)
+        F_gate, I_gate = torch.sigmoid(XW_f), torch.sigmoid(XW_i)
+        total = F_gate + I_gate
+        return F_gate / total, I_gate / total * g(XW_h)
+
     def log_coefficients(self, XW: Tensor) -> tuple[Tensor, Tensor]:
         k_f, k_i, XW_h = XW.chunk(3, dim=-1)
         d = F.softplus(-k_f) - F.softplus(-k_i)
