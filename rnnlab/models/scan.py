@@ -1,6 +1,7 @@
 """What the minimal cells (minGRU, minLSTM; Feng et al., 2024, "Were RNNs All We
 Needed?") share: the linear recurrence h_t = a_t ⊙ h_{t-1} + b_t, run over a whole window
-at once in log space (Heinsen, 2023) or one step at a time, and the layer around it.
+at once in log space (Heinsen, 2023), as a loop with its backward written by hand, or one
+step at a time under autograd; and the layer around it.
 
 Why a recurrence this simple: no gate reads h_{t-1}, so a_t and b_t come from x_t alone,
 all steps in one matmul, and the steps only meet in the scan
