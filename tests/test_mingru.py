@@ -146,14 +146,16 @@ def test_a_tiny_lm_trains(tmp_path, synthetic_book, cell):
     assert 1.0 < metrics["val_perplexity"] < len(synthetic_book.vocab)
 
 
+@pytest.mark.parametrize("block", ["plain", "paper"])
 @pytest.mark.parametrize("cell", MINIMAL)
-def test_a_tiny_seq2seq_with_attention_trains(tmp_path, monkeypatch, cell):
+def test_a_tiny_seq2seq_with_attention_trains(tmp_path, monkeypatch, cell, block):
     corpus = reverse_corpus(300)
     monkeypatch.setattr(rnnlab.tasks.seq2seq, "load_fra_eng", lambda *args: corpus)
     overrides = [
         "task=seq2seq",
         f"model={cell}",
         "model.attention=bahdanau",
+        f"model.block={block}",
         "model.bidirectional=true",
         "model.num_hiddens=16",
         "model.embed_size=8",
@@ -168,12 +170,14 @@ def test_a_tiny_seq2seq_with_attention_trains(tmp_path, monkeypatch, cell):
     assert metrics["status"] == "finished"
 
 
+@pytest.mark.parametrize("block", ["plain", "paper"])
 @pytest.mark.parametrize("cell", MINIMAL)
-def test_a_tiny_bidirectional_sentiment_model_learns(tmp_path, synthetic_imdb, cell):  # noqa: F811
+def test_a_tiny_bidirectional_sentiment_model_learns(tmp_path, synthetic_imdb, cell, block):  # noqa: F811
     overrides = [
         *SMALL,
         f"model={cell}",
         "model.bidirectional=true",
+        f"model.block={block}",
         "model.pooling=max+mean",
         "trainer.keep_best=false",
     ]
@@ -215,13 +219,16 @@ def test_generation_matches_the_parallel_forward_at_every_step(tiny_corpus):
         ),
         ("minlstm", "model.impl=nn", "has no PyTorch module"),
         ("gru", "+model.mode=parallel", "model.mode='parallel' is for the minimal cells"),
+        ("gru", "+model.block=paper", "model.block='paper' is for the minimal cells"),
+        ("mingru", "model.block=deep", "model.block='deep' is not one of: plain, paper"),
+        ("minlstm", "model.block=paper model.residual=true", "model.residual=True would act"),
     ],
 )
 def test_settings_that_do_not_apply_are_refused_in_one_line(
     tmp_path, synthetic_book, cell, override, fragment
 ):
     with pytest.raises(RnnlabError) as error:
-        train(compose_config([*TINY, f"model={cell}", override]), tmp_path, cell)
+        train(compose_config([*TINY, f"model={cell}", *override.split()]), tmp_path, cell)
     assert fragment in str(error.value) and "\n" not in str(error.value)
 
 
@@ -230,3 +237,27 @@ def test_minlstm_takes_a_forget_bias():
     stack = build_recurrent(cfg, 3)
     for w in stack.weights:
         assert (w.b_x[:4] == 2.0).all() and (w.b_x[4:].abs() <= 0.5).all()
+
+
+@pytest.mark.parametrize("cell", MINIMAL)
+def test_the_paper_block_runs_parallel_as_sequential_and_zeroes_padding(cell):
+    mask = torch.arange(9).unsqueeze(1) < torch.tensor([9, 4, 1])
+    X = torch.randn(9, 3, 6, dtype=torch.float64)
+    results = []
+    for mode in ("parallel", "sequential"):
+        overrides = [f"model={cell}", "model.block=paper", "model.num_hiddens=3"]
+        cfg = compose_config([*overrides, "model.bidirectional=true", f"model.mode={mode}"])
+        torch.manual_seed(0)
+        stack = build_recurrent(cfg.model, 6).double().eval()
+        results.append(stack(X, mask=mask))
+    (Y_p, H_p), (Y_s, H_s) = results
+    torch.testing.assert_close(Y_p, Y_s, rtol=0, atol=1e-10)
+    torch.testing.assert_close(H_p, H_s, rtol=0, atol=1e-10)
+    assert Y_p.shape == (9, 3, 6) and (Y_p[~mask] == 0).all()
+
+
+def test_a_tiny_lm_of_paper_blocks_trains(tmp_path, synthetic_book):
+    overrides = [*TINY, "model=mingru", "model.block=paper", "model.embed_size=16"]
+    metrics = train(compose_config([*overrides, "trainer.max_epochs=2"]), tmp_path, "mingru")
+    assert metrics["status"] == "finished"
+    assert 1.0 < metrics["val_perplexity"] < len(synthetic_book.vocab)

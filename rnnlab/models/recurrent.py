@@ -12,6 +12,7 @@ from torch import nn
 
 from rnnlab.models.cells import CELLS
 from rnnlab.models.layered import LayeredRecurrent
+from rnnlab.models.min_blocks import PaperBlocks
 from rnnlab.models.nn_cells import nn_recurrent
 from rnnlab.models.padded import PaddedRecurrent
 from rnnlab.models.scan import MinimalRecurrent, check_minimal_options
@@ -103,8 +104,18 @@ def build_recurrent(
             model_cfg.get("mode"),
         )
 
-    if runs_layer_by_layer(model_cfg):
-        width = (2 if bidirectional else 1) * model_cfg.num_hiddens
+    width = (2 if bidirectional else 1) * model_cfg.num_hiddens
+    if model_cfg.get("block", "plain") == "paper":  # the minimal cells' deep version
+        recurrent = PaperBlocks(
+            [
+                stack(input_size if layer == 0 else width, 1, 0.0)
+                for layer in range(model_cfg.num_layers)
+            ],
+            input_size,
+            width,
+            model_cfg.dropout,
+        )
+    elif runs_layer_by_layer(model_cfg):
         recurrent = LayeredRecurrent(
             [
                 stack(input_size if layer == 0 else width, 1, 0.0)

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from rnnlab.errors import RnnlabError
+from rnnlab.models.min_blocks import BLOCKS
 from rnnlab.models.scratch import ScratchRecurrent
 
 MODES = ("parallel", "fused", "sequential")  # model.mode
@@ -192,15 +193,19 @@ def check_minimal_options(model_cfg) -> None:
 
     cell = model_cfg.get("cell")
     if not issubclass(CELLS.get(cell, ScratchRecurrent), MinimalRecurrent):
-        if model_cfg.get("mode") is not None:
-            raise RnnlabError(
-                f"model.mode={model_cfg.mode!r} is for the minimal cells (mingru, minlstm); "
-                f"model.cell={cell!r} runs step by step: remove model.mode"
-            )
+        for key in ("mode", "block"):
+            if model_cfg.get(key) is not None:
+                raise RnnlabError(
+                    f"model.{key}={model_cfg[key]!r} is for the minimal cells (mingru, "
+                    f"minlstm); model.cell={cell!r}: remove model.{key}"
+                )
         return
-    mode = model_cfg.get("mode", "parallel")
-    if mode not in MODES:
-        raise RnnlabError(f"model.mode={mode!r} is not one of: {', '.join(MODES)}")
+    for key, valid, default in (("mode", MODES, "parallel"), ("block", BLOCKS, "plain")):
+        value = model_cfg.get(key, default)
+        if value not in valid:
+            raise RnnlabError(f"model.{key}={value!r} is not one of: {', '.join(valid)}")
+    if model_cfg.get("block") == "paper":
+        _check_paper_block(model_cfg)
     for key, what in (
         ("bptt", "a backward through a recurrent matmul"),
         ("recurrent_dropout", "a recurrent matmul whose input to drop out"),
@@ -221,4 +226,21 @@ def check_minimal_options(model_cfg) -> None:
         raise RnnlabError(
             f"model.impl={model_cfg.impl!r}: model.cell={cell!r} has no PyTorch module; "
             "expected model.impl=scratch"
+        )
+
+
+def _check_paper_block(model_cfg) -> None:
+    """`model.block=paper` places its own residuals, norms and dropout between layers."""
+    clashing = [
+        f"model.{key}={model_cfg[key]!r}"
+        for key in ("input_dropout", "output_dropout", "locked_dropout", "residual")
+        if model_cfg.get(key)
+    ]
+    if model_cfg.get("init", "default") != "default":  # it reads plain stacks' parameters
+        clashing.append(f"model.init={model_cfg.init!r}")
+    if clashing:
+        raise RnnlabError(
+            f"model.block='paper' builds its own layers (residuals, LayerNorm, MLP, "
+            f"model.dropout on each branch); {', '.join(clashing)} would act nowhere: "
+            "expected them at 0/false (init: default), or model.block=plain"
         )
