@@ -50,7 +50,10 @@ def refusal(overrides: list[str]) -> str:
         (["optim.lr=nan"], "optim.lr=nan is not a number > 0"),
         (["model.dropout=1"], "model.dropout=1.0 is not a number in [0, 1)"),
         (["data.val_fraction=0"], "data.val_fraction=0.0 is not a number in (0, 1)"),
-        (["model.cell=transformer"], "model.cell='transformer' is not one of: gru, lstm, rnn"),
+        (
+            ["model.cell=transformer"],
+            "model.cell='transformer' is not one of: gru, lstm, mingru, minlstm, rnn",
+        ),
         (["model.recurrent_dropout=0.2"], "model.recurrent_dropout=0.2 needs a scratch cell"),
         (["trainer.precision=fp8"], "trainer.precision='fp8' is not one of: 32, bf16, fp16"),
         (["task.name=vision"], "task.name='vision' is not one of: lm, seq2seq, sentiment"),

@@ -7,6 +7,7 @@ every recurrent weight and bias, scratch and nn alike (so the two are comparable
 import torch
 from torch import nn
 
+from rnnlab.models.scan import MinimalRecurrent
 from rnnlab.models.scratch import ScratchRecurrent
 
 INITS = ("default", "d2l", "keras")  # model.init
@@ -80,7 +81,13 @@ def init_forget_bias_(recurrent: nn.Module, value: float) -> None:
     """Start every LSTM layer's forget gate at bias `value` (Keras' unit_forget_bias: 1, so
     the cell remembers until it learns to forget; Jozefowicz et al., 2015): the input
     bias's forget block is set to `value` and the hidden bias's to 0, so their sum, which
-    is what the gate sees, is `value`. Both stacks keep the gates in nn's order (i, f, g, o)."""
+    is what the gate sees, is `value`. Both stacks keep the gates in nn's order (i, f, g, o).
+    A minLSTM stack sets its own (`MinLSTM.init_forget_bias_`)."""
+    minimal = [m for m in recurrent.modules() if isinstance(m, MinimalRecurrent)]
+    if minimal:
+        for module in minimal:
+            module.init_forget_bias_(value)
+        return
     for name, parameter in recurrent.named_parameters():
         which = name.rsplit(".", 1)[-1]
         n = parameter.shape[0] // 4

@@ -15,8 +15,10 @@ from rnnlab.config.schema import DROPOUT, POSITIVE, one_of, setting
 from rnnlab.models.cells import CELLS, IMPLEMENTATIONS
 from rnnlab.models.init import INITS, init_forget_bias_
 from rnnlab.models.layered import LayeredRecurrent
+from rnnlab.models.min_blocks import BLOCKS, PaperBlocks
 from rnnlab.models.nn_cells import nn_recurrent
 from rnnlab.models.padded import PaddedRecurrent
+from rnnlab.models.scan import MODES, MinimalRecurrent, minimal_problems
 from rnnlab.models.scratch import BPTT_MODES
 
 
@@ -43,9 +45,15 @@ class RecurrentConfig:
     weight_drop: float = setting(0.0, DROPOUT)  # DropConnect on hidden-to-hidden weights
     residual: bool = setting(False)  # layers 2.. add their input to their output
     forget_bias: float | None = setting(None)  # LSTM's starting forget-gate bias
+    # the minimal cells' (mingru, minlstm): how a window runs (null: parallel) and how
+    # layers stack (null: plain, as the classic cells; paper: rnnlab/models/min_blocks.py)
+    mode: str | None = setting(None, one_of(MODES))
+    block: str | None = setting(None, one_of(BLOCKS))
 
     def check(self) -> list[str]:
         """What the cell, its implementation and the stack allow together."""
+        if issubclass(CELLS[self.cell], MinimalRecurrent) or self.mode or self.block:
+            return minimal_problems(self, CELLS[self.cell])
         problems = []
         if self.impl == "nn" and CELLS[self.cell].nn_module is None:
             problems.append(f"cell={self.cell!r} has no PyTorch module: use model.impl=scratch")
@@ -55,7 +63,7 @@ class RecurrentConfig:
                 f"model={self.cell}_scratch): PyTorch's fused nn.{self.cell.upper()} cannot "
                 "drop out its recurrent state; or set model.recurrent_dropout=0"
             )
-        if self.forget_bias is not None and self.cell != "lstm":
+        if self.forget_bias is not None and not CELLS[self.cell].has_forget_gate:
             problems.append(
                 f"forget_bias={self.forget_bias!r} is for LSTM cells; model.cell="
                 f"{self.cell!r} has no forget gate: expected null"
@@ -68,8 +76,9 @@ class RecurrentConfig:
         return problems
 
     def dropout_needs_layers(self) -> list[str]:
-        """For heads whose only dropout is between stacked layers (lm, seq2seq)."""
-        if self.dropout > 0 and self.num_layers == 1:
+        """For heads whose only dropout is between stacked layers (lm, seq2seq); the
+        minimal cells' paper blocks drop out inside each block."""
+        if self.dropout > 0 and self.num_layers == 1 and self.block != "paper":
             return [
                 f"dropout={self.dropout} acts between stacked layers and model.num_layers=1 "
                 "has none: expected model.dropout=0 (or num_layers >= 2)"
@@ -95,14 +104,17 @@ def recurrent_stack(
     bptt: str = "fused",
     recurrent_dropout: float = 0.0,
     weight_drop: float = 0.0,
+    mode: str | None = None,
 ) -> nn.Module:
     """A stack of `num_layers` layers of `cell` ("rnn", "lstm", "gru", ...): the cell's
     equations (`impl="scratch"`) or PyTorch's fused module (`impl="nn"`). `bptt` ("fused"
     or "autograd") picks the scratch cells' backward. `recurrent_dropout` (Keras': one
     mask per sequence on the H fed back into the recurrence) exists for the scratch cells
     only: PyTorch's fused kernels cannot do it. `weight_drop` (AWD's DropConnect on the
-    hidden-to-hidden weights) works for both."""
+    hidden-to-hidden weights) works for both. `mode` ("parallel" or "sequential", None
+    for the cell's default) is the minimal cells' (mingru, minlstm: `rnnlab.models.scan`)."""
     if impl == "scratch":
+        options = {} if mode is None else {"mode": mode}
         return CELLS[cell](
             input_size,
             num_hiddens,
@@ -112,6 +124,7 @@ def recurrent_stack(
             bptt,
             recurrent_dropout,
             weight_drop,
+            **options,
         )
     if impl != "nn":
         raise ValueError(f"impl must be 'nn' or 'scratch', got {impl!r}")
@@ -146,7 +159,7 @@ def build_recurrent(
     `padded`, the stack takes right-padded batches and a mask (`forward(X, mask=...)`):
     scratch cells hold their state at padded steps, and nn cells run as a
     `PaddedRecurrent`."""
-    recurrent_dropout = model_cfg.recurrent_dropout  # absent from old configs
+    recurrent_dropout = model_cfg.recurrent_dropout
     weight_drop = model_cfg.weight_drop
     bidirectional = model_cfg.bidirectional if bidirectional is None else bidirectional
     padded_nn = padded and model_cfg.impl == "nn" and recurrent_dropout == 0
@@ -162,10 +175,21 @@ def build_recurrent(
             model_cfg.bptt,
             recurrent_dropout,
             weight_drop,
+            model_cfg.mode,
         )
 
-    if runs_layer_by_layer(model_cfg):
-        width = (2 if bidirectional else 1) * model_cfg.num_hiddens
+    width = (2 if bidirectional else 1) * model_cfg.num_hiddens
+    if model_cfg.block == "paper":  # the minimal cells' deep version
+        recurrent = PaperBlocks(
+            [
+                stack(input_size if layer == 0 else width, 1, 0.0)
+                for layer in range(model_cfg.num_layers)
+            ],
+            input_size,
+            width,
+            model_cfg.dropout,
+        )
+    elif runs_layer_by_layer(model_cfg):
         recurrent = LayeredRecurrent(
             [
                 stack(input_size if layer == 0 else width, 1, 0.0)

@@ -104,6 +104,7 @@ class ScratchRecurrent(nn.Module):
     # The hand-written BPTT, `(X, state, weights) -> (Hs, final state)` with the same
     # results as `cell_step` in a loop; None: "fused" runs the autograd loop.
     fused_direction = None
+    has_forget_gate = False  # whether `model.forget_bias` applies (LSTM's, minLSTM's f)
 
     def __init__(
         self,
@@ -146,14 +147,17 @@ class ScratchRecurrent(nn.Module):
         self.weight_drop = weight_drop
         # Layer l > 0 reads both directions of layer l - 1, concatenated.
         self.weights = nn.ModuleList(
-            GateWeights(
-                input_size if layer == 0 else self.num_directions * num_hiddens,
-                num_hiddens,
-                self.num_gates,
+            self.make_weights(
+                input_size if layer == 0 else self.num_directions * num_hiddens, num_hiddens
             )
             for layer in range(num_layers)
             for _ in range(self.num_directions)
         )
+
+    def make_weights(self, input_size: int, num_hiddens: int) -> nn.Module:
+        """One (layer, direction)'s parameters; a cell without W_h (the minimal cells of
+        `rnnlab.models.scan`) makes its own."""
+        return GateWeights(input_size, num_hiddens, self.num_gates)
 
     def weights_of(self, layer: int, direction: int) -> GateWeights:
         """The parameters of `layer` (0 = nearest the input), `direction` (1 = reverse)."""

@@ -5,6 +5,8 @@
 # rest; every log lands in $OUT.
 #   STAGES="tests bench bench_bf16 jobs" (the default) picks stages; a rerun repeats only
 #   those named. The caps add up to 540 s: give the tool's run timeout_s=590.
+#   Issue #32's scan table is its own run, outside the default: STAGES=bench_min (150 s:
+#   scripts/bench_scan.py over T 35..4096 at h 256/512, float32, then bf16 at h 512).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT="${OUT:-outputs/device}"
@@ -31,3 +33,5 @@ stage tests 180 python3 -m pytest -q -m cuda tests/test_cuda.py
 stage bench 150 python3 $BENCH
 stage bench_bf16 110 python3 $BENCH --precision bf16
 stage jobs 100 python3 scripts/bench_jobs.py --jobs 1,4,8,16 --workdir /tmp/bench_jobs
+stage bench_min 150 bash -c "python3 scripts/bench_scan.py --device cuda --repeats 3 \
+  && python3 scripts/bench_scan.py --device cuda --repeats 3 --precision bf16 --hiddens 512"

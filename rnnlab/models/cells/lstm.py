@@ -20,6 +20,7 @@ class ScratchLSTM(ScratchRecurrent):
     num_gates = 4
     num_state_tensors = 2
     nn_module = nn.LSTM
+    has_forget_gate = True
 
     def cell_step(self, XW, state, W_h, b_h, H_rec=None):
         H, C = state
