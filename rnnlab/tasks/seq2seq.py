@@ -29,7 +29,7 @@ import torch
 from omegaconf import OmegaConf
 from torch.nn import functional as F
 
-from rnnlab.config.schema import DROPOUT, NATURAL, POSITIVE, Check, one_of, setting
+from rnnlab.config.schema import NATURAL, Check, one_of, setting
 from rnnlab.data import DATA_SOURCES
 from rnnlab.data.bucketing import same_length_batch_count, same_length_batches, trim_padding
 from rnnlab.data.fra_eng import (
@@ -48,9 +48,7 @@ from rnnlab.inference.attention_map import attention_map, has_attention, heatmap
 from rnnlab.inference.decoding import DecodingConfig, translate_ids
 from rnnlab.metrics import CorpusBleu, bleu, corpus_bleu
 from rnnlab.models.modes import evaluating
-from rnnlab.models.recurrent import RecurrentConfig
-from rnnlab.models.seq2seq import EncoderDecoder, build_seq2seq
-from rnnlab.models.seq2seq.decoders import ATTENTIONS
+from rnnlab.models.seq2seq import EncoderDecoder, Seq2SeqModelConfig, build_seq2seq
 from rnnlab.tasks.base import Task
 
 log = logging.getLogger(__name__)
@@ -78,21 +76,6 @@ def sacrebleu_scores(
         (f"sacrebleu{suffix}", corpus_bleu(hypotheses, references)),
         (f"sacrebleu{suffix}_lc", corpus_bleu(hypotheses, references, lowercase=True)),
     ]
-
-
-@dataclass
-class Seq2SeqModelConfig(RecurrentConfig):
-    """The encoder-decoder: the shared stack on both sides, and the decoder's attention."""
-
-    embed_size: int = setting(32, POSITIVE)
-    num_hiddens: int = setting(32, POSITIVE)
-    dropout: float = setting(0.1, DROPOUT)
-    attention: str = setting("none", one_of(ATTENTIONS))  # none (d2l 10.7) | bahdanau | luong
-
-    def check(self) -> list[str]:
-        return (
-            super().check() + self.dropout_needs_layers() + self.init_for("seq2seq", ("default",))
-        )
 
 
 @dataclass

@@ -9,6 +9,6 @@ The names other code imports are re-exported here.
 """
 
 from rnnlab.models.seq2seq.encoder import Seq2SeqEncoder, bridge
-from rnnlab.models.seq2seq.model import EncoderDecoder, build_seq2seq
+from rnnlab.models.seq2seq.model import EncoderDecoder, Seq2SeqModelConfig, build_seq2seq
 
-__all__ = ["EncoderDecoder", "Seq2SeqEncoder", "bridge", "build_seq2seq"]
+__all__ = ["EncoderDecoder", "Seq2SeqEncoder", "Seq2SeqModelConfig", "bridge", "build_seq2seq"]

@@ -6,13 +6,31 @@ Shapes (B = batch, T = num_steps, V = vocabulary):
     logits:       (B, T, V_tgt)
 """
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from rnnlab.models.recurrent import build_recurrent
-from rnnlab.models.seq2seq.decoders import decoder_class
+from rnnlab.config.schema import DROPOUT, POSITIVE, one_of, setting
+from rnnlab.models.recurrent import RecurrentConfig, build_recurrent
+from rnnlab.models.seq2seq.decoders import ATTENTIONS, decoder_class
 from rnnlab.models.seq2seq.encoder import Seq2SeqEncoder
 from rnnlab.models.state import State
+
+
+@dataclass
+class Seq2SeqModelConfig(RecurrentConfig):
+    """The encoder-decoder: the shared stack on both sides, and the decoder's attention."""
+
+    embed_size: int = setting(32, POSITIVE)
+    num_hiddens: int = setting(32, POSITIVE)
+    dropout: float = setting(0.1, DROPOUT)
+    attention: str = setting("none", one_of(ATTENTIONS))  # none (d2l 10.7) | bahdanau | luong
+
+    def check(self) -> list[str]:
+        return (
+            super().check() + self.dropout_needs_layers() + self.init_for("seq2seq", ("default",))
+        )
 
 
 class EncoderDecoder(nn.Module):
