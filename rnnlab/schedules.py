@@ -25,34 +25,41 @@ import math
 from dataclasses import dataclass
 
 import torch
+from hydra.utils import instantiate
 from torch import nn
 from torch.optim import lr_scheduler
 
 from rnnlab.config.schema import NATURAL, NON_NEGATIVE, POSITIVE, in_range, one_of, setting
 
 
+def _target(name: str):
+    """The `_target_` field of a schedule's schema: the factory below that builds it."""
+    target = f"rnnlab.schedules.{name}"
+    return setting(target, one_of([target]))
+
+
 @dataclass
-class NoScheduleConfig:
-    name: str = setting("none", one_of(["none"]))
+class ConstantConfig:
+    _target_: str = _target("constant")
 
 
 @dataclass
 class StepConfig:
-    name: str = setting("step", one_of(["step"]))
+    _target_: str = _target("step")
     step_size: int = setting(4, POSITIVE)  # epochs between two decays
     gamma: float = setting(0.5, in_range(0, 1, low_open=True, high_open=False))  # the decay
 
 
 @dataclass
 class CosineConfig:
-    name: str = setting("cosine", one_of(["cosine"]))
+    _target_: str = _target("cosine")
     warmup_steps: int = setting(0, NATURAL)  # optimizer steps of linear warm-up
     final_lr_fraction: float = setting(0.0, in_range(0, 1, high_open=False))  # last step's lr
 
 
 @dataclass
 class PlateauConfig:
-    name: str = setting("plateau", one_of(["plateau"]))
+    _target_: str = _target("plateau")
     factor: float = setting(0.5, in_range(0, 1, low_open=True))  # each reduction's factor
     patience: int = setting(1, NATURAL)  # scored epochs without improvement before one
     min_lr: float = setting(0.0, NON_NEGATIVE)  # the lr never goes below this
@@ -60,19 +67,23 @@ class PlateauConfig:
 
 @dataclass
 class NTASGDConfig:
-    name: str = setting("ntasgd", one_of(["ntasgd"]))
+    _target_: str = _target("ntasgd")
     nonmono: int = setting(5, NATURAL)  # how many recent epochs the trigger ignores
 
 
-# scheduler.name -> its settings' schema
+# scheduler._target_ -> its settings' schema
 SCHEDULE_CONFIGS = {
-    "none": NoScheduleConfig,
-    "step": StepConfig,
-    "cosine": CosineConfig,
-    "plateau": PlateauConfig,
-    "ntasgd": NTASGDConfig,
+    schema._target_: schema
+    for schema in (ConstantConfig, StepConfig, CosineConfig, PlateauConfig, NTASGDConfig)
 }
-SCHEDULERS = tuple(SCHEDULE_CONFIGS)
+# what checkpoints older than `_target_` named their schedule by (scheduler.name)
+OLD_NAMES = {
+    "none": ConstantConfig._target_,
+    "step": StepConfig._target_,
+    "cosine": CosineConfig._target_,
+    "plateau": PlateauConfig._target_,
+    "ntasgd": NTASGDConfig._target_,
+}
 
 
 class Schedule:
@@ -225,37 +236,54 @@ def averaged_weights(model_state: dict, schedule_state: dict | None) -> dict:
 def build_schedule(
     scheduler_cfg, optimizer, model: nn.Module, task, steps_per_epoch: int, max_epochs: int
 ) -> Schedule:
-    """The `scheduler` config group's schedule for `optimizer`; `task` gives the objective
-    and its direction (plateau, ntasgd), the step counts give cosine its length."""
-    name = scheduler_cfg.name
-    if name == "none":
-        return Schedule()
-    if name == "step":
-        return TorchSchedule(
-            lr_scheduler.StepLR(optimizer, scheduler_cfg.step_size, scheduler_cfg.gamma),
-            per_step=False,
-        )
-    if name == "cosine":
-        total = steps_per_epoch * max_epochs
-        warmup, final = scheduler_cfg.warmup_steps, scheduler_cfg.final_lr_fraction
-        return TorchSchedule(
-            lr_scheduler.LambdaLR(
-                optimizer, lambda step: cosine_factor(step, warmup, total, final)
-            ),
-            per_step=True,
-        )
-    if name == "plateau":
-        mode = "min" if task.objective_direction == "minimize" else "max"
-        return Plateau(
-            lr_scheduler.ReduceLROnPlateau(
-                optimizer,
-                mode=mode,
-                factor=scheduler_cfg.factor,
-                patience=scheduler_cfg.patience,
-                min_lr=scheduler_cfg.min_lr,
-            ),
-            task.objective,
-        )
-    if name == "ntasgd":
-        return NTASGD(model, task.objective, task.objective_direction, scheduler_cfg.nonmono)
-    raise ValueError(f"scheduler.name must be one of {', '.join(SCHEDULERS)}, got {name!r}")
+    """The `scheduler` config group's schedule for `optimizer`: the factory its `_target_`
+    names, given the run's context (`task` gives the objective and its direction, the step
+    counts give cosine its length) and the group's settings."""
+    return instantiate(
+        scheduler_cfg,
+        optimizer=optimizer,
+        model=model,
+        task=task,
+        steps_per_epoch=steps_per_epoch,
+        max_epochs=max_epochs,
+    )
+
+
+# The factories: (optimizer, model, task, steps_per_epoch, max_epochs, **settings) -> Schedule
+
+
+def constant(optimizer, model, task, steps_per_epoch, max_epochs) -> Schedule:
+    """scheduler=none: the optimizer's lr throughout."""
+    return Schedule()
+
+
+def step(optimizer, model, task, steps_per_epoch, max_epochs, step_size, gamma) -> Schedule:
+    return TorchSchedule(lr_scheduler.StepLR(optimizer, step_size, gamma), per_step=False)
+
+
+def cosine(
+    optimizer, model, task, steps_per_epoch, max_epochs, warmup_steps, final_lr_fraction
+) -> Schedule:
+    total = steps_per_epoch * max_epochs
+    return TorchSchedule(
+        lr_scheduler.LambdaLR(
+            optimizer, lambda i: cosine_factor(i, warmup_steps, total, final_lr_fraction)
+        ),
+        per_step=True,
+    )
+
+
+def plateau(
+    optimizer, model, task, steps_per_epoch, max_epochs, factor, patience, min_lr
+) -> Schedule:
+    mode = "min" if task.objective_direction == "minimize" else "max"
+    return Plateau(
+        lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode=mode, factor=factor, patience=patience, min_lr=min_lr
+        ),
+        task.objective,
+    )
+
+
+def ntasgd(optimizer, model, task, steps_per_epoch, max_epochs, nonmono) -> Schedule:
+    return NTASGD(model, task.objective, task.objective_direction, nonmono)

@@ -35,6 +35,9 @@ except ImportError:  # a checkout older than it
     from rnnlab.run.events import flatten_config
 out = {}
 for name, overrides in json.loads(sys.argv[2]).items():
+    groups = [o.split("=", 1) for o in overrides if "." not in o.split("=")[0]]
+    if any(not os.path.exists(f"{root}/conf/{g}/{v}.yaml") for g, v in groups):
+        continue  # an option this checkout does not have (`optional` would compose without it)
     with initialize_config_dir(config_dir=root + "/conf", version_base="1.3"):
         try:
             cfg = compose(config_name="config", overrides=overrides)

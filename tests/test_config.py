@@ -79,7 +79,7 @@ def refusal(overrides: list[str]) -> str:
         (["task=seq2seq", "task.num_test_samples=-1"], "task.num_test_samples=-1 is not an int"),
         (["task=seq2seq", "task.sample_sentences=abc"], "task.sample_sentences: "),
         (["task=seq2seq", "data.val_fraction=0.6", "data.test_fraction=0.5"], "not less than 1"),
-        (["scheduler.name=linear"], "scheduler.name='linear' is not one of: none, step, cosine"),
+        (["scheduler._target_=linear"], "scheduler._target_='linear' is not one of: rnnlab.sche"),
         (["scheduler=step", "scheduler.gamma=1.5"], "scheduler.gamma=1.5 is not a number in"),
         (["scheduler=plateau", "scheduler.factor=1"], "scheduler.factor=1.0 is not a number in"),
         (["optim=sgd", "optim.momentum=-1"], "optim (torch.optim.SGD): Invalid momentum value"),

@@ -42,14 +42,20 @@ def lrs_per_step(
 
 
 def test_step_multiplies_by_gamma_every_step_size_epochs():
-    lrs = lrs_per_step({"name": "step", "step_size": 2, "gamma": 0.5}, [1.0] * 5, 5)
+    lrs = lrs_per_step(
+        {"_target_": "rnnlab.schedules.step", "step_size": 2, "gamma": 0.5}, [1.0] * 5, 5
+    )
     assert [epoch[0] for epoch in lrs] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
     assert all(len(set(epoch)) == 1 for epoch in lrs)  # constant within an epoch
 
 
 def test_cosine_warms_up_then_decays_to_its_final_fraction():
     lrs = sum(
-        lrs_per_step({"name": "cosine", "warmup_steps": 2, "final_lr_fraction": 0.1}, [1.0] * 3, 3),
+        lrs_per_step(
+            {"_target_": "rnnlab.schedules.cosine", "warmup_steps": 2, "final_lr_fraction": 0.1},
+            [1.0] * 3,
+            3,
+        ),
         [],
     )
     total, decay = 9, 9 - 2 - 1
@@ -71,7 +77,7 @@ def test_cosine_warms_up_then_decays_to_its_final_fraction():
 )
 def test_plateau_halves_after_patience_epochs_without_improvement(direction, scores):
     lrs = lrs_per_step(
-        {"name": "plateau", "factor": 0.5, "patience": 1, "min_lr": 0.0},
+        {"_target_": "rnnlab.schedules.plateau", "factor": 0.5, "patience": 1, "min_lr": 0.0},
         scores,
         6,
         direction=direction,

@@ -230,7 +230,7 @@ def test_lm_word_is_word_level_tied_with_awds_regularisers_and_averaged_sgd():
         20.0,
         0.25,
     )
-    assert cfg.scheduler.name == "ntasgd"
+    assert cfg.scheduler._target_ == "rnnlab.schedules.ntasgd"
     assert (cfg.task.ar_alpha, cfg.task.tar_beta) == (2.0, 1.0)
     assert cfg.trainer.max_train_seconds <= 300 and cfg.trainer.keep_best
 
@@ -239,15 +239,21 @@ def test_the_language_models_default_schedule_is_a_warm_up_then_cosine():
     """Issue 20: the warm-up is what makes model=rnn train alike on every seed; presets
     measured without a schedule keep none, and another task keeps none."""
     lm = compose_config([]).scheduler
-    assert (lm.name, lm.warmup_steps, lm.final_lr_fraction) == ("cosine", 200, 0.1)
-    assert compose_config(["scheduler=plateau"]).scheduler.name == "plateau"
+    assert (lm._target_, lm.warmup_steps, lm.final_lr_fraction) == (
+        "rnnlab.schedules.cosine",
+        200,
+        0.1,
+    )
+    assert compose_config(["scheduler=plateau"]).scheduler._target_ == "rnnlab.schedules.plateau"
     for overrides in (
         ["experiment=lm_baseline"],
         ["experiment=ablation_table12"],
         ["task=seq2seq"],
         ["task=sentiment"],
     ):
-        assert compose_config(overrides).scheduler.name == "none", overrides
+        assert compose_config(overrides).scheduler._target_ == "rnnlab.schedules.constant", (
+            overrides
+        )
 
 
 def test_lm_best_is_the_awd_recipe():
@@ -255,7 +261,7 @@ def test_lm_best_is_the_awd_recipe():
     best, awd = compose_config(["experiment=lm_best"]), compose_config(["experiment=lm_awd"])
     assert best == awd
     assert best.model.tie_weights and best.model.weight_drop == 0.2
-    assert best.scheduler.name == "cosine" and "AdamW" in best.optim._target_
+    assert best.scheduler._target_ == "rnnlab.schedules.cosine" and "AdamW" in best.optim._target_
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from rnnlab.config import CONF_DIR
 from rnnlab.config.schema import ConfigError, type_message, typed_section
 from rnnlab.data import DATA_SOURCES
 from rnnlab.engine import TrainerConfig
-from rnnlab.schedules import SCHEDULE_CONFIGS
+from rnnlab.schedules import OLD_NAMES, SCHEDULE_CONFIGS
 from rnnlab.tasks import TASKS
 
 SECTIONS = ("seed", "data", "model", "optim", "scheduler", "trainer", "task", "eval", "logger")
@@ -40,7 +40,8 @@ def register_schemas() -> None:
         store.store(group="schema/eval", name=name, node=task.EvalConfig, package="eval")
     for name, source in DATA_SOURCES.items():
         store.store(group="schema/data", name=name, node=source.Config, package="data")
-    for name, schema in SCHEDULE_CONFIGS.items():
+    for target, schema in SCHEDULE_CONFIGS.items():
+        name = target.rpartition(".")[2]
         store.store(group="schema/scheduler", name=name, node=schema, package="scheduler")
     store.store(group="schema/trainer", name="default", node=TrainerConfig, package="trainer")
 
@@ -104,7 +105,10 @@ def typed_config(cfg) -> DictConfig:
             f"expected data={' or data='.join(serving)} (or task={source.task})"
         )
     schedule = choice(
-        SCHEDULE_CONFIGS, OmegaConf.select(cfg, "scheduler.name"), "scheduler.name", "scheduler"
+        SCHEDULE_CONFIGS,
+        OmegaConf.select(cfg, "scheduler._target_"),
+        "scheduler._target_",
+        "scheduler",
     )
     typed = OmegaConf.create(
         {
@@ -189,8 +193,10 @@ def saved_config(config: dict, path) -> dict:
     if name in TASKS and not (config.get("data") or {}).get("name"):
         bundled = next(source for source in DATA_SOURCES.values() if source.task == name)
         config["data"] = {**(config.get("data") or {}), "name": bundled.name}
-    if not (config.get("scheduler") or {}).get("name"):
-        config["scheduler"] = {**(config.get("scheduler") or {}), "name": "none"}
+    schedule = dict(config.get("scheduler") or {})
+    if "_target_" not in schedule:  # named by scheduler.name, or none at all
+        schedule["_target_"] = OLD_NAMES[schedule.pop("name", None) or "none"]
+    config["scheduler"] = schedule
     if name != "lm" and isinstance(config.get("model"), dict):
         for key, inert in RETIRED_OUTSIDE_LM.items():
             if key in config["model"] and config["model"][key] == inert:

@@ -34,7 +34,7 @@ MUST_MATCH = (
     "data.vocab_size",
     "model.",
     "optim._target_",
-    "scheduler.name",
+    "scheduler._target_",
 )
 # A setting that a checkpoint older than it lacks matches when this run leaves it off (the
 # AWD tools and the scheduler group were added with these defaults).
