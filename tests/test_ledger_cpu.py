@@ -57,3 +57,12 @@ def test_the_ledger_keeps_the_cpu_and_the_header_reports_the_runs_cpus(tmp_path)
     assert header.startswith(
         "- machine: the runs ran on Intel(R) Xeon(R) Processor (2 runs), unrecorded CPU (1 run)"
     )
+
+
+def test_a_run_without_a_cpu_record_keeps_the_one_its_ledger_line_names(tmp_path):
+    pool, path = tmp_path / "pool", tmp_path / "runs.csv"
+    write_run(pool, "a_seed0", "Intel(R) Xeon(R) Processor")
+    ledger.export(study.pool_runs(pool), path)
+    (pool / "a_seed0" / "run_info.json").unlink()  # as a run restored by an older rnnlab
+    ledger.export(study.pool_runs(pool), path)
+    assert ledger.read(path)["a_seed0"]["cpu"] == "Intel(R) Xeon(R) Processor"

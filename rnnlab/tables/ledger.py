@@ -50,7 +50,8 @@ def export(groups: dict, path: Path) -> int:
                 "run": run_dir.name,
                 "seed": metrics.get("seed"),
                 "num_threads": metrics.get("num_threads"),
-                "cpu": metrics.get("cpu"),
+                # a run restored from an older ledger line keeps the CPU that line names
+                "cpu": metrics.get("cpu") or rows.get(run_dir.name, {}).get("cpu") or None,
                 "status": metrics["status"],
                 **{name: metrics.get(name) for name in FIGURES},
                 **dict(zip(IDENTITY_KEYS, key, strict=True)),
