@@ -4,6 +4,7 @@
     python scripts/d2l_column.py --seeds 0-2                 # resumable: done runs skipped
     python scripts/d2l_column.py --seeds 0-2 --cells lstm_2x32,rnn_h256
     python scripts/d2l_column.py --seeds 0-2 --dry-run       # print what would run
+    python scripts/d2l_column.py --summary > results/d2l_reference.md   # the records, per cell
 
 Each run is `flock /tmp/cpu.lock taskset -c 0 .venv-d2l/bin/python scripts/d2l_reference.py
 ... --threads 1` (--prefix changes the part before the interpreter), appended to --out as
@@ -66,6 +67,57 @@ def key_of(arguments: list[str], seed: int, epochs: int, clip: bool) -> tuple:
     )
 
 
+def summary(records: list[dict]) -> str:
+    """The records as Markdown: one row per cell, mean ± std over its seeds, the machine."""
+    import statistics
+
+    def mean_std(values: list[float]) -> str:
+        if not values:
+            return "–"
+        text = f"{statistics.fmean(values):.3f}"
+        return text + (f" ± {statistics.stdev(values):.3f}" if len(values) > 1 else "")
+
+    cells: dict[tuple, list[dict]] = {}
+    for record in records:
+        cells.setdefault(tuple(str(record[k]) for k in KEYS if k != "seed"), []).append(record)
+    cpus = sorted({r["cpu"] for r in records})
+    lines = [
+        "# d2l 0.17.6's own code on the study's cells",
+        "",
+        "- command: `python scripts/d2l_column.py --seeds 0-2` (each run: `flock "
+        "/tmp/cpu.lock taskset -c 0 .venv-d2l/bin/python scripts/d2l_reference.py ... "
+        "--threads 1`), then `python scripts/d2l_column.py --summary`",
+        f"- machine: {', '.join(cpus)}; torch {records[0]['torch'] if records else '–'}, "
+        "one thread, one run at a time on one core",
+        f"- written: {min(r['written'] for r in records)} to {max(r['written'] for r in records)}"
+        if records
+        else "- written: –",
+        f"- {len(records)} runs, {sum(r['wall_seconds'] for r in records) / 60:.1f} min of "
+        "training in all; train ppl: the last epoch's (train_ch8's own figure); held-out: "
+        "rnnlab's scoring of the trained net on the last 10% of the book",
+        "",
+        "| model | num_hiddens | num_layers | sampling | clip | epochs | seeds | train ppl "
+        "(each seed) | train ppl | held-out ppl | tok/s | min a run |",
+        "|" + " --- |" * 12,
+    ]
+    for key, runs in cells.items():
+        runs = sorted(runs, key=lambda r: r["seed"])
+        done = [r for r in runs if r["status"] == "finished"]
+        train = [r["train_perplexity"] for r in done]
+        each = ", ".join(f"{v:.3f}" for v in train) + (
+            f" ({len(runs) - len(done)} diverged)" if len(done) < len(runs) else ""
+        )
+        model, hiddens, layers, sampling, clip, epochs = key
+        lines.append(
+            f"| {model} | {hiddens} | {layers} | {sampling} | {clip} | {epochs} | "
+            f"{','.join(str(r['seed']) for r in runs)} | {each} | {mean_std(train)} | "
+            f"{mean_std([r['val_perplexity'] for r in done])} | "
+            f"{statistics.fmean(r['tokens_per_sec'] for r in runs):,.0f} | "
+            f"{statistics.fmean(r['wall_seconds'] for r in runs) / 60:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=seeds, default=seeds("0-2"))
@@ -75,7 +127,12 @@ def main(argv=None) -> int:
     p.add_argument("--python", default=str(ROOT / ".venv-d2l" / "bin" / "python"))
     p.add_argument("--prefix", default="flock /tmp/cpu.lock taskset -c 0")
     p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--summary", action="store_true", help="print --out as Markdown, run nothing")
     args = p.parse_args(argv)
+    if args.summary:
+        lines = args.out.read_text().splitlines() if args.out.is_file() else []
+        print(summary([json.loads(line) for line in lines if line.strip()]), end="")
+        return 0
     names = args.cells.split(",") if args.cells else list(CELLS)
     unknown = [n for n in names if n not in CELLS]
     if unknown:
