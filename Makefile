@@ -11,7 +11,7 @@ ifneq ($(RNNLAB_DATA),)
 export RNNLAB_DATA
 endif
 
-.PHONY: train test lint venv clean
+.PHONY: train test lint venv clean d2l-env
 
 venv: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ test: venv
 lint: venv
 	$(PY) -m ruff check rnnlab tests scripts
 	$(PY) -m ruff format --check rnnlab tests scripts
+
+# scripts/d2l_reference.py's own environment (.venv-d2l: torch + d2l 0.17.6, not rnnlab)
+d2l-env:
+	bash scripts/d2l_env.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

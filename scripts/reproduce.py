@@ -22,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rnnlab.tables import ledger, study
+from rnnlab.tables import ledger, reference, report, study
 
 RUN_ONLY = ("trainer.num_threads", "hydra/launcher", "hydra.launcher", "trainer.progress_bar")
 
@@ -99,6 +99,13 @@ def main(argv=None) -> int:
         help="the per-run record kept in git (default results/runs.csv): "
         "restored into the pool before the sweep, updated after it",
     )
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=reference.REFERENCE,
+        help="d2l's own code on the same cells (scripts/d2l_column.py; default "
+        "results/d2l_reference.jsonl): the table's d2l column",
+    )
     parser.add_argument("--no-run", action="store_true", help="only write the table")
     parser.add_argument("--no-plot", action="store_true", help="no PNG beside the table")
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -143,13 +150,21 @@ def main(argv=None) -> int:
     command = " ".join(["python scripts/reproduce.py", *argv])
     path = args.out / f"{args.table}.md"
     if "views" in spec:
-        path.write_text(study.view_markdown(args.table, spec, published, groups, command, extra))
+        path.write_text(report.view_markdown(args.table, spec, published, groups, command, extra))
     else:
         identities = study.entry_identities(spec["preset"], spec["entries"], extra)
         runs = study.collect(groups, identities)
-        path.write_text(study.markdown(args.table, spec, runs, command))
+        records = reference.load(args.reference)
+        references = [
+            reference.matching(records, dict(zip(study.IDENTITY_KEYS, key, strict=True)))
+            for key in identities
+        ]
+        unigram = None
+        if any("failed_fraction" in entry for entry in spec["entries"]):
+            unigram = study.unigram_perplexity(spec["preset"])
+        path.write_text(report.markdown(args.table, spec, runs, command, references, unigram))
         if not args.no_plot:
-            study.plot(args.table, spec, runs, args.out / f"{args.table}.png")
+            report.plot(args.table, spec, runs, args.out / f"{args.table}.png")
     print(path.read_text())
     print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -93,11 +93,16 @@ def test_csv_and_explicit_layout(sweep):
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "metric,model.num_hiddens,model,mean,std,n,diverged,failed,incomplete"
+    assert lines[0] == (
+        "metric,model.num_hiddens,model,mean,std,ci95_low,ci95_high,n,diverged,failed,incomplete"
+    )
     assert lines[1].startswith("val/perplexity,32,rnn,5.25,0.3535")
     assert lines[1].endswith(",2,0,0,0")
-    assert lines[2] == "val/perplexity,32,lstm,4.0,,1,1,0,0"
-    assert lines[4] == "val/perplexity,1024,lstm,,,0,1,1,0"
+    # n = 2: mean ± t_{0.975, 1} s / sqrt(2) = 5.25 ± 12.706 * 0.25
+    low, high = (float(v) for v in lines[1].split(",")[5:7])
+    assert abs(low - (5.25 - 12.7062 * 0.25)) < 1e-3 and abs(high - (5.25 + 12.7062 * 0.25)) < 1e-3
+    assert lines[2] == "val/perplexity,32,lstm,4.0,,,,1,1,0,0"
+    assert lines[4] == "val/perplexity,1024,lstm,,,,,0,1,1,0"
 
 
 def test_default_layout_and_value_order(sweep):

@@ -112,7 +112,7 @@ def test_shortest_allowed_corpus_gives_a_batch_for_every_offset(sampler):
 
 
 @pytest.mark.parametrize(("n", "batch_size"), [(N, BATCH_SIZE), (4, 10)])
-def test_evaluation_batches_predict_every_token_after_the_first_once(n, batch_size):
+def test_evaluation_batches_predict_each_token_of_the_full_streams_once(n, batch_size):
     epoch = list(evaluation_batches(torch.arange(n), batch_size, NUM_STEPS))
     targets = torch.cat([Y.reshape(-1) for _, Y in epoch])
     usable = (n - 1) // batch_size * batch_size if (n - 1) // batch_size else n - 1

@@ -145,3 +145,64 @@ def test_an_explicit_embedding_init_wins_over_the_init_of_a_tied_output_layer(in
     assert model.head.weight is model.embedding.weight
     assert model.embedding.weight.abs().max() <= 0.01  # not Glorot's ±0.33, nor N(0, 0.01)
     assert model.embedding.weight.std() > 0.004  # U(±0.01): std 0.0058
+
+
+def d2l_rnn(X, H, W_xh, W_hh, b_h, W_hq, b_q):
+    """d2l's scratch `rnn` (sec_rnn_scratch): one bias per cell. X: (steps, batch, vocab)."""
+    outputs = []
+    for x in X:
+        H = torch.tanh(x @ W_xh + H @ W_hh + b_h)
+        outputs.append(H @ W_hq + b_q)
+    return torch.stack(outputs)
+
+
+def d2l_gru(X, H, W_x, W_h, b, W_hq, b_q):
+    """d2l's scratch `gru` (sec_gru), its z, r, h blocks side by side in nn's (r, z, n)
+    order: one bias per gate, the candidate's outside r * (H W_hh)."""
+    (W_xr, W_xz, W_xh), (W_hr, W_hz, W_hh) = W_x.chunk(3, -1), W_h.chunk(3, -1)
+    b_r, b_z, b_h = b.chunk(3)
+    outputs = []
+    for x in X:
+        Z = torch.sigmoid(x @ W_xz + H @ W_hz + b_z)
+        R = torch.sigmoid(x @ W_xr + H @ W_hr + b_r)
+        H = Z * H + (1 - Z) * torch.tanh(x @ W_xh + (R * H) @ W_hh + b_h)
+        outputs.append(H @ W_hq + b_q)
+    return torch.stack(outputs)
+
+
+@pytest.mark.parametrize("cell,equations", [("rnn", d2l_rnn), ("gru", d2l_gru)])
+@pytest.mark.parametrize("bptt", ["fused", "autograd"])
+def test_d2l_init_gives_the_scratch_cells_d2l_single_bias(cell, equations, bptt):
+    """Under model.init=d2l b_h is frozen at zero, so b_x is d2l's one bias: after a few
+    SGD steps on nonzero biases the scratch cell still computes d2l's function, and b_h
+    gets no gradient (nor a share of the clipped norm)."""
+    torch.manual_seed(0)
+    model = build_lm(
+        VOCAB,
+        lm_cfg(
+            cell=cell,
+            init="d2l",
+            embed_size=None,
+            num_layers=1,
+            dropout=0.0,
+            bidirectional=False,
+            bptt=bptt,
+        ),
+    ).double()
+    w = model.recurrent.weights[0]
+    assert not w.b_h.requires_grad and not w.b_h.any()
+    X = torch.randint(VOCAB, (3, 5))
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1.0)
+    for _ in range(3):
+        logits, _ = model(X, None)
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(logits.reshape(-1, VOCAB), X.reshape(-1)).backward()
+        assert w.b_h.grad is None
+        optimizer.step()
+    assert w.b_x.abs().sum() > 0 and not w.b_h.any()
+    one_hot = torch.nn.functional.one_hot(X.T, VOCAB).double()
+    H = torch.zeros(3, HIDDEN, dtype=torch.double)
+    expected = equations(
+        one_hot, H, w.W_x, w.W_h, w.b_x, model.head.weight.T, model.head.bias
+    ).transpose(0, 1)
+    torch.testing.assert_close(model(X, None)[0], expected)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from rnnlab.tables import study
+from rnnlab.tables.uncertainty import mean_interval
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "reproduce.py"
@@ -28,6 +29,8 @@ def reproduce(tmp_path, *args):
             str(tmp_path / "results"),
             "--ledger",
             str(tmp_path / "runs.csv"),
+            "--reference",
+            str(tmp_path / "d2l_reference.jsonl"),
             *args,
         ],
         capture_output=True,
@@ -67,15 +70,20 @@ def test_table_has_the_published_column_and_our_mean_and_std(tiny_table12):
         train = [run["train_perplexity"] for run in runs]
         held_out = [run["val_perplexity"] for run in runs]
         mean = statistics.fmean(train)
+        low, high = mean_interval(train)
+        mark = "" if low <= float(published) <= high else " †"
         row = (
-            f"| model.num_hiddens={num_hiddens} | {published} | {mean:.2f} ± "
-            f"{statistics.stdev(train):.2f} | {mean / float(published):.2f} | "
-            f"{statistics.fmean(held_out):.2f} ± {statistics.stdev(held_out):.2f} | "
+            f"| model.num_hiddens={num_hiddens} | {published} | – | {mean:.2f} ± "
+            f"{statistics.stdev(train):.2f} | [{low:.2f}, {high:.2f}]{mark} | "
+            f"{mean / float(published):.2f} | "
+            f"{statistics.fmean(held_out):.2f} ± {statistics.stdev(held_out):.2f} | – | "
         )
         assert row in table, (row, table)
         assert f"| {published_speed} | " in table
     # entries without runs keep their published figures and say n = 0
-    assert "| model.num_hiddens=1024 | 1.02 | – | – | – | – | 9,542 | – | – | 0 |" in table
+    assert "| model.num_hiddens=1024 | 1.02 | – | – | – | – | – | – | – | 9,542 | – | – | 0 |" in (
+        table
+    )
 
 
 def test_a_rerun_skips_the_finished_runs(tiny_table12):

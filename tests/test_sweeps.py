@@ -76,6 +76,11 @@ HIDDENS = [32, 64, 128, 256, 512, 1024]
             {"model.num_layers": [1, 2, 3, 4, 5]},
             {"model.cell": "lstm", "model.num_hiddens": 32},
         ),
+        (  # the study's §1.2: table 9 without clipping
+            "ablation_noclip",
+            {"model": ["rnn_scratch"], "data.sampling": ["sequential", "random"]},
+            {"model.init": "d2l", "trainer.grad_clip": 0.0},
+        ),
     ],
 )
 def test_presets_expand_to_the_published_grids(preset, swept, changes):
@@ -105,6 +110,26 @@ def test_presets_expand_to_the_published_grids(preset, swept, changes):
         actual = {key: OmegaConf.select(cfg, key) for key in expected}
         assert {k: str(v) for k, v in actual.items()} == {k: str(v) for k, v in expected.items()}
         assert cfg.seed == int(chosen["seed"])
+
+
+def test_the_noclip_runs_are_named_apart_from_table_9s():
+    """The pool's run names leave grad_clip out, so the no-clip preset names its own: else
+    skip_finished would take table 9's clipped runs for them."""
+    names = {
+        preset: OmegaConf.to_container(compose_with_hydra([f"experiment={preset}"]).hydra.sweep)[
+            "subdir"
+        ]  # unresolved: it names Hydra's runtime choices
+        for preset in ("ablation_table9", "ablation_noclip")
+    }
+    assert "noclip" in names["ablation_noclip"] and "noclip" not in names["ablation_table9"]
+
+
+def test_the_lr_001_preset_trains_1500_epochs_for_5_seeds():
+    jobs = sweep_jobs("ablation_lr001_e1500")
+    assert [job for job in jobs if "seed=4" in job] and len(jobs) == 5
+    cfg = job_config(jobs[0])
+    expected = {**BASELINE, "optim.lr": 0.01, "trainer.max_epochs": 1500}
+    assert {key: OmegaConf.select(cfg, key) for key in expected} == expected
 
 
 def test_command_line_shrinks_a_preset():

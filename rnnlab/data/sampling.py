@@ -52,9 +52,12 @@ def sequential_batches(
 
 
 def evaluation_batches(corpus: torch.Tensor, batch_size: int, num_steps: int) -> Iterator[Batch]:
-    """Every token after the first predicted exactly once, for held-out perplexity: the
-    sequential layout with no offset and no dropped tail window (the last one may be
-    shorter than num_steps). A corpus too short for `batch_size` streams is read as one."""
+    """The held-out tokens for perplexity, each predicted at most once: the sequential
+    layout (`batch_size` contiguous streams) with no offset and no dropped tail window (the
+    last one may be shorter than num_steps). Not scored: the first token (nothing predicts
+    it) and the last (N - 1) mod batch_size, which do not fill a stream (at most
+    batch_size - 1 tokens). A corpus too short for `batch_size` streams is read as one
+    stream, every token after the first."""
     if (len(corpus) - 1) // batch_size == 0:
         batch_size = 1
     Xs, Ys = _streams(corpus, batch_size, offset=0)

@@ -18,14 +18,23 @@ def init_as_d2l_(recurrent: nn.Module, head: nn.Linear) -> None:
     """Initialise as the d2l book does: its scratch models (`get_params`) draw every weight
     from N(0, 0.01) and set every bias to zero, the output layer included; its nn models
     (`d2l.RNNModel`) keep PyTorch's defaults, so an nn stack is left alone. The published
-    table 9 trained the scratch RNN this way."""
+    table 9 trained the scratch RNN this way.
+
+    d2l's cells have one bias per gate where ours, in nn's layout, have two (b_x and b_h,
+    summed for RNN and LSTM). Two zero-initialised biases that are summed learn their sum
+    at twice the rate and count twice in the clipped gradient norm, so b_h is frozen at
+    zero (no gradient: SGD and the clip skip it) and b_x is d2l's bias. For the GRU that is
+    exact too: d2l's candidate bias sits outside r * (H W_hh), where b_x does."""
     if not isinstance(recurrent, ScratchRecurrent):
         return
     for name, parameter in [*recurrent.named_parameters(), *head.named_parameters()]:
-        if name.rsplit(".", 1)[-1].startswith("b"):  # b_x, b_h, bias
+        which = name.rsplit(".", 1)[-1]
+        if which.startswith("b"):  # b_x, b_h, bias
             parameter.zero_()
         else:
             parameter.normal_(0.0, 0.01)
+        if which == "b_h":
+            parameter.requires_grad_(False)
 
 
 @torch.no_grad()

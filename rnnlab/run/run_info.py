@@ -1,8 +1,8 @@
 """`run_info.json`: what produced a run, so its numbers can be reproduced or explained.
 
 The seed, the versions of Python and the libraries, the git commit of the rnnlab code
-(null when it is not a git checkout or git is missing) and the device; each resumed
-launch is appended under "resumes". The full resolved config is Hydra's
+(null when it is not a git checkout or git is missing), the device and the CPU model; each
+resumed launch is appended under "resumes". The full resolved config is Hydra's
 `.hydra/config.yaml` beside it.
 """
 
@@ -49,6 +49,18 @@ def git_state(directory: Path = SOURCE_DIR) -> dict:
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo's "model name"; elsewhere what `platform` says):
+    float results agree to the last digit only between runs on the same CPU model."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"
@@ -64,6 +76,7 @@ def launch_record(seed: int, device: torch.device, start_epoch: int) -> dict:
         "versions": versions(),
         "git": git_state(),
         "device": describe_device(device),
+        "cpu": cpu_model(),
     }
 
 
@@ -82,3 +95,17 @@ def record_launch(run_dir: Path, seed: int, device: torch.device, start_epoch: i
         info.setdefault("resumes", []).append(record)
     write_json_atomically(path, info)
     return info
+
+
+def recorded_cpu(run_dir: Path) -> str | None:
+    """The CPU model(s) a run's launches ran on, " + "-joined when a resume ran on another;
+    None when run_info.json is missing or predates the record."""
+    try:
+        info = json.loads((Path(run_dir) / "run_info.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict):
+        return None
+    launches = [info, *info.get("resumes", [])]
+    cpus = list(dict.fromkeys(launch["cpu"] for launch in launches if launch.get("cpu")))
+    return " + ".join(cpus) or None

@@ -19,6 +19,7 @@ from omegaconf import OmegaConf
 
 from rnnlab.loggers import read_curves
 from rnnlab.run.records import read_metrics
+from rnnlab.tables.uncertainty import mean_interval
 
 DEFAULT_METRICS = ["train_perplexity", "val_perplexity", "train_tokens_per_sec"]
 REPEAT_KEYS = {"seed"}  # what a cell averages over
@@ -256,10 +257,13 @@ def markdown_table(
 
 
 def csv_table(runs: list[Run], metrics: list[str], rows: list[str], cols: list[str]) -> str:
-    """Long format: one line per metric and cell, with mean, std, n and the other counts."""
+    """Long format: one line per metric and cell, with mean, std, the 95% t interval for the
+    mean (empty below two runs), n and the other counts."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["metric", *rows, *cols, "mean", "std", "n", *NOT_FINISHED])
+    writer.writerow(
+        ["metric", *rows, *cols, "mean", "std", "ci95_low", "ci95_high", "n", *NOT_FINISHED]
+    )
     for metric in metrics:
         cells = table(runs, metric, rows, cols)
         for row in axis_values(runs, rows):
@@ -273,6 +277,7 @@ def csv_table(runs: list[Run], metrics: list[str], rows: list[str], cols: list[s
                             *col,
                             cell.mean,
                             cell.std,
+                            *(mean_interval(cell.values) or (None, None)),
                             len(cell.values),
                             *(cell.counts.get(status, 0) for status in NOT_FINISHED),
                         ]

@@ -5,7 +5,8 @@ between sessions, so the ledger is what lets a table be continued elsewhere: bef
 sweep, `restore` writes each recorded run back into the pool as a run directory that
 `trainer.skip_finished` skips and `study.collect` reads; after it, `export` adds the new
 runs. Each line holds what a table needs: the run's identity (`study.IDENTITY_KEYS`), its
-seed, status and final figures.
+seed, the CPU model it ran on (results agree to the last digit only on one model), its status
+and final figures.
 """
 
 import csv
@@ -26,7 +27,7 @@ FIGURES = (
     "wall_seconds",
     "epochs",
 )
-FIELDS = ("run", "seed", "num_threads", "status", *FIGURES, *IDENTITY_KEYS)
+FIELDS = ("run", "seed", "num_threads", "cpu", "status", *FIGURES, *IDENTITY_KEYS)
 
 
 def read(path: Path) -> dict[str, dict]:
@@ -49,6 +50,8 @@ def export(groups: dict, path: Path) -> int:
                 "run": run_dir.name,
                 "seed": metrics.get("seed"),
                 "num_threads": metrics.get("num_threads"),
+                # a run restored from an older ledger line keeps the CPU that line names
+                "cpu": metrics.get("cpu") or rows.get(run_dir.name, {}).get("cpu") or None,
                 "status": metrics["status"],
                 **{name: metrics.get(name) for name in FIGURES},
                 **dict(zip(IDENTITY_KEYS, key, strict=True)),
@@ -83,6 +86,7 @@ def restore(path: Path, pool: Path) -> int:
             {
                 "status": row["status"],
                 "restored_from": str(path),
+                "cpu": row.get("cpu") or None,  # a ledger from before the CPU was kept
                 **{key: _number(row[key]) for key in FIGURES},
             },
         )

@@ -6,11 +6,9 @@ of every table live in one pool directory (`hydra.sweep.dir` of `ablation_baseli
 run directory per setting and seed, so tables that share an entry share its runs. An entry's
 runs are found by what they trained, not by their directory names: the pool's
 `.hydra/config.yaml` files are matched against the entry's composed config on the keys in
-`IDENTITY_KEYS`.
+`IDENTITY_KEYS`. report.py writes the table and its plot.
 """
 
-import os
-import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from omegaconf import OmegaConf
 from rnnlab.config import CONF_DIR
 from rnnlab.config.run_config import register_schemas
 from rnnlab.run.records import read_metrics
-from rnnlab.tables.ablation import TableCell
+from rnnlab.run.run_info import recorded_cpu
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = ROOT / "results" / "published.yaml"
@@ -48,6 +46,9 @@ IDENTITY_KEYS = (
 )
 
 
+FIGURE_KEYS = ("perplexity", "tokens_per_sec", "failed_fraction")  # published, not overrides
+
+
 def load_published(path: Path = PUBLISHED) -> dict:
     """{"table12": {"title", "preset", "entries": [{overrides..., perplexity, tokens_per_sec}]},
     "table18": {"title", "views": [...], "metric"}, ...}"""
@@ -56,7 +57,7 @@ def load_published(path: Path = PUBLISHED) -> dict:
 
 def entry_overrides(entry: dict) -> dict:
     """The overrides of a published entry (its figures removed)."""
-    return {k: v for k, v in entry.items() if k not in ("perplexity", "tokens_per_sec")}
+    return {k: v for k, v in entry.items() if k not in FIGURE_KEYS}
 
 
 def identity(cfg) -> tuple:
@@ -89,6 +90,30 @@ def entry_identities(preset: str, entries: list[dict], extra: list[str] = ()) ->
         ]
 
 
+def unigram_perplexity(preset: str) -> float:
+    """exp(entropy) of the token frequencies of the preset's training text: what a model
+    that learnt only how often each character occurs scores on it."""
+    import math
+    from collections import Counter
+
+    from rnnlab.data.timemachine import load_timemachine
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        data = compose(config_name="config", overrides=[f"experiment={preset}"]).data
+    train = load_timemachine(
+        data.root,
+        data.token,
+        data.min_freq,
+        data.val_fraction,
+        data.download,
+        preprocessing=data.preprocess,
+        max_tokens=data.max_tokens,
+    ).train
+    counts = Counter(train.tolist()).values()
+    total = sum(counts)
+    return math.exp(-sum(n / total * math.log(n / total) for n in counts))
+
+
 @dataclass
 class EntryRuns:
     """Our runs of one published entry: metrics.json of each finished run, and the count of
@@ -108,9 +133,10 @@ def pool_runs(pool: Path) -> dict[tuple, list[tuple[Path, dict | None]]]:
         run_dir = config_file.parent.parent
         config = OmegaConf.load(config_file)
         metrics = read_metrics(run_dir)
-        if metrics is not None:  # seed and threads: for the ledger and the provenance
+        if metrics is not None:  # seed, threads, CPU: for the ledger and the provenance
             metrics["seed"] = OmegaConf.select(config, "seed")
             metrics["num_threads"] = OmegaConf.select(config, "trainer.num_threads")
+            metrics["cpu"] = metrics.get("cpu") or recorded_cpu(run_dir)  # restored: its own
         groups.setdefault(identity(config), []).append((run_dir, metrics))
     return groups
 
@@ -128,196 +154,3 @@ def collect(groups: dict, identities: list[tuple]) -> list[EntryRuns]:
                 runs.others[status] = runs.others.get(status, 0) + 1
         entries.append(runs)
     return entries
-
-
-def mean_std(values: list[float]) -> tuple[float | None, float | None]:
-    """Mean and sample standard deviation (n - 1); None where undefined."""
-    cell = TableCell(values=list(values))
-    return cell.mean, cell.std
-
-
-def fmt(value: float | None, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}f}"
-
-
-def fmt_mean_std(values: list[float]) -> str:
-    mean, std = mean_std(values)
-    if mean is None:
-        return "–"
-    return fmt(mean) + ("" if std is None else f" ± {fmt(std)}")
-
-
-def ratio(ours: float | None, published: float | None) -> str:
-    return "–" if ours is None or not published else f"{ours / published:.2f}"
-
-
-def entry_label(entry: dict, varying: list[str]) -> str:
-    return ", ".join(f"{k}={entry[k]}" for k in varying) or "baseline"
-
-
-def varying_keys(entries: list[dict]) -> list[str]:
-    """Override keys whose value differs between a table's entries."""
-    keys = dict.fromkeys(k for c in entries for k in entry_overrides(c))
-    return [k for k in keys if len({str(c.get(k)) for c in entries}) > 1]
-
-
-def table_rows(entries: list[dict], runs: list[EntryRuns]) -> list[list[str]]:
-    """One Markdown row per entry: published and ours side by side."""
-    varying, rows = varying_keys(entries), []
-    for entry, found in zip(entries, runs, strict=True):
-        train, speed = found.values("train_perplexity"), found.values("tokens_per_sec")
-        others = "".join(f", {n} {status}" for status, n in found.others.items())
-        rows.append(
-            [
-                entry_label(entry, varying),
-                fmt(entry["perplexity"]),
-                fmt_mean_std(train),
-                ratio(mean_std(train)[0], entry["perplexity"]),
-                fmt_mean_std(found.values("val_perplexity")),
-                fmt_mean_std(found.values("best_val_perplexity")),
-                fmt(entry["tokens_per_sec"]),
-                fmt_mean_std(speed),
-                ratio(mean_std(speed)[0], entry["tokens_per_sec"]),
-                f"{len(found.finished)}{others}",
-            ]
-        )
-    return rows
-
-
-HEADER = [
-    "entry",
-    "published ppl",
-    "ours: train ppl",
-    "ours / published",
-    "held-out ppl (last epoch)",
-    "held-out ppl (best checked epoch)",
-    "published tok/s",
-    "ours: tok/s",
-    "ours / published",
-    "runs (n)",
-]
-
-
-def markdown(name: str, spec: dict, runs: list[EntryRuns], command: str) -> str:
-    """results/<name>.md: what was run, where, and the table."""
-    rows = table_rows(spec["entries"], runs)
-    lines = [
-        f"# {name.replace('table', 'Table ')}: {spec['title']}",
-        "",
-        *provenance(command, runs),
-        "",
-        "| " + " | ".join(HEADER) + " |",
-        "|" + " --- |" * len(HEADER),
-        *("| " + " | ".join(row) + " |" for row in rows),
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def provenance(command: str, runs: list[EntryRuns]) -> list[str]:
-    """Command, machine, date, what an entry's figures are, and the compute the table cost."""
-    import datetime
-
-    import torch
-
-    finished = [m for entry in runs for m in entry.finished]
-    seconds = sum(m.get("wall_seconds", 0.0) for m in finished)
-    threads = sorted({str(m.get("num_threads") or "default") for m in finished})
-    return [
-        f"- command: `{command}`",
-        f"- machine: {cpu_name()}, {os.cpu_count()} cores; torch {torch.__version__}, "
-        f"Python {platform.python_version()}; torch threads per run: {', '.join(threads)}",
-        f"- written: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC from the runs "
-        f"in the pool; {len(finished)} finished runs, {seconds / 60:.1f} min of training "
-        f"jobs in all",
-        "- published: the study's last-epoch training perplexity and tokens/sec (author's "
-        "CPU), mean of 20 runs; ours: mean ± std over the runs in the last column; "
-        "held-out: the last 10% of the book (never trained on), scored every 50 epochs "
-        "and after the last",
-    ]
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def view_markdown(
-    name: str, spec: dict, published: dict, groups: dict, command: str, extra=()
-) -> str:
-    """Tables 18 and 19: one metric of tables 12, 16 and 17 side by side, a row per model
-    and a column per num_hiddens, each entry "ours (published)"."""
-    metric = spec["metric"]
-    ours_key = "train_perplexity" if metric == "perplexity" else "tokens_per_sec"
-    lines = [
-        f"# {name.replace('table', 'Table ')}: {spec['title']}",
-        "",
-        f"- command: `{command}`",
-        "",
-    ]
-    header = None
-    for source in spec["views"]:
-        table = published[source]
-        runs = collect(groups, entry_identities(table["preset"], table["entries"], list(extra)))
-        row = [str(table["entries"][0]["model"])]
-        for entry, found in zip(table["entries"], runs, strict=True):
-            mean = mean_std(found.values(ours_key))[0]
-            row.append(f"{fmt(mean)} ({fmt(entry[metric])})")
-        if header is None:
-            header = ["model \\ num_hiddens"] + [
-                str(c["model.num_hiddens"]) for c in table["entries"]
-            ]
-            lines += [
-                f"Ours (published): {metric}, ours the mean over our runs of "
-                f"{', '.join(spec['views'])} (see their files for n and ± std).",
-                "",
-                "| " + " | ".join(header) + " |",
-                "|" + " --- |" * len(header),
-            ]
-        lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def plot(name: str, spec: dict, runs: list[EntryRuns], path: Path) -> None:
-    """Published and our training perplexity, and our held-out perplexity, per entry."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    entries, varying = spec["entries"], varying_keys(spec["entries"])
-    labels = [
-        entry_label(c, varying).split("=")[-1] if len(varying) == 1 else entry_label(c, varying)
-        for c in entries
-    ]
-    xs = list(range(len(entries)))
-    figure, axis = plt.subplots(figsize=(7, 4))
-    axis.plot(
-        xs, [c["perplexity"] or float("nan") for c in entries], "s--", label="published (train)"
-    )
-    for key, label in (("train_perplexity", "ours: train"), ("val_perplexity", "ours: held-out")):
-        stats = [mean_std(found.values(key)) for found in runs]
-        axis.errorbar(
-            xs,
-            [m if m is not None else float("nan") for m, _ in stats],
-            yerr=[s or 0 for _, s in stats],
-            marker="o",
-            capsize=3,
-            label=label,
-        )
-    axis.set_yscale("log")
-    axis.set_xticks(xs, labels, rotation=20 if len(varying) > 1 else 0)
-    axis.set_xlabel(", ".join(varying))
-    axis.set_ylabel("perplexity")
-    axis.set_title(f"{name}: {spec['title']}")
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
