@@ -81,25 +81,36 @@ MAX_THREADS = os.cpu_count() or 1
 class TrainerConfig:
     """The shared loop's settings (the `trainer` group): how long, how, and what it keeps."""
 
-    max_epochs: int = setting(10, POSITIVE)
+    max_epochs: int = setting(10, POSITIVE, on_resume="free")
     grad_clip: float = setting(1.0, Check(lambda x: x >= 0, "a number >= 0 (0 disables)"))
-    device: str = setting("auto", Check(_is_device, "one of: auto, cpu, cuda, cuda:N"))
+    device: str = setting(
+        "auto", Check(_is_device, "one of: auto, cpu, cuda, cuda:N"), on_resume="free"
+    )
     precision: Any = setting(32, Check(lambda x: str(x) in PRECISIONS, "one of: 32, bf16, fp16"))
     # torch CPU threads; null: torch's default less the cores other processes keep busy
     num_threads: int | None = setting(
         None,
         Check(lambda x: 1 <= x <= MAX_THREADS, f"an integer in [1, {MAX_THREADS}] (the CPUs here)"),
+        on_resume="free",
     )
-    log_every_n_steps: int = setting(20, POSITIVE)  # progress bar and step scalars
-    summary: bool = setting(True)  # log the parameters per module and the config at start
-    progress_bar: bool = setting(True)  # tqdm per epoch (on a terminal only)
+    log_every_n_steps: int = setting(
+        20, POSITIVE, on_resume="free"
+    )  # progress bar and step scalars
+    summary: bool = setting(
+        True, on_resume="free"
+    )  # log the parameters per module and the config at start
+    progress_bar: bool = setting(True, on_resume="free")  # tqdm per epoch (on a terminal only)
     val_every_n_epochs: int = setting(1, POSITIVE)  # and always on the last
-    checkpoint_every_n_epochs: int = setting(1, POSITIVE)  # and after the last
+    checkpoint_every_n_epochs: int = setting(1, POSITIVE, on_resume="free")  # and after the last
     keep_best: bool = setting(True)  # also keep best.pt, the best epoch by the objective
     early_stopping_patience: int | None = setting(None, POSITIVE)
-    max_train_seconds: float | None = setting(None, GREATER_THAN_ZERO)
-    resume: bool = setting(False)  # continue from checkpoint.pt in the run directory
-    skip_finished: bool = setting(False)  # a sweep job already finished is not rerun
+    max_train_seconds: float | None = setting(None, GREATER_THAN_ZERO, on_resume="free")
+    resume: bool = setting(
+        False, on_resume="free"
+    )  # continue from checkpoint.pt in the run directory
+    skip_finished: bool = setting(
+        False, on_resume="free"
+    )  # a sweep job already finished is not rerun
 
 
 def autocast(device: torch.device, precision) -> contextlib.AbstractContextManager:

@@ -35,7 +35,7 @@ from rnnlab.config.schema import NATURAL, NON_NEGATIVE, POSITIVE, in_range, one_
 def _target(name: str):
     """The `_target_` field of a schedule's schema: the factory below that builds it."""
     target = f"rnnlab.schedules.{name}"
-    return setting(target, one_of([target]))
+    return setting(target, one_of([target]), on_resume="must_match")
 
 
 @dataclass

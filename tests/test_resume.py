@@ -14,6 +14,7 @@ from helpers.cli import assert_one_line_error
 from helpers.config import TINY, compose_config
 from helpers.runs import synthetic_run, wait_until_paused
 from helpers.synthetic_train import write_book
+from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import rnnlab.tasks.lm
@@ -353,10 +354,17 @@ def test_a_checkpoint_older_than_the_awd_settings_resumes_with_them_off(tmp_path
         ("data.pool_batches", 1, True),
     ],
 )
-def test_a_setting_older_runs_implied_is_no_change_at_its_implied_value(caplog, key, now, warns):
+def test_a_setting_older_runs_lacked_takes_its_default_and_is_no_change(caplog, key, now, warns):
+    """An older checkpoint's config is read through today's schemas (`saved_config`): a key
+    it lacks takes its default, which is what that run did, so only another value warns."""
+    from rnnlab.config.run_config import compose_config as typed_compose
+    from rnnlab.config.run_config import saved_config
     from rnnlab.run.resume import check_fits_run
 
+    old = OmegaConf.to_container(typed_compose(["task=sentiment"]))
     group, _, name = key.rpartition(".")
+    del old[group][name]
+    config = OmegaConf.to_container(typed_compose(["task=sentiment", f"{key}={now}"]))
     with caplog.at_level(logging.WARNING):
-        check_fits_run({"config": {group: {}}}, {group: {name: now}}, {}, Path("checkpoint.pt"))
+        check_fits_run({"config": saved_config(old, "x.pt")}, config, {}, Path("checkpoint.pt"))
     assert ("resuming with changed settings" in caplog.text) == warns

@@ -10,6 +10,7 @@ function reads the config saved in a checkpoint, so an older run's missing keys 
 defaults and a bad one is refused in one line.
 """
 
+import dataclasses
 import difflib
 import importlib
 import inspect
@@ -128,6 +129,28 @@ def typed_config(cfg) -> DictConfig:
         typed.logger = cfg.logger
     OmegaConf.set_struct(typed, True)
     return typed
+
+
+def resume_roles() -> dict[str, str]:
+    """{dotted key: "must_match" | "warns" | "free"} from every schema's fields (a key's
+    role is the same in every task that has it), what `rnnlab.run.resume` does with a
+    setting that differs from the checkpoint's. Keys without a schema (the optimizer's
+    settings, the seed) warn, but the optimizer itself must match; loggers are free."""
+    sections = {
+        "model": [task.ModelConfig for task in TASKS.values()],
+        "task": [task.Config for task in TASKS.values()],
+        "eval": [task.EvalConfig for task in TASKS.values()],
+        "data": [source.Config for source in DATA_SOURCES.values()],
+        "scheduler": list(SCHEDULE_CONFIGS.values()),
+        "trainer": [TrainerConfig],
+    }
+    roles = {"optim._target_": "must_match"}
+    for section, schemas in sections.items():
+        for schema in schemas:
+            for spec in dataclasses.fields(schema):
+                role = spec.metadata.get("on_resume") or getattr(schema, "ON_RESUME", "warns")
+                roles[f"{section}.{spec.name}"] = role
+    return roles
 
 
 def seed_of(value) -> int:

@@ -57,11 +57,19 @@ GREATER_THAN_ZERO = Check(lambda x: x > 0, "a number > 0")
 DROPOUT = in_range(0, 1)
 
 
-def setting(default, check: Check | None = None):
-    """A dataclass field: its one default and, if it has one, its range check."""
+RESUME_ROLES = ("must_match", "warns", "free")
+
+
+def setting(default, check: Check | None = None, *, on_resume: str | None = None):
+    """A dataclass field: its one default and, if it has one, its range check. `on_resume`
+    says what a resumed run may do with it (`rnnlab.run.resume`): "must_match" (it shapes
+    the weights or the optimizer state), "free" (how or how long the run goes, not what
+    it learns) or, by default, the schema's `ON_RESUME` ("warns": a change is named)."""
+    assert on_resume in (None, *RESUME_ROLES), on_resume
+    metadata = {"check": check, "on_resume": on_resume}
     if isinstance(default, list | dict):
-        return field(default_factory=lambda: type(default)(default), metadata={"check": check})
-    return field(default=default, metadata={"check": check})
+        return field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 def field_problems(instance, prefix: str) -> list[str]:

@@ -257,12 +257,14 @@ def load_fra_eng(
 class FraEngConfig:
     """data=fra_eng: which pairs, how long a sentence may be, and the held-out splits."""
 
-    name: str = setting("fra_eng", one_of(["fra_eng"]))
-    root: str | None = setting(None)  # data directory; null: $RNNLAB_DATA, else ~/.cache/rnnlab
-    download: bool = setting(True)  # false: never touch the network
+    name: str = setting("fra_eng", one_of(["fra_eng"]), on_resume="must_match")
+    root: str | None = setting(
+        None, on_resume="free"
+    )  # data directory; null: $RNNLAB_DATA, else ~/.cache/rnnlab
+    download: bool = setting(True, on_resume="free")  # false: never touch the network
     num_examples: int | None = setting(20000, POSITIVE)  # the first N pairs; null: all
     num_steps: int = setting(10, POSITIVE)  # every sentence (+ <eos>) cut or padded to this
-    min_freq: int = setting(2, NATURAL)  # rarer words become <unk>
+    min_freq: int = setting(2, NATURAL, on_resume="must_match")  # rarer words become <unk>
     val_fraction: float = setting(0.05, in_range(0, 1, low_open=True))
     test_fraction: float = setting(0.05, in_range(0, 1, low_open=True))
     held_out_examples: int | None = setting(None, POSITIVE)  # held out of the first N only

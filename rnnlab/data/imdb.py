@@ -265,12 +265,18 @@ def build_cache(splits: dict[str, tuple[list[str], list[int]]]) -> dict:
 class ImdbConfig:
     """data=imdb: the vocabulary, how reviews are cut, the validation slice, the batches."""
 
-    name: str = setting("imdb", one_of(["imdb"]))
-    root: str | None = setting(None)  # data directory; null: $RNNLAB_DATA, else ~/.cache/rnnlab
-    cache_dir: str | None = setting(None)  # the tokenised reviews' cache; null: ~/.cache/rnnlab
-    download: bool = setting(True)  # false: never touch the network
-    vocab_size: int | None = setting(20000, Check(lambda x: x >= 3, "an integer >= 3 or null"))
-    min_freq: int = setting(1, NATURAL)  # rarer words become <unk>
+    name: str = setting("imdb", one_of(["imdb"]), on_resume="must_match")
+    root: str | None = setting(
+        None, on_resume="free"
+    )  # data directory; null: $RNNLAB_DATA, else ~/.cache/rnnlab
+    cache_dir: str | None = setting(
+        None, on_resume="free"
+    )  # the tokenised reviews' cache; null: ~/.cache/rnnlab
+    download: bool = setting(True, on_resume="free")  # false: never touch the network
+    vocab_size: int | None = setting(
+        20000, Check(lambda x: x >= 3, "an integer >= 3 or null"), on_resume="must_match"
+    )
+    min_freq: int = setting(1, NATURAL, on_resume="must_match")  # rarer words become <unk>
     max_len: int = setting(400, POSITIVE)  # tokens kept per review
     truncate: str = setting("both", one_of(TRUNCATE_MODES))  # which tokens a long review keeps
     punctuation: bool = setting(True)  # false: words only (as Keras' copy of IMDB)

@@ -177,11 +177,13 @@ def _check_val_fraction(val_fraction: float) -> None:
 class TimeMachineConfig:
     """data=timemachine: the book, its tokens, its held-out end, and how batches are cut."""
 
-    name: str = setting("timemachine", one_of(["timemachine"]))
-    root: str | None = setting(None)  # data directory; null: $RNNLAB_DATA, else ~/.cache/rnnlab
-    download: bool = setting(True)  # false: never touch the network
-    token: str = setting("char", one_of(TOKEN_KINDS))
-    min_freq: int = setting(0, NATURAL)  # rarer tokens become <unk>
+    name: str = setting("timemachine", one_of(["timemachine"]), on_resume="must_match")
+    root: str | None = setting(
+        None, on_resume="free"
+    )  # data directory; null: $RNNLAB_DATA, else ~/.cache/rnnlab
+    download: bool = setting(True, on_resume="free")  # false: never touch the network
+    token: str = setting("char", one_of(TOKEN_KINDS), on_resume="must_match")
+    min_freq: int = setting(0, NATURAL, on_resume="must_match")  # rarer tokens become <unk>
     preprocess: str = setting("text", one_of(PREPROCESSINGS))  # d2l: as the study's corpus
     max_tokens: int | None = setting(None, POSITIVE)  # train on the first N tokens only
     val_fraction: float = setting(0.1, in_range(0, 1, low_open=True))  # the held-out end

@@ -33,12 +33,20 @@ from rnnlab.models.state import detach_state
 class AdaptiveEvalConfig:
     """The language model's `eval` group: the held-out text read once more at the end by a
     model that adapts as it reads (causal: each token is scored before it is used); 0
-    turns each off."""
+    turns each off. Scored at the end only, so a resumed run may change them."""
 
-    dynamic_lr: float = setting(0.0, NON_NEGATIVE)  # dynamic evaluation's SGD lr per segment
-    cache_size: int = setting(0, NATURAL)  # neural cache: the previous outputs looked up
-    cache_theta: float = setting(1.0, GREATER_THAN_ZERO)  # the cache softmax's sharpness
-    cache_lambda: float = setting(0.1, in_range(0, 1, low_open=True))  # the cache's share
+    dynamic_lr: float = setting(
+        0.0, NON_NEGATIVE, on_resume="free"
+    )  # dynamic evaluation's SGD lr per segment
+    cache_size: int = setting(
+        0, NATURAL, on_resume="free"
+    )  # neural cache: the previous outputs looked up
+    cache_theta: float = setting(
+        1.0, GREATER_THAN_ZERO, on_resume="free"
+    )  # the cache softmax's sharpness
+    cache_lambda: float = setting(
+        0.1, in_range(0, 1, low_open=True), on_resume="free"
+    )  # the cache's share
 
 
 def adaptive_nll(model: nn.Module, tokens: Tensor, num_steps: int, **settings) -> float:

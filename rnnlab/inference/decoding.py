@@ -42,7 +42,7 @@ class DecodingConfig:
     beam_size: int = setting(4, POSITIVE)  # 1 is greedy (validation is always greedy)
     length_penalty: float = setting(0.0, NON_NEGATIVE)  # GNMT's alpha; 0: off
     bleu_k: int = setting(2, POSITIVE)  # longest n-gram of d2l's sentence BLEU
-    batch_size: int = setting(512, POSITIVE)  # sentences translated at once
+    batch_size: int = setting(512, POSITIVE, on_resume="free")  # sentences translated at once
 
 
 def _strip(rows: torch.Tensor, eos: int) -> list[list[int]]:

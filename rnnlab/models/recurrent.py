@@ -26,7 +26,10 @@ from rnnlab.models.scratch import BPTT_MODES
 class RecurrentConfig:
     """The `model` group's settings every task's model shares: the recurrent stack (cell,
     implementation, sizes, dropouts, AWD's tools), its input embedding and the init. Each
-    task's model config adds its head's settings (`rnnlab.models.lm.LMModelConfig`, ...)."""
+    task's model config adds its head's settings (`rnnlab.models.lm.LMModelConfig`, ...).
+    Every model setting shapes the weights or what they compute: a resumed run keeps them."""
+
+    ON_RESUME = "must_match"
 
     cell: str = setting("lstm", one_of(CELLS))
     impl: str = setting("nn", one_of(IMPLEMENTATIONS))  # nn: PyTorch's fused module

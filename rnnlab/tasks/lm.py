@@ -46,9 +46,11 @@ class LMTaskConfig:
     """task=lm: the sample logged after each epoch, and AWD's activation regularisation of
     the last layer's outputs (added to the gradient; 0 turns each off)."""
 
-    name: str = setting("lm", one_of(["lm"]))
-    sample_prefix: str = setting("time traveller")  # text sample logged after every epoch
-    sample_length: int = setting(50, POSITIVE)
+    name: str = setting("lm", one_of(["lm"]), on_resume="must_match")
+    sample_prefix: str = setting(
+        "time traveller", on_resume="free"
+    )  # text sample logged after every epoch
+    sample_length: int = setting(50, POSITIVE, on_resume="free")
     ar_alpha: float = setting(0.0, NON_NEGATIVE)  # AR: alpha x mean squared dropped output
     tar_beta: float = setting(0.0, NON_NEGATIVE)  # TAR: beta x mean squared change
 

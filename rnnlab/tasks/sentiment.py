@@ -35,14 +35,16 @@ def review_batches(reviews: Reviews, batches: list[torch.Tensor], pad_id: int):
 class SentimentTaskConfig:
     """task=sentiment: nothing beyond its name (the model and data groups hold the rest)."""
 
-    name: str = setting("sentiment", one_of(["sentiment"]))
+    name: str = setting("sentiment", one_of(["sentiment"]), on_resume="must_match")
 
 
 @dataclass
 class SentimentEvalConfig:
     """The classifier's `eval` group."""
 
-    batch_size: int = setting(256, POSITIVE)  # reviews per validation and test batch
+    batch_size: int = setting(
+        256, POSITIVE, on_resume="free"
+    )  # reviews per validation and test batch
 
 
 class SentimentTask(Task):

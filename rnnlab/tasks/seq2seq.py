@@ -82,9 +82,13 @@ def sacrebleu_scores(
 class Seq2SeqTaskConfig:
     """task=seq2seq: what is shown after each epoch, and the training labels' smoothing."""
 
-    name: str = setting("seq2seq", one_of(["seq2seq"]))
-    sample_sentences: list[str] = setting(["go .", "i lost .", "he's calm .", "i'm home ."])
-    num_test_samples: int = setting(4, NATURAL)  # test sentences shown with their references
+    name: str = setting("seq2seq", one_of(["seq2seq"]), on_resume="must_match")
+    sample_sentences: list[str] = setting(
+        ["go .", "i lost .", "he's calm .", "i'm home ."], on_resume="free"
+    )
+    num_test_samples: int = setting(
+        4, NATURAL, on_resume="free"
+    )  # test sentences shown with their references
     label_smoothing: float = setting(
         0.0, Check(lambda x: 0 <= x < 1, "a number in [0, 1) (0: hard labels)")
     )
