@@ -35,7 +35,7 @@ from rnnlab.config.run_config import saved_config, typed_config
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.command_line import parse_settings, run_command, split_arguments
 from rnnlab.inference.files import file_data
-from rnnlab.run.checkpoint import BEST, LAST, load_checkpoint, load_for_inference
+from rnnlab.run.checkpoint import checkpoint_in, load_checkpoint, load_for_inference
 from rnnlab.run.resume import same_value
 from rnnlab.tasks import TASKS
 from rnnlab.tasks.base import Task
@@ -106,15 +106,8 @@ def final_scores(task: Task, model) -> dict:
     return task.test(model) if task.has_test_split else task.evaluate(model) | task.test(model)
 
 
-def checkpoint_in(path: str) -> str:
-    """A run directory's best.pt (else its checkpoint.pt); a file path as given."""
-    if not Path(path).is_dir():
-        return path
-    return str(Path(path) / (BEST if (Path(path) / BEST).is_file() else LAST))
-
-
 def _evaluate(argv: list[str]) -> None:
-    settings, overrides = split_arguments(argv, EvaluateConfig)
+    settings, overrides = split_arguments(argv, EvaluateConfig, strict=False)
     paths = [arg for arg in overrides if "=" not in arg or Path(arg).exists()]
     if len(paths) == 1 and not any(s.startswith("checkpoint=") for s in settings):
         settings.append(f"checkpoint={paths[0]}")  # the run directory or checkpoint, bare

@@ -155,3 +155,44 @@ def test_a_tampered_checkpoint_config_is_one_line(checkpoint, key, value, messag
     assert capsys.readouterr().err.splitlines() == [
         f"error: checkpoint {str(checkpoint)!r} holds a config this rnnlab refuses: {message}"
     ]
+
+
+# The inference tools take only what they understand (issue 31, item 2).
+
+
+@pytest.mark.parametrize(
+    ("argument", "nearest"),
+    [("num_pred=5", "did you mean num_preds?"), ("--num_preds=5", "did you mean num_preds?")],
+)
+def test_a_misspelt_setting_is_refused_naming_the_nearest_key(
+    checkpoint, argument, nearest, capsys
+):
+    with pytest.raises(SystemExit) as exit_info:
+        main([f"checkpoint={checkpoint}", argument])
+    assert exit_info.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: {argument!r} is not a setting") and nearest in line
+
+
+def test_an_input_that_looks_like_a_setting_goes_after_a_double_dash(checkpoint, capsys):
+    main([f"checkpoint={checkpoint}", "num_preds=3", "--", "time=machine"])
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("time machine")  # the prefix, cleaned as the corpus was
+
+
+def test_a_run_directory_stands_for_its_best_checkpoint(checkpoint, capsys):
+    main([f"checkpoint={checkpoint.parent}", "num_preds=3", "the"])
+    best_of_dir = capsys.readouterr().out
+    main([f"checkpoint={checkpoint}", "num_preds=3", "the"])
+    assert best_of_dir == capsys.readouterr().out and best_of_dir.startswith("the")
+
+
+def test_a_closed_pipe_ends_a_tool_quietly(capsys):
+    from rnnlab.inference.command_line import run_command
+
+    def body(argv):
+        raise BrokenPipeError  # what print raises once `| head` has gone
+
+    with pytest.raises(SystemExit) as exit_info:
+        run_command(body, [], "doc")
+    assert exit_info.value.code == 0 and "Traceback" not in capsys.readouterr().err

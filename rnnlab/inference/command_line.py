@@ -7,6 +7,9 @@ one-line errors.
     cat reviews.txt | python -m rnnlab.predict checkpoint=best.pt -   # "-": standard input
 """
 
+import difflib
+import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import fields
@@ -28,12 +31,36 @@ def show_help_if_asked(argv: list[str], doc: str) -> None:
         sys.exit(0)
 
 
-def split_arguments(argv: list[str], config_class) -> tuple[list[str], list[str]]:
+SETTING = re.compile(r"-{0,2}[A-Za-z_][\w.]*=")  # what a key=value (or --key=value) looks like
+END_OF_SETTINGS = "--"  # what follows is input text, even if it looks like key=value
+
+
+def split_arguments(
+    argv: list[str], config_class, strict: bool = True
+) -> tuple[list[str], list[str]]:
     """(settings, texts): `key=value` for a key of `config_class` is a setting, anything else
-    an input text (a sentence, a review, a prefix)."""
-    keys = {f.name for f in fields(config_class)}
-    settings = [a for a in argv if "=" in a and a.partition("=")[0] in keys]
-    return settings, [a for a in argv if a not in settings]
+    an input text (a sentence, a review, a prefix); after `--` everything is a text. With
+    `strict`, an argument that looks like a setting but names no key of `config_class`
+    (`num_pred=5`, `--num_preds=5`) is a one-line RnnlabError naming the nearest key, so
+    a misspelt setting is never read as an input."""
+    keys = [f.name for f in fields(config_class)]
+    head, tail = argv, []
+    if END_OF_SETTINGS in argv:
+        cut = argv.index(END_OF_SETTINGS)
+        head, tail = argv[:cut], argv[cut + 1 :]
+    settings = [a for a in head if "=" in a and a.partition("=")[0] in keys]
+    texts = [a for a in head if a not in settings]
+    if strict:
+        for text in texts:
+            if SETTING.match(text) or (text.startswith("-") and text != STDIN):
+                key = text.lstrip("-").partition("=")[0]
+                near = difflib.get_close_matches(key, keys, n=1)
+                hint = f"did you mean {near[0]}? " if near else ""
+                raise RnnlabError(
+                    f"{text!r} is not a setting ({hint}settings: {', '.join(keys)}); an "
+                    f"input that looks like one goes after {END_OF_SETTINGS}"
+                )
+    return settings, texts + tail
 
 
 def parse_settings(config_class, settings: list[str], usage: str):
@@ -85,9 +112,16 @@ def run_command(body: Callable[[list[str]], None], argv: list[str] | None, doc: 
     """Run `body(argv)` as a command: --help, and an RnnlabError as one `error:` line with
     exit status 2."""
     argv = sys.argv[1:] if argv is None else argv
-    show_help_if_asked(argv, doc)
     try:
+        show_help_if_asked(argv, doc)
         body(argv)
+        sys.stdout.flush()
     except RnnlabError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    except BrokenPipeError:  # `| head` closed the pipe: the reader has what it wanted
+        try:  # and Python's own flush at exit must not report it either
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # no real file behind stdout (a test's capture)
+            pass
+        sys.exit(0)

@@ -107,13 +107,22 @@ def saved_epoch(path: Path) -> int | None:
         return None
 
 
+def checkpoint_in(path: str | Path) -> str:
+    """A run directory's best.pt (else its checkpoint.pt); a file path as given."""
+    if not Path(path).is_dir():
+        return str(path)
+    return str(Path(path) / (BEST if (Path(path) / BEST).is_file() else LAST))
+
+
 def load_for_inference(path: str | Path, task) -> tuple[nn.Module, dict]:
     """The trained model of a `task` run's checkpoint, in eval mode, and the checkpoint.
 
     `task` is the run's Task class: its `name` must be the checkpoint's `task.name`, the
     checkpoint must hold its `checkpoint_keys`, and its `model_from_checkpoint(saved)`
     builds the model from the saved config and vocabulary. Weights that do not fit that
-    model are a one-line RnnlabError."""
+    model are a one-line RnnlabError. A run directory stands for its best.pt (else its
+    checkpoint.pt)."""
+    path = checkpoint_in(path)
     saved = load_checkpoint(path)
     _require(saved, ("config", "model"), path, f"an rnnlab task={task.name} run")
     name = (
