@@ -17,7 +17,9 @@ Sentences are cleaned as the training pairs were; one longer than the run's
 data.num_steps is cut, with a warning.
 """
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import Vocab
@@ -44,12 +46,34 @@ class TranslateConfig:
     attention_png: str | None = None
 
 
+PICTURE_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg")
+
+
+def check_picture_path(path: str) -> None:
+    """A file a heat map can be written to: a known picture suffix, in a folder that exists,
+    not a folder itself (matplotlib would write `<folder>.png`)."""
+    target = Path(path)
+    if target.is_dir():
+        raise RnnlabError(f"attention_png={path!r} is a directory; expected a file path")
+    if target.suffix.lstrip(".").lower() not in PICTURE_FORMATS:
+        raise RnnlabError(
+            f"attention_png={path!r} has no picture suffix; expected one of: "
+            + ", ".join(f".{kind}" for kind in PICTURE_FORMATS)
+        )
+    if not target.parent.is_dir():
+        raise RnnlabError(
+            f"attention_png={path!r}: the folder {str(target.parent)!r} does not exist"
+        )
+
+
 def parse_args(argv: list[str]) -> tuple[TranslateConfig, list[str]]:
     """(settings, sentences) from the command line."""
     settings, texts = split_arguments(argv, TranslateConfig)
     cfg = parse_settings(TranslateConfig, settings, USAGE)
     if cfg.beam_size is not None and cfg.beam_size < 1:
         raise RnnlabError(f"beam_size={cfg.beam_size} must be >= 1 (1 is greedy search)")
+    if cfg.attention_png:
+        check_picture_path(cfg.attention_png)
     sentences = read_inputs(texts, cfg.file, "sentence")
     if not sentences:
         raise RnnlabError(f"no sentence to translate in {argv} ({USAGE})")
@@ -74,6 +98,10 @@ def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> lis
             tgt_vocab,
             sentences[0],
             config["data"]["num_steps"],
+        )
+        print(
+            f"wrote the attention heat map of {sentences[0]!r} to {cfg.attention_png}",
+            file=sys.stderr,
         )
     return translate(
         model,

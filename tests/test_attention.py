@@ -168,3 +168,21 @@ def test_attention_heat_map_in_tensorboard_and_as_png(tmp_path):
     result = translate_cli(f"checkpoint={run_dir / 'best.pt'}", "a b c", f"attention_png={png}")
     assert result.returncode == 0, result.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("folder", "is a directory; expected a file path"),
+        ("map.foo", "has no picture suffix; expected one of: .png"),
+        ("missing/map.png", "the folder"),
+    ],
+)
+def test_a_heat_map_path_that_cannot_be_written_is_one_line(tmp_path, name, message):
+    from rnnlab.errors import RnnlabError
+    from rnnlab.translate import check_picture_path
+
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(RnnlabError, match=message):
+        check_picture_path(str(tmp_path / name))
+    check_picture_path(str(tmp_path / "map.png"))  # a file in a folder that exists
