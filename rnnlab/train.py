@@ -21,7 +21,12 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from rnnlab.config import CONF_DIR
-from rnnlab.config.argv import check_composes, check_group_choices, print_presets
+from rnnlab.config.argv import (
+    check_composes,
+    check_group_choices,
+    print_presets,
+    with_saved_overrides,
+)
 from rnnlab.config.run_config import register_schemas, typed_config
 from rnnlab.engine import FitResult, fit
 from rnnlab.errors import RnnlabError
@@ -295,6 +300,7 @@ def cli() -> None:
         print_presets()
         return
     register_schemas()
+    sys.argv[1:] = with_saved_overrides(sys.argv[1:])  # resume by run directory
     try:
         check_group_choices(sys.argv[1:])
         check_composes(sys.argv[1:])

@@ -368,3 +368,20 @@ def test_a_setting_older_runs_lacked_takes_its_default_and_is_no_change(caplog, 
     with caplog.at_level(logging.WARNING):
         check_fits_run({"config": saved_config(old, "x.pt")}, config, {}, Path("checkpoint.pt"))
     assert ("resuming with changed settings" in caplog.text) == warns
+
+
+def test_a_run_directory_resumes_with_the_overrides_it_was_launched_with(tmp_path, real_data_dir):
+    """Issue 31: `hydra.run.dir=DIR trainer.resume=true` alone continues DIR's run, whose
+    overrides (.hydra/overrides.yaml) it reuses; a conflicting one is still refused."""
+    from helpers.cli import assert_one_line_error, run
+
+    run_dir = tmp_path / "run"
+    launch = ["model=gru", "model.num_hiddens=8", "data.max_tokens=3000", "trainer.max_epochs=1"]
+    first = run("rnnlab.train", f"hydra.run.dir={run_dir}", *launch, "trainer.progress_bar=false")
+    assert first.returncode == 0, first.stderr
+    again = run("rnnlab.train", f"hydra.run.dir={run_dir}", "trainer.resume=true")
+    assert again.returncode == 0, again.stderr
+    assert "does not fit" not in again.stderr
+    assert json.loads((run_dir / "metrics.json").read_text())["model"] == "gru"
+    conflict = run("rnnlab.train", f"hydra.run.dir={run_dir}", "trainer.resume=true", "model=lstm")
+    assert_one_line_error(conflict, "does not fit this run", "model.cell='gru'")

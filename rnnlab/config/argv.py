@@ -102,3 +102,25 @@ def print_presets() -> None:
     print("experiment=NAME presets (rnnlab-train experiment=NAME; their files: conf/experiment/):")
     for name, description in presets():
         print(f"  {name:<{width}}  {description}")
+
+
+def with_saved_overrides(argv: list[str]) -> list[str]:
+    """`rnnlab-train hydra.run.dir=DIR trainer.resume=true` continues the run as it was
+    launched: DIR's saved overrides (`.hydra/overrides.yaml`) come first, and the command
+    line's own after them, so a key given again wins (and one that changes the model is
+    refused by the resume check). A multirun, or a directory without a record, is left as
+    it is."""
+    from omegaconf import OmegaConf
+
+    def key(override: str) -> str:
+        return override.lstrip("+~").partition("=")[0]
+
+    if "-m" in argv or "--multirun" in argv or "trainer.resume=true" not in argv:
+        return argv
+    run_dirs = [arg.partition("=")[2] for arg in argv if arg.startswith("hydra.run.dir=")]
+    record = Path(run_dirs[-1]) / ".hydra" / "overrides.yaml" if run_dirs else None
+    if record is None or not record.is_file():
+        return argv
+    given = {key(arg) for arg in argv}
+    saved = [str(item) for item in OmegaConf.load(record)]
+    return [item for item in saved if key(item) not in given] + argv
