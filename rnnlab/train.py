@@ -96,12 +96,13 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     )
     config = OmegaConf.to_container(cfg, resolve=True)
 
-    start_epoch, best, resumed_metrics = 0, (None, None), {}
+    start_epoch, best, resumed_metrics, earlier_seconds = 0, (None, None), {}, 0.0
     if cfg.trainer.resume and checkpoint_path.exists():
         saved = resume(
             checkpoint_path, model, optimizer, config, task.checkpoint_extras(), device, schedule
         )
         start_epoch, best, resumed_metrics = saved["epoch"], saved["best"], saved["metrics"]
+        earlier_seconds = saved["wall_seconds"]  # the launches before this one
     record_launch(run_dir, cfg.seed, device, start_epoch)
     if cfg.trainer.summary:
         log_overview(model, config)
@@ -118,6 +119,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
             progress,
             task.checkpoint_extras(),
             schedule.state_dict(),
+            earlier_seconds + time.perf_counter() - start,
         )
 
     def save(epoch: int, progress: FitResult) -> None:
@@ -148,7 +150,9 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
         metrics = run_record(
             cfg.task.name, model_name, task.objective, result, test_metrics, count_parameters(model)
         )
-        metrics["wall_seconds"] = time.perf_counter() - start
+        # the run's time over every launch (each up to its last checkpoint), and this one's
+        metrics["last_launch_seconds"] = time.perf_counter() - start
+        metrics["wall_seconds"] = earlier_seconds + metrics["last_launch_seconds"]
         logger.session_end()
         write_metrics(run_dir, metrics)
     finally:

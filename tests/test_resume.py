@@ -189,6 +189,7 @@ def test_same_seed_gives_identical_metrics_json(tmp_path, synthetic_book):
         "tokens_per_sec",
         "train_tokens_per_sec",
         "wall_seconds",
+        "last_launch_seconds",
     }
 
 
@@ -385,3 +386,17 @@ def test_a_run_directory_resumes_with_the_overrides_it_was_launched_with(tmp_pat
     assert json.loads((run_dir / "metrics.json").read_text())["model"] == "gru"
     conflict = run("rnnlab.train", f"hydra.run.dir={run_dir}", "trainer.resume=true", "model=lstm")
     assert_one_line_error(conflict, "does not fit this run", "model.cell='gru'")
+
+
+def test_a_resumed_runs_wall_seconds_add_up_its_launches(tmp_path, synthetic_book):
+    """Issue 31: metrics.json's wall_seconds is the run's time over every launch (each up
+    to its last checkpoint); last_launch_seconds is the last launch alone."""
+    from helpers.config import train_whole_and_resumed
+
+    from rnnlab.run.checkpoint import load_checkpoint
+
+    whole, resumed = train_whole_and_resumed(tmp_path, TINY)
+    assert whole["wall_seconds"] == whole["last_launch_seconds"]
+    saved = load_checkpoint(tmp_path / "split" / "checkpoint.pt")["wall_seconds"]
+    assert resumed["wall_seconds"] > resumed["last_launch_seconds"] > 0  # launch 1 counted
+    assert 0 < saved <= resumed["wall_seconds"]  # the checkpoint keeps the sum so far

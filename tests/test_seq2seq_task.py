@@ -25,7 +25,7 @@ from rnnlab.run.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.tasks.seq2seq import Seq2SeqTask, masked_cross_entropy
 from rnnlab.translate import main as translate_main
 
-TIMINGS = {"wall_seconds", "tokens_per_sec", "train_tokens_per_sec"}
+TIMINGS = {"wall_seconds", "last_launch_seconds", "tokens_per_sec", "train_tokens_per_sec"}
 
 
 @pytest.fixture(scope="module")

@@ -58,9 +58,11 @@ def training_state(
     progress,
     extras: dict,
     schedule_state: dict | None = None,
+    wall_seconds: float = 0.0,
 ) -> dict:
     """What a checkpoint holds after `epoch`; `progress` is the loop's `FitResult`,
-    `schedule_state` the `rnnlab.schedules` schedule's."""
+    `schedule_state` the `rnnlab.schedules` schedule's, `wall_seconds` the run's time so far
+    over all its launches."""
     return {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -71,6 +73,7 @@ def training_state(
         "metrics": progress.last_metrics,
         "best_epoch": progress.best_epoch,
         "best_value": progress.best_value,
+        "wall_seconds": wall_seconds,
         **extras,
     }
 
@@ -91,11 +94,13 @@ def evaluation_weights(saved: dict) -> dict:
 
 
 def resume_point(saved: dict) -> dict:
-    """Where the loop continues: {"epoch", "best": (epoch, value), "metrics"}."""
+    """Where the loop continues: {"epoch", "best": (epoch, value), "metrics",
+    "wall_seconds" (the earlier launches' time; 0 for checkpoints older than it)}."""
     return {
         "epoch": saved["epoch"],
         "best": (saved.get("best_epoch"), saved.get("best_value")),
         "metrics": saved.get("metrics", {}),
+        "wall_seconds": saved.get("wall_seconds", 0.0),
     }
 
 
