@@ -18,8 +18,11 @@ def mean_std(values: list[float]) -> tuple[float | None, float | None]:
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
+    """ "1.03", "24,702"; past a billion (a run that blew up without clipping) "2.36e+60"."""
     if value is None:
         return "–"
+    if abs(value) >= 1e9:
+        return f"{value:.2e}"
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}f}"
 
 
