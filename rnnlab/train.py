@@ -172,11 +172,18 @@ def build_optimizer(optim_cfg, model: torch.nn.Module) -> torch.optim.Optimizer:
 
 
 def refuse_overwrite(run_dir: Path, resume: bool) -> None:
-    """A run directory that holds a checkpoint is continued (trainer.resume), never retrained."""
+    """A run directory that holds a checkpoint is continued (trainer.resume), never retrained;
+    one that holds only best.pt (killed before its first checkpoint.pt with
+    checkpoint_every_n_epochs > 1, or a full disk) can be neither, so it is left alone."""
     if (run_dir / LAST).exists() and not resume:
         raise RnnlabError(
             f"{run_dir / LAST} exists; pass trainer.resume=true to continue that "
             "run, or choose a new run directory (nothing was overwritten)"
+        )
+    if (run_dir / BEST).exists() and not (run_dir / LAST).exists():
+        raise RnnlabError(
+            f"{run_dir / BEST} exists without a {LAST} to continue from; choose a new run "
+            "directory (nothing was overwritten)"
         )
 
 

@@ -400,3 +400,15 @@ def test_a_resumed_runs_wall_seconds_add_up_its_launches(tmp_path, synthetic_boo
     saved = load_checkpoint(tmp_path / "split" / "checkpoint.pt")["wall_seconds"]
     assert resumed["wall_seconds"] > resumed["last_launch_seconds"] > 0  # launch 1 counted
     assert 0 < saved <= resumed["wall_seconds"]  # the checkpoint keeps the sum so far
+
+
+@pytest.mark.parametrize("resume", ["false", "true"])
+def test_a_run_directory_holding_only_best_pt_is_not_taken_over(tmp_path, synthetic_book, resume):
+    """Issue 31, defect 2: best.pt without checkpoint.pt is another run's result; neither a
+    new run nor a resume may overwrite it."""
+    train(compose_config(TINY + ["trainer.max_epochs=1"]), tmp_path, "lstm")
+    (tmp_path / "checkpoint.pt").unlink()
+    before = (tmp_path / "best.pt").read_bytes()
+    with pytest.raises(RnnlabError, match="best.pt exists without a checkpoint.pt"):
+        train(compose_config(TINY + [f"trainer.resume={resume}"]), tmp_path, "lstm")
+    assert (tmp_path / "best.pt").read_bytes() == before
