@@ -4,6 +4,8 @@ the record of a failed job."""
 import json
 import math
 
+import pytest
+
 from rnnlab.run.records import (
     completed_metrics,
     failure_record,
@@ -96,3 +98,12 @@ def test_closing_summary_is_short_and_names_the_test_metrics():
         "  test_sacrebleu 12.81  test_loss 2.5  tokens_per_sec 17,012"
         "  wall_seconds 95.23"
     )
+
+
+@pytest.mark.parametrize("content", ["[]", "null", '"finished"', "{not json", "\udcff"])
+def test_a_damaged_metrics_file_is_no_record(tmp_path, content):
+    """Issue 31, defect 14: a job's metrics.json of `[]` crashed a whole skip_finished rerun."""
+    from rnnlab.run.records import completed_metrics, read_metrics
+
+    (tmp_path / "metrics.json").write_bytes(content.encode("utf-8", "surrogateescape"))
+    assert read_metrics(tmp_path) is None and completed_metrics(tmp_path) is None

@@ -97,14 +97,16 @@ def write_metrics(run_dir: Path, metrics: dict) -> None:
 
 
 def read_metrics(run_dir: Path) -> dict | None:
-    """The run's metrics.json, or None when it has none (never started, or killed)."""
+    """The run's metrics.json, or None when it has none (never started, or killed) or holds
+    no record (damaged: not a JSON object), which a rerun then redoes."""
     path = Path(run_dir) / FILE_NAME
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError:
+        metrics = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
         return None
+    return metrics if isinstance(metrics, dict) else None
 
 
 def completed_metrics(run_dir: Path) -> dict | None:
