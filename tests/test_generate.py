@@ -196,3 +196,20 @@ def test_a_closed_pipe_ends_a_tool_quietly(capsys):
     with pytest.raises(SystemExit) as exit_info:
         run_command(body, [], "doc")
     assert exit_info.value.code == 0 and "Traceback" not in capsys.readouterr().err
+
+
+def test_a_tool_runs_on_the_free_cores_as_training_does(monkeypatch):
+    """Issue 31, defect 4: the tools took torch's default threads on a busy machine."""
+    import torch
+
+    from rnnlab.inference.command_line import run_command
+    from rnnlab.run import threads
+
+    before = torch.get_num_threads()
+    seen = []
+    monkeypatch.setattr(threads, "default_threads", lambda default: 1)
+    try:
+        run_command(lambda argv: seen.append(torch.get_num_threads()), [], "doc")
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1]

@@ -15,10 +15,12 @@ from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
+import torch
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from rnnlab.errors import RnnlabError
+from rnnlab.run import threads
 
 HELP_FLAGS = ("-h", "--help")
 STDIN = "-"
@@ -114,6 +116,8 @@ def run_command(body: Callable[[list[str]], None], argv: list[str] | None, doc: 
     argv = sys.argv[1:] if argv is None else argv
     try:
         show_help_if_asked(argv, doc)
+        # the free cores, as training chooses them: a busy core would slow a tool 10-75x
+        torch.set_num_threads(threads.default_threads(torch.get_num_threads()))
         body(argv)
         sys.stdout.flush()
     except RnnlabError as error:
