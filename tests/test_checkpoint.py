@@ -135,3 +135,25 @@ def test_a_real_full_disk_is_one_line(tmp_path, monkeypatch):
     )
     with pytest.raises(RnnlabError, match="No space left on device; best.pt was not written"):
         save_checkpoint(tmp_path / "best.pt", {"model": {"w": torch.zeros(100_000)}})
+
+
+def test_a_full_disk_inside_torchs_archive_writer_is_one_line(tmp_path, monkeypatch):
+    """Issue 31, defect 1: on a full disk torch's zip writer raises RuntimeError when it
+    closes the archive; the old checkpoint survives and the error is one line."""
+    import torch
+
+    from rnnlab.errors import RnnlabError
+    from rnnlab.run.checkpoint import load_checkpoint, save_checkpoint
+
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"epoch": 1})
+
+    def full_disk(*args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(RnnlabError, match="could not write checkpoint .* is unchanged") as error:
+        save_checkpoint(path, {"epoch": 2})
+    assert "\n" not in str(error.value)
+    monkeypatch.undo()
+    assert load_checkpoint(path)["epoch"] == 1 and not list(tmp_path.glob("*.tmp"))

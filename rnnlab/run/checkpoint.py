@@ -186,6 +186,10 @@ def save_checkpoint(path: str | Path, payload: dict) -> None:
         os.replace(tmp, path)
     except OSError as error:
         raise RnnlabError(_write_failure(path, error)) from None
+    except RuntimeError as error:  # torch's archive writer when its last write fails
+        if "inline_container" not in str(error) and "unexpected pos" not in str(error):
+            raise
+        raise RnnlabError(_write_failure(path, OSError(28, "the disk is full"))) from None
     finally:
         tmp.unlink(missing_ok=True)
 

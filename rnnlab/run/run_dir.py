@@ -67,10 +67,15 @@ def save_hydra_record(run_dir: Path, task_cfg: DictConfig) -> None:
     overrides), written by the job that holds the lock and is about to train."""
     hydra_cfg = HydraConfig.instance().cfg  # {"hydra": ...}, as Hydra saves it
     out = Path(run_dir) / HYDRA_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    for name, cfg in (
-        ("config.yaml", task_cfg),
-        ("hydra.yaml", hydra_cfg),
-        ("overrides.yaml", hydra_cfg.hydra.overrides.task),
-    ):
-        (out / name).write_text(OmegaConf.to_yaml(cfg), encoding="utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, cfg in (
+            ("config.yaml", task_cfg),
+            ("hydra.yaml", hydra_cfg),
+            ("overrides.yaml", hydra_cfg.hydra.overrides.task),
+        ):
+            (out / name).write_text(OmegaConf.to_yaml(cfg), encoding="utf-8")
+    except OSError as error:  # a full disk, a read-only filesystem
+        raise RnnlabError(
+            f"could not write the run's record in {str(out)!r}: {error.strerror or error}"
+        ) from None
