@@ -107,3 +107,16 @@ def test_a_damaged_metrics_file_is_no_record(tmp_path, content):
 
     (tmp_path / "metrics.json").write_bytes(content.encode("utf-8", "surrogateescape"))
     assert read_metrics(tmp_path) is None and completed_metrics(tmp_path) is None
+
+
+def test_two_launches_in_one_sweep_directory_report_only_their_own_failures(tmp_path, monkeypatch):
+    """Issue 31, defect 8: sweeps A and B shared .failures/, and B's start wiped A's."""
+    from rnnlab.run.sweeps import LAUNCH_VARIABLE
+
+    monkeypatch.setenv(LAUNCH_VARIABLE, "A")
+    record_job_failure(tmp_path, 0, ["seed=0"], "RnnlabError: a")
+    monkeypatch.setenv(LAUNCH_VARIABLE, "B")
+    assert failed_jobs(tmp_path) == []  # B's start sees none of A's
+    record_job_failure(tmp_path, 1, ["seed=1"], "RnnlabError: b")
+    assert failed_jobs(tmp_path) == [("seed=1", "RnnlabError: b")]
+    assert failed_jobs(tmp_path, "A") == [("seed=0", "RnnlabError: a")]

@@ -9,8 +9,8 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import sys
+import time
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -27,7 +27,11 @@ from rnnlab.run.search import is_optuna, quiet_optuna_summary, report_best_trial
 from rnnlab.tasks import TASKS
 
 log = logging.getLogger(__name__)
-FAILURES_DIR = ".failures"  # in the sweep directory: the jobs of its last launch that failed
+FAILURES_DIR = ".failures"  # in the sweep directory: <launch>/<job num>.json per failed job
+# the launch a job belongs to, set by the launching process (SweepReport) and inherited by
+# the jobs it starts (in this process, joblib workers, SLURM jobs with the environment), so
+# two sweeps sharing a sweep directory report only their own failures
+LAUNCH_VARIABLE = "RNNLAB_SWEEP_LAUNCH"
 
 
 def threads_per_job(launcher: DictConfig | None, cpu_count: int | None = None) -> int | None:
@@ -74,17 +78,22 @@ def _short_number(value: str) -> str:
 OmegaConf.register_new_resolver("short_dirname", short_dirname, replace=True)
 
 
+def this_launch() -> str:
+    return os.environ.get(LAUNCH_VARIABLE, "unknown")
+
+
 def record_job_failure(sweep_dir: Path, job_num: int, overrides: list[str], error: str) -> None:
-    """Note a failed job of this sweep in `<sweep dir>/.failures/<job num>.json`: outside its
-    run directory, which may hold another process's run or an earlier finished one."""
-    path = Path(sweep_dir) / FAILURES_DIR / f"{job_num}.json"
+    """Note a failed job of this launch in `<sweep dir>/.failures/<launch>/<job num>.json`:
+    outside its run directory, which may hold another process's run or an earlier one."""
+    path = Path(sweep_dir) / FAILURES_DIR / this_launch() / f"{job_num}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomically(path, {"overrides": list(overrides), "error": error})
 
 
-def failed_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
-    """(override string, error) of each job of the last launch of the sweep that failed."""
-    paths = sorted(Path(sweep_dir).glob(f"{FAILURES_DIR}/*.json"), key=lambda p: int(p.stem))
+def failed_jobs(sweep_dir: Path, launch: str | None = None) -> list[tuple[str, str]]:
+    """(override string, error) of each job of a launch (this process's) that failed."""
+    folder = Path(sweep_dir) / FAILURES_DIR / (launch or this_launch())
+    paths = sorted(folder.glob("*.json"), key=lambda p: int(p.stem))
     records = [json.loads(path.read_text()) for path in paths]
     return [(" ".join(record["overrides"]), record["error"]) for record in records]
 
@@ -165,7 +174,7 @@ class SweepReport(Callback):
     process, joblib workers or SLURM nodes."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        shutil.rmtree(Path(config.hydra.sweep.dir) / FAILURES_DIR, ignore_errors=True)
+        os.environ[LAUNCH_VARIABLE] = f"{os.getpid()}-{time.time_ns()}"
         start_sweep_loggers(config)
         if is_optuna(config):
             quiet_optuna_summary()
