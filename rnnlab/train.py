@@ -27,7 +27,7 @@ from rnnlab.config.argv import (
     print_presets,
     with_saved_overrides,
 )
-from rnnlab.config.run_config import register_schemas, typed_config
+from rnnlab.config.run_config import register_schemas, saved_config, typed_config
 from rnnlab.engine import FitResult, fit
 from rnnlab.errors import RnnlabError
 from rnnlab.loggers import Logger, build_loggers
@@ -50,7 +50,7 @@ from rnnlab.run.records import (
     summary,
     write_metrics,
 )
-from rnnlab.run.resume import resume
+from rnnlab.run.resume import check_fits_run, resume
 from rnnlab.run.run_dir import RunDirBusy, run_dir_lock, save_hydra_record
 from rnnlab.run.run_info import record_launch
 from rnnlab.run.sweeps import group_choices, record_job_failure, threads_per_job
@@ -161,6 +161,21 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     return metrics
 
 
+def finished_run(run_dir: Path, cfg: DictConfig) -> dict | None:
+    """The metrics of a run that `trainer.resume=true` finds with nothing left to train (its
+    checkpoint holds trainer.max_epochs), whose records then stay as the run left them;
+    None when there is training to do. A checkpoint that does not fit is still refused."""
+    done = completed_metrics(run_dir) if cfg.trainer.resume else None
+    epoch = saved_epoch(run_dir / LAST) if done is not None else None
+    if epoch is None or epoch < cfg.trainer.max_epochs:
+        return None
+    saved = load_checkpoint(run_dir / LAST)
+    saved["config"] = saved_config(saved.get("config"), run_dir / LAST)
+    check_fits_run(saved, OmegaConf.to_container(cfg, resolve=True), {}, run_dir / LAST)
+    log.info("%s has trained its %d epochs; nothing to resume", run_dir, epoch)
+    return done
+
+
 def build_optimizer(optim_cfg, model: torch.nn.Module) -> torch.optim.Optimizer:
     """The `optim` group's optimizer; its constructor checks the values (torch raises
     ValueError for a negative lr, momentum or eps, or a beta outside [0, 1))."""
@@ -255,6 +270,8 @@ class Job:
             with signals_raise_interrupted():
                 refuse_overwrite(run_dir, cfg.trainer.resume)
                 cfg = self.cfg = typed_config(cfg)
+                if (done := finished_run(run_dir, cfg)) is not None:
+                    return objective_value(done, self.direction, cfg.trainer.keep_best)
                 save_hydra_record(run_dir, cfg)
                 if not cfg.trainer.num_threads:
                     cfg.trainer.num_threads = threads_per_job(HydraConfig.get().launcher)

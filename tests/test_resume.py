@@ -412,3 +412,20 @@ def test_a_run_directory_holding_only_best_pt_is_not_taken_over(tmp_path, synthe
     with pytest.raises(RnnlabError, match="best.pt exists without a checkpoint.pt"):
         train(compose_config(TINY + [f"trainer.resume={resume}"]), tmp_path, "lstm")
     assert (tmp_path / "best.pt").read_bytes() == before
+
+
+def test_resuming_a_finished_run_leaves_its_records_as_they_were(tmp_path, real_data_dir):
+    """Issue 31, defect 9: resuming a finished run rewrote metrics.json (tokens_per_sec 0)
+    and .hydra/config.yaml (a setting no epoch ran with)."""
+    from helpers.cli import run
+
+    run_dir = tmp_path / "run"
+    launch = ["model.num_hiddens=8", "data.max_tokens=3000", "trainer.max_epochs=1"]
+    assert run("rnnlab.train", f"hydra.run.dir={run_dir}", *launch).returncode == 0
+    records = {
+        name: (run_dir / name).read_bytes() for name in ("metrics.json", ".hydra/config.yaml")
+    }
+    again = run("rnnlab.train", f"hydra.run.dir={run_dir}", "trainer.resume=true", "optim.lr=0.5")
+    assert again.returncode == 0, again.stderr
+    assert "nothing to resume" in again.stdout + again.stderr
+    assert records == {name: (run_dir / name).read_bytes() for name in records}
