@@ -113,7 +113,7 @@ def typed_config(cfg) -> DictConfig:
     )
     typed = OmegaConf.create(
         {
-            "seed": seed_of(cfg.get("seed", 0)),
+            "seed": seed_of(OmegaConf.select(cfg, "seed")),
             "data": typed_section(source.Config, cfg.get("data"), "data", f"data={source.name}"),
             "model": typed_section(
                 task.ModelConfig, cfg.get("model"), "model", f"task={task.name}'s model"
