@@ -9,6 +9,8 @@ runs are found by what they trained, not by their directory names: the pool's
 `IDENTITY_KEYS`. report.py writes the table and its plot.
 """
 
+import math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +19,8 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from rnnlab.config import CONF_DIR
-from rnnlab.config.run_config import register_schemas
+from rnnlab.config.run_config import compose_config, register_schemas
+from rnnlab.data import DATA_SOURCES
 from rnnlab.run.records import read_metrics
 from rnnlab.run.run_info import recorded_cpu
 
@@ -93,22 +96,8 @@ def entry_identities(preset: str, entries: list[dict], extra: list[str] = ()) ->
 def unigram_perplexity(preset: str) -> float:
     """exp(entropy) of the token frequencies of the preset's training text: what a model
     that learnt only how often each character occurs scores on it."""
-    import math
-    from collections import Counter
-
-    from rnnlab.data.timemachine import load_timemachine
-
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        data = compose(config_name="config", overrides=[f"experiment={preset}"]).data
-    train = load_timemachine(
-        data.root,
-        data.token,
-        data.min_freq,
-        data.val_fraction,
-        data.download,
-        preprocessing=data.preprocess,
-        max_tokens=data.max_tokens,
-    ).train
+    data = compose_config([f"experiment={preset}"]).data
+    train = DATA_SOURCES[data.name].load(data).train
     counts = Counter(train.tolist()).values()
     total = sum(counts)
     return math.exp(-sum(n / total * math.log(n / total) for n in counts))
