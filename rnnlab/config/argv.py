@@ -80,10 +80,34 @@ def check_composes(argv: list[str]) -> None:
     try:
         overrides = OverridesParser.create().parse_overrides(arguments)
         jobs = BasicSweeper.split_arguments(overrides, None)[0]
+        if "-m" in argv or "--multirun" in argv:  # a preset's sweep joins the command line's
+            given = {override.key_or_group for override in overrides}
+            params = preset_sweep(jobs[0])
+            swept = [f"{key}={value}" for key, value in params.items() if key not in given]
+            overrides = OverridesParser.create().parse_overrides(arguments + swept)
+            jobs = BasicSweeper.split_arguments(overrides, None)[0]
     except HydraException:
         return
     for job in jobs[:MAX_CHECKED_JOBS]:
         compose_config([item for item in job if not item.startswith("hydra.")])
+
+
+def preset_sweep(job: list[str]) -> dict[str, str]:
+    """`hydra.sweeper.params` of the config `job` composes (a preset's grid, such as
+    ablation_mingru's `model: mingru`), as Hydra's sweeper adds them to the command line's;
+    {} where the job does not compose (its own check then says why)."""
+    from hydra import compose, initialize_config_dir
+
+    from rnnlab.config.run_config import register_schemas
+
+    register_schemas()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        try:
+            config = compose(config_name="config", overrides=job, return_hydra_config=True)
+        except Exception:
+            return {}
+    params = config.hydra.sweeper.get("params") or {}
+    return {str(key): str(value) for key, value in params.items()}
 
 
 def presets() -> list[tuple[str, str]]:
