@@ -133,6 +133,19 @@ def test_generate_and_evaluate_work_on_a_text_run(tmp_path):
     assert continued == "Ab, cd!\nAb, cd!\n"  # case, punctuation and newlines as trained
 
 
+def test_a_text_run_resumes_and_refuses_another_texts_vocabulary(tmp_path):
+    (tmp_path / "a.txt").write_text("abc, abd. " * 60)
+    (tmp_path / "b.txt").write_text("xyz; " * 120)
+    run_dir = tmp_path / "run"
+    text = ["data=text", f"data.path={tmp_path / 'a.txt'}", "data.preprocess=raw"]
+    rnnlab.train.train(compose_config(TINY + text + ["trainer.max_epochs=1"]), run_dir, "lstm")
+    resumed = TINY + text + ["trainer.max_epochs=2", "trainer.resume=true"]
+    assert rnnlab.train.train(compose_config(resumed), run_dir, "lstm")["epochs"] == 2
+    other = [item.replace("a.txt", "b.txt").replace("=2", "=3") for item in resumed]
+    with pytest.raises(RnnlabError, match="a different vocab"):
+        rnnlab.train.train(compose_config(other), run_dir, "lstm")
+
+
 BAD = {
     "missing file": (lambda d: str(d / "nope.txt"), "does not exist"),
     "folder without files": (lambda d: str(d / "empty"), "is a folder without files"),

@@ -100,8 +100,9 @@ def read_file(path: Path, encoding: str) -> str:
         line = data[: error.start].count(b"\n") + 1
         raise RnnlabError(
             f"{path} line {line} is not {encoding} text (byte {error.start}: "
-            f"{data[error.start : error.start + 1]!r}); expected {encoding}, or set "
-            "data.encoding to the file's encoding (e.g. data.encoding=latin-1)"
+            f"{data[error.start : error.start + 1]!r}); expected {encoding} text: set "
+            "data.encoding to the file's encoding (e.g. data.encoding=latin-1), or leave "
+            "the file out of data.path (a glob)"
         ) from None
 
 
