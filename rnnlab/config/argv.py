@@ -65,17 +65,17 @@ def options_of(group: Path) -> list[str]:
 MAX_CHECKED_JOBS = 256  # a larger sweep has its first jobs checked here, the rest by Hydra
 
 
-def check_composes(argv: list[str]) -> None:
+def check_composes(argv: list[str]) -> list:
     """Compose the config of each job the command line asks for (every combination of a
     command-line sweep, up to MAX_CHECKED_JOBS) and type-check it, so that a bad value or
-    an unknown key is one line before any job starts. Anything this cannot judge (Hydra's
-    own flags, extended sweep syntax) is left to Hydra."""
+    an unknown key is one line before any job starts; returns the typed configs. Anything
+    this cannot judge (Hydra's own flags, extended sweep syntax) is left to Hydra."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 
     from rnnlab.config.run_config import compose_config
 
     if any(arg.startswith("-") and arg not in ("-m", "--multirun") for arg in argv):
-        return  # --cfg, --help, --config-dir, ...: Hydra's
+        return []  # --cfg, --help, --config-dir, ...: Hydra's
     arguments = [arg for arg in argv if not arg.startswith("-")]
     try:
         overrides = OverridesParser.create().parse_overrides(arguments)
@@ -87,9 +87,26 @@ def check_composes(argv: list[str]) -> None:
             overrides = OverridesParser.create().parse_overrides(arguments + swept)
             jobs = BasicSweeper.split_arguments(overrides, None)[0]
     except HydraException:
-        return
-    for job in jobs[:MAX_CHECKED_JOBS]:
+        return []
+    return [
         compose_config([item for item in job if not item.startswith("hydra.")])
+        for job in jobs[:MAX_CHECKED_JOBS]
+    ]
+
+
+def check_jobs_data(configs: list) -> None:
+    """The data checks (`rnnlab.data.check_data`: the user's files read as training will)
+    of each distinct data section among the jobs' configs, before any run directory."""
+    from omegaconf import OmegaConf
+
+    from rnnlab.data import check_data
+
+    seen = []
+    for cfg in configs:
+        data = OmegaConf.to_container(cfg.data)
+        if data not in seen:
+            seen.append(data)
+            check_data(cfg.data)
 
 
 def preset_sweep(job: list[str]) -> dict[str, str]:
