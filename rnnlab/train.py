@@ -4,11 +4,17 @@ python -m rnnlab.train                          # the default job (char-level LS
 python -m rnnlab.train model=gru optim=sgd optim.lr=1
 python -m rnnlab.train -m model=lstm,gru        # a multirun, one directory per job
 python -m rnnlab.train -m experiment=ablation_table16   # a published ablation table
+
+From Python the module itself is the call (`CallableModule`, `rnnlab.api.train`):
+    import rnnlab
+    run = rnnlab.train(["model=gru", "trainer.max_epochs=1"], run_dir="runs/gru")
 """
 
 import logging
 import sys
 import time
+import types
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -354,6 +360,21 @@ def cli() -> None:
         sys.exit(2)
     main()
 
+
+class CallableModule(types.ModuleType):
+    """This module, callable: `rnnlab.train(overrides, run_dir)` is the Python API's
+    training call (`rnnlab.api.train`). The module and the function share the name
+    `rnnlab.train`, and `import rnnlab.train` binds the module over the package's
+    attribute; as the module is the function, either import order gives the same thing."""
+
+    def __call__(self, overrides: Sequence[str] = (), run_dir: str | Path | None = None):
+        """`rnnlab.api.train`: one run, as `rnnlab-train OVERRIDES` runs it."""
+        from rnnlab.api import train as train_in_python
+
+        return train_in_python(overrides, run_dir)
+
+
+sys.modules[__name__].__class__ = CallableModule
 
 if __name__ == "__main__":
     cli()
