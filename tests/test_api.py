@@ -200,3 +200,24 @@ def test_train_load_and_predict_a_sentiment_run(synthetic_imdb, tmp_path):
     assert classifier.predict("w1 w2 good w3 .") == pytest.approx(positive)
     with pytest.raises(RnnlabError, match="generate needs a task=lm model; .* its uses: predict"):
         classifier.generate("good")
+
+
+def test_the_models_are_plain_modules_from_rnnlab_models():
+    import torch
+    from torch import nn
+
+    import rnnlab.models
+    from rnnlab.models import RNNLM, ScratchLSTM
+
+    assert all(
+        issubclass(getattr(rnnlab.models, name), nn.Module) for name in rnnlab.models.__all__
+    )
+    torch.manual_seed(0)
+    scratch = RNNLM(10, ScratchLSTM(10, num_hiddens=8))
+    fused = RNNLM(10, nn.LSTM(10, 8))
+    scratch.recurrent.copy_weights_from(fused.recurrent)
+    scratch.head.load_state_dict(fused.head.state_dict())
+    X = torch.randint(10, (3, 5))  # (batch, num_steps)
+    (logits, _), (expected, _) = scratch(X), fused(X)
+    assert logits.shape == (3, 5, 10)
+    torch.testing.assert_close(logits, expected)
