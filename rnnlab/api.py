@@ -126,7 +126,9 @@ def _quoted(value: str) -> str:
     would otherwise be a sweep)."""
     if re.fullmatch(r"[\w/.~+-]+", value):
         return value
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    # in Hydra's quoted strings a backslash is escaped only where it precedes a quote
+    escaped = re.sub(r"(\\*)('|$)", lambda m: m[1] * 2 + ("\\'" if m[2] else ""), value)
+    return f"'{escaped}'"
 
 
 def _run(argv: list[str]) -> Run:
@@ -181,16 +183,16 @@ def _as_command(argv: list[str]) -> Iterator[None]:
 @contextlib.contextmanager
 def _own_hydra() -> Iterator[None]:
     """Hydra's global state for this call alone: a caller's own `initialize(...)` context
-    is put back afterwards."""
-    global_hydra = GlobalHydra.instance()
-    previous = global_hydra.hydra if global_hydra.is_initialized() else None
-    global_hydra.clear()
+    is put back afterwards. (`GlobalHydra.instance()` is looked up each time: Hydra's
+    `initialize` contexts replace the instance, not only its content.)"""
+    previous = GlobalHydra.instance().hydra
+    GlobalHydra.instance().clear()
     try:
         yield
     finally:
-        global_hydra.clear()
+        GlobalHydra.instance().clear()
         if previous is not None:
-            global_hydra.initialize(previous)
+            GlobalHydra.instance().initialize(previous)
 
 
 @contextlib.contextmanager

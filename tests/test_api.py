@@ -5,6 +5,7 @@ its command's."""
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,12 +14,18 @@ import pytest
 from helpers.cli import REPO
 from helpers.sentiment import SMALL as SENTIMENT
 from helpers.seq2seq import TINY as SEQ2SEQ
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
 
 import rnnlab
 import rnnlab.data.fra_eng
 import rnnlab.generate
 import rnnlab.translate
+from rnnlab.api import _quoted
+from rnnlab.config import CONF_DIR
 from rnnlab.errors import RnnlabError
+from rnnlab.run.interrupt import Interrupted
 from rnnlab.run.run_dir import run_dir_lock
 
 # a character LSTM on the book's first 5,000 characters: one epoch in a fraction of a second
@@ -42,9 +49,9 @@ def book():
 def lm_run(book, tmp_path_factory):
     """A tiny language-model run trained through the API, and the root logger's handlers
     before and after it."""
-    before = logging.getLogger().handlers[:]
+    before = logging.getLogger().handlers[:], GlobalHydra.instance().is_initialized()
     run = rnnlab.train(TINY_LM, run_dir=tmp_path_factory.mktemp("api") / "lm")
-    return run, before, logging.getLogger().handlers[:]
+    return run, before, (logging.getLogger().handlers[:], GlobalHydra.instance().is_initialized())
 
 
 def python(code: str) -> str:
@@ -86,9 +93,16 @@ def test_train_writes_what_the_command_line_writes_and_returns_the_record(lm_run
     assert argv[:2] == ["rnnlab.train", "data.max_tokens=5000"]
 
 
-def test_train_leaves_the_root_logger_as_it_found_it(lm_run):
+def test_train_leaves_the_root_logger_and_hydra_as_it_found_them(lm_run):
     _, before, after = lm_run
-    assert after == before  # no handler left writing into the run's train.log
+    assert after == before == (before[0], False)  # no handler left writing into train.log
+
+
+def test_train_inside_a_callers_own_hydra_context_leaves_it_usable(book, tmp_path):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        assert rnnlab.train(TINY_LM, run_dir=tmp_path).metrics["status"] == "finished"
+        assert compose(config_name="config", overrides=["seed=7"]).seed == 7
+    assert not GlobalHydra.instance().is_initialized()
 
 
 @pytest.mark.parametrize(
@@ -111,6 +125,12 @@ def test_a_bad_override_is_one_line_and_no_run_directory(tmp_path, overrides, me
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("path", ["/tmp/a b", "/tmp/a,b=c[1]", "/tmp/it's", "/tmp/x\\", "/a\\'b"])
+def test_a_run_directory_reaches_hydra_as_given(path):
+    override = OverridesParser.create().parse_override(f"hydra.run.dir={_quoted(path)}")
+    assert override.value() == path
+
+
 def test_a_busy_run_directory_is_refused(book, tmp_path):
     with run_dir_lock(tmp_path), pytest.raises(RnnlabError, match="is in use by another"):
         rnnlab.train(TINY_LM, run_dir=tmp_path)
@@ -127,6 +147,26 @@ def test_a_trained_directory_is_continued_with_its_saved_overrides(lm_run, tmp_p
     resumed = rnnlab.train(["trainer.resume=true", "trainer.max_epochs=2"], run_dir=copy)
     assert (resumed.run_dir, resumed.metrics["epochs"]) == (copy, 2)
     assert "data.max_tokens=5000" in (copy / ".hydra" / "overrides.yaml").read_text()
+
+
+def test_an_interrupted_run_raises_keyboard_interrupt_saying_how_to_continue(
+    book, tmp_path, monkeypatch
+):
+    train = rnnlab.train.train
+
+    def interrupted_after_training(*args):  # as a Ctrl-C once epoch 1 is saved
+        train(*args)
+        raise Interrupted(signal.SIGINT)
+
+    monkeypatch.setattr(rnnlab.train, "train", interrupted_after_training)
+    run_dir = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt) as error:
+        rnnlab.train(TINY_LM, run_dir=run_dir)
+    assert str(error.value) == (
+        f"interrupted by SIGINT; {run_dir / 'checkpoint.pt'} holds epoch 1, the last completed "
+        f"one; to continue, call rnnlab.train again with run_dir={str(run_dir)!r} and "
+        "trainer.resume=true"
+    )
 
 
 def test_load_generates_as_the_command_does(lm_run, capsys):

@@ -21,14 +21,15 @@ from torch import nn
 from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
+from rnnlab.evaluate import SPLITS, evaluate
 from rnnlab.inference.decoding import translate
 from rnnlab.inference.generation import check_generation, generate_text
+from rnnlab.predict import positive_probability
 from rnnlab.run.checkpoint import checkpoint_in, load_checkpoint, load_for_inference
 from rnnlab.tasks import TASKS
 from rnnlab.tasks.base import Task
 
 USES = {"lm": "generate", "seq2seq": "translate", "sentiment": "predict"}
-SPLITS = ("test", "val")
 
 
 class TrainedModel:
@@ -111,8 +112,6 @@ class TrainedModel:
     def predict(self, texts: str | Sequence[str]) -> float | list[float]:
         """P(positive) of each review (task=sentiment), tokenised and cut as in training. A
         string gives a float, a list a list."""
-        from rnnlab.predict import positive_probability
-
         self._needs("sentiment", "predict")
         reviews = _texts(texts, "review", "a review")
         vocab = Vocab.from_list(self.checkpoint["vocab"])
@@ -125,8 +124,6 @@ class TrainedModel:
         config), or on a UTF-8 file in the task's format (see `rnnlab.inference.files`;
         tags file/...). `overrides`: `key=value` for the run's config, e.g.
         ["data.root=/data", "eval.beam_size=1"], as `rnnlab-evaluate` takes them."""
-        from rnnlab.evaluate import evaluate
-
         if isinstance(overrides, str):
             raise RnnlabError(f"overrides={overrides!r} is one string; expected a list of them")
         if str(file_or_split) in SPLITS and not isinstance(file_or_split, Path):
