@@ -238,6 +238,8 @@ def test_train_load_and_predict_a_sentiment_run(synthetic_imdb, tmp_path):
     positive, negative = classifier.predict(["w1 w2 good w3 .", "w4 bad w5 ."])
     assert positive > 0.5 > negative
     assert classifier.predict("w1 w2 good w3 .") == pytest.approx(positive)
+    scores = classifier.evaluate("test")  # the data rebuilt from the saved config
+    assert scores["test/accuracy"] == pytest.approx(run.metrics["test_accuracy"])
     with pytest.raises(RnnlabError, match="generate needs a task=lm model; .* its uses: predict"):
         classifier.generate("good")
 
