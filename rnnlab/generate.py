@@ -17,9 +17,6 @@ Prints each prefix followed by its continuation, one per line.
 
 from dataclasses import dataclass
 
-import torch
-
-from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.command_line import (
     parse_settings,
@@ -27,8 +24,8 @@ from rnnlab.inference.command_line import (
     run_command,
     split_arguments,
 )
-from rnnlab.inference.generation import generate_text
-from rnnlab.run.checkpoint import load_for_inference
+from rnnlab.inference.generation import check_generation
+from rnnlab.inference.trained import TrainedModel
 from rnnlab.tasks.lm import LanguageModelTask
 
 USAGE = "e.g. checkpoint=PATH prefix='time traveller' num_preds=100; see --help"
@@ -48,10 +45,7 @@ def parse_args(argv: list[str]) -> tuple[GenerateConfig, list[str]]:
     """(settings, prefixes) from the command line."""
     settings, texts = split_arguments(argv, GenerateConfig)
     cfg = parse_settings(GenerateConfig, settings, USAGE)
-    if cfg.num_preds < 0:
-        raise RnnlabError(f"num_preds={cfg.num_preds} must be >= 0")
-    if cfg.temperature < 0:
-        raise RnnlabError(f"temperature={cfg.temperature} must be >= 0 (0 is greedy)")
+    check_generation(cfg.num_preds, cfg.temperature)
     prefixes = read_inputs(texts, cfg.file, "prefix")
     if not prefixes:
         if not (cfg.prefix or "").strip():
@@ -64,23 +58,9 @@ def parse_args(argv: list[str]) -> tuple[GenerateConfig, list[str]]:
 
 
 def generate(cfg: GenerateConfig, prefixes: list[str] | None = None) -> list[str]:
-    model, saved = load_for_inference(cfg.checkpoint, LanguageModelTask)
-    vocab = Vocab.from_list(saved["vocab"])
-    generator = torch.Generator().manual_seed(cfg.seed)
-    preprocessing = saved["config"]["data"]["preprocess"]  # as the run cleaned its text
-    return [
-        generate_text(
-            model,
-            vocab,
-            saved["token"],
-            prefix,
-            cfg.num_preds,
-            cfg.temperature,
-            generator,
-            preprocessing,
-        )
-        for prefix in (prefixes or [cfg.prefix])
-    ]
+    """Each prefix with its continuation (`TrainedModel.generate`, as `rnnlab.load` gives)."""
+    trained = TrainedModel(cfg.checkpoint, LanguageModelTask)
+    return trained.generate(prefixes or [cfg.prefix], cfg.num_preds, cfg.temperature, cfg.seed)
 
 
 def _generate(argv: list[str]) -> None:

@@ -4,11 +4,17 @@ python -m rnnlab.train                          # the default job (char-level LS
 python -m rnnlab.train model=gru optim=sgd optim.lr=1
 python -m rnnlab.train -m model=lstm,gru        # a multirun, one directory per job
 python -m rnnlab.train -m experiment=ablation_table16   # a published ablation table
+
+From Python the module itself is the call (`CallableModule`, `rnnlab.api.train`):
+    import rnnlab
+    run = rnnlab.train(["model=gru", "trainer.max_epochs=1"], run_dir="runs/gru")
 """
 
 import logging
 import sys
 import time
+import types
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -231,30 +237,27 @@ def main(cfg: DictConfig) -> float:
     listed at the end by `rnnlab.run.sweeps.SweepReport`, which then exits with status 1);
     a single run reports an `RnnlabError` as one `error:` line and exits with status 2.
     """
-    hydra_cfg = HydraConfig.get()
-    run_dir = Path(hydra_cfg.runtime.output_dir)
-    job = Job(
-        cfg,
-        run_dir,
-        hydra_cfg.runtime.choices.get("model", "custom"),
-        TASKS.get(cfg.task.name, Task).objective_direction,
-        hydra_cfg.mode == RunMode.MULTIRUN,
-    )
+    job = Job.from_hydra(cfg)
     try:
-        with run_dir_lock(run_dir):
-            return job.run()
-    except RunDirBusy as error:  # the directory is another process's: write nothing there
-        if not job.multirun:
-            print(f"error: {error}", file=sys.stderr)
-            sys.exit(2)
-        print(f"error: job {hydra_cfg.job.num} failed: {error}", file=sys.stderr)
-        job.record_failure(error)
-        return objective_value({}, job.direction)
+        metrics = job.run()
+    except Interrupted as interrupt:  # a BaseException: stops the whole sweep
+        again = (
+            f"hydra.sweep.dir={HydraConfig.get().sweep.dir}"
+            if job.multirun
+            else f"hydra.run.dir={job.run_dir}"
+        )
+        message = interrupted_message(interrupt, job.run_dir, f"rerun the command with {again}")
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(interrupt.exit_code)
+    except RnnlabError as error:  # a single run's (a multirun's job records its failure)
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    return objective_value(metrics, job.direction, job.cfg.trainer.keep_best)
 
 
 @dataclass
 class Job:
-    """One job of `main`, run while it holds the run directory."""
+    """One job of the Hydra app: `main`'s (the command line) or `rnnlab.api.train`'s."""
 
     cfg: DictConfig
     run_dir: Path
@@ -262,41 +265,60 @@ class Job:
     direction: str
     multirun: bool
 
-    def run(self) -> float:
+    @classmethod
+    def from_hydra(cls, cfg: DictConfig) -> "Job":
+        """The job Hydra is running (its run directory, choices and mode)."""
+        hydra_cfg = HydraConfig.get()
+        return cls(
+            cfg,
+            Path(hydra_cfg.runtime.output_dir),
+            hydra_cfg.runtime.choices.get("model", "custom"),
+            TASKS.get(cfg.task.name, Task).objective_direction,
+            hydra_cfg.mode == RunMode.MULTIRUN,
+        )
+
+    def run(self) -> dict:
+        """The run's record (metrics.json's content), trained while holding the run
+        directory's lock. A single run raises what stopped it (`RnnlabError` for the user's
+        mistakes); a multirun's job records its failure and returns its record ({} when it
+        wrote none), so the sweep goes on."""
+        try:
+            with run_dir_lock(self.run_dir):
+                return self._run_locked()
+        except RunDirBusy as error:  # the directory is another process's: write nothing there
+            if not self.multirun:
+                raise
+            print(f"error: job {HydraConfig.get().job.num} failed: {error}", file=sys.stderr)
+            self.record_failure(error)
+            return {}
+
+    def _run_locked(self) -> dict:
         cfg, run_dir = self.cfg, self.run_dir
         if cfg.trainer.skip_finished and (done := completed_metrics(run_dir)) is not None:
             log.info("skipping %s: its metrics.json says %s", run_dir, done["status"])
-            return objective_value(done, self.direction, cfg.trainer.keep_best)
+            return done
         try:
             with signals_raise_interrupted():
                 refuse_overwrite(run_dir, cfg.trainer.resume)
                 cfg = self.cfg = typed_config(cfg)
                 if (done := finished_run(run_dir, cfg)) is not None:
-                    return objective_value(done, self.direction, cfg.trainer.keep_best)
+                    return done
                 save_hydra_record(run_dir, cfg)
                 if not cfg.trainer.num_threads:
                     cfg.trainer.num_threads = threads_per_job(HydraConfig.get().launcher)
-                metrics = train(
+                return train(
                     cfg, run_dir, self.model_name, group_choices(HydraConfig.get().runtime.choices)
                 )
-        except Interrupted as interrupt:  # a BaseException: stops the whole sweep
-            sweep_dir = HydraConfig.get().sweep.dir
-            again = f"hydra.sweep.dir={sweep_dir}" if self.multirun else f"hydra.run.dir={run_dir}"
-            print(f"error: {interrupted_message(interrupt, run_dir, again)}", file=sys.stderr)
-            sys.exit(interrupt.exit_code)
         except Exception as error:
             if not self.multirun:
-                if isinstance(error, RnnlabError):
-                    print(f"error: {error}", file=sys.stderr)
-                    sys.exit(2)
                 raise
             log.error("job failed: %s", error, exc_info=not isinstance(error, RnnlabError))
             self.record_failure(error)
             if completed_metrics(run_dir) is not None:  # never overwrite a finished record
-                return objective_value({}, self.direction)
+                return {}
             metrics = failure_record(cfg.task.name, self.model_name, error)
             write_metrics(run_dir, metrics)
-        return objective_value(metrics, self.direction, cfg.trainer.keep_best)
+            return metrics
 
     def record_failure(self, error: BaseException) -> None:
         hydra_cfg = HydraConfig.get()
@@ -310,7 +332,8 @@ class Job:
 
 def interrupted_message(interrupt: Interrupted, run_dir: Path, again: str) -> str:
     """Where the interrupted run stands: the checkpoint on disk, and how to continue it
-    (`again`: the override that points a rerun at the same directory)."""
+    (`again`: how to point a rerun at the same directory, e.g. "rerun the command with
+    hydra.run.dir=DIR"; trainer.resume=true is added)."""
     path = run_dir / LAST
     epoch = saved_epoch(path)
     if epoch is None:
@@ -318,7 +341,7 @@ def interrupted_message(interrupt: Interrupted, run_dir: Path, again: str) -> st
     log.warning("interrupted by %s; %s holds epoch %d", interrupt, path, epoch)
     return (
         f"interrupted by {interrupt}; {path} holds epoch {epoch}, the last completed one; "
-        f"to continue, rerun the command with {again} trainer.resume=true"
+        f"to continue, {again} trainer.resume=true"
     )
 
 
@@ -339,6 +362,21 @@ def cli() -> None:
         sys.exit(2)
     main()
 
+
+class CallableModule(types.ModuleType):
+    """This module, callable: `rnnlab.train(overrides, run_dir)` is the Python API's
+    training call (`rnnlab.api.train`). The module and the function share the name
+    `rnnlab.train`, and `import rnnlab.train` binds the module over the package's
+    attribute; as the module is the function, either import order gives the same thing."""
+
+    def __call__(self, overrides: Sequence[str] = (), run_dir: str | Path | None = None):
+        """`rnnlab.api.train`: one run, as `rnnlab-train OVERRIDES` runs it."""
+        from rnnlab.api import train as train_in_python
+
+        return train_in_python(overrides, run_dir)
+
+
+sys.modules[__name__].__class__ = CallableModule
 
 if __name__ == "__main__":
     cli()

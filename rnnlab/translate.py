@@ -21,7 +21,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.attention_map import has_attention, save_heatmap
@@ -31,8 +30,7 @@ from rnnlab.inference.command_line import (
     run_command,
     split_arguments,
 )
-from rnnlab.inference.decoding import translate
-from rnnlab.run.checkpoint import load_for_inference
+from rnnlab.inference.trained import TrainedModel
 from rnnlab.tasks.seq2seq import Seq2SeqTask
 
 USAGE = 'e.g. checkpoint=PATH "i\'m home ." beam_size=4; see --help'
@@ -81,38 +79,28 @@ def parse_args(argv: list[str]) -> tuple[TranslateConfig, list[str]]:
 
 
 def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> list[str]:
-    model, saved = load_for_inference(cfg.checkpoint, Seq2SeqTask)
-    config = saved["config"]
-    src_vocab, tgt_vocab = Vocab.from_list(saved["src_vocab"]), Vocab.from_list(saved["tgt_vocab"])
-    beam_size = cfg.beam_size or config["eval"]["beam_size"]
+    """Each sentence's translation (`TrainedModel.translate`, as `rnnlab.load` gives), after
+    the first one's attention heat map when `attention_png` asks for it."""
+    trained = TrainedModel(cfg.checkpoint, Seq2SeqTask)
     if cfg.attention_png:
-        if not has_attention(model):
+        if not has_attention(trained.model):
             raise RnnlabError(
                 f"attention_png={cfg.attention_png!r}: the checkpoint's model "
                 "has no attention (model.attention=none)"
             )
         save_heatmap(
             cfg.attention_png,
-            model,
-            src_vocab,
-            tgt_vocab,
+            trained.model,
+            Vocab.from_list(trained.checkpoint["src_vocab"]),
+            Vocab.from_list(trained.checkpoint["tgt_vocab"]),
             sentences[0],
-            config["data"]["num_steps"],
+            trained.config["data"]["num_steps"],
         )
         print(
             f"wrote the attention heat map of {sentences[0]!r} to {cfg.attention_png}",
             file=sys.stderr,
         )
-    return translate(
-        model,
-        src_vocab,
-        tgt_vocab,
-        sentences,
-        config["data"]["num_steps"],
-        beam_size,
-        Truecaser.from_dict(saved.get("truecaser")),
-        config["eval"]["length_penalty"],
-    )
+    return trained.translate(sentences, cfg.beam_size)
 
 
 def _translate(argv: list[str]) -> None:

@@ -158,10 +158,18 @@ def with_saved_overrides(argv: list[str]) -> list[str]:
 
     if "-m" in argv or "--multirun" in argv or "trainer.resume=true" not in argv:
         return argv
-    run_dirs = [arg.partition("=")[2] for arg in argv if arg.startswith("hydra.run.dir=")]
+    run_dirs = [_value(arg) for arg in argv if arg.startswith("hydra.run.dir=")]
     record = Path(run_dirs[-1]) / ".hydra" / "overrides.yaml" if run_dirs else None
     if record is None or not record.is_file():
         return argv
     given = {key(arg) for arg in argv}
     saved = [str(item) for item in OmegaConf.load(record)]
     return [item for item in saved if key(item) not in given] + argv
+
+
+def _value(override: str) -> str:
+    """The value of a `key=value` override as Hydra reads it (quotes removed)."""
+    try:
+        return str(OverridesParser.create().parse_override(override).value())
+    except HydraException:
+        return override.partition("=")[2]

@@ -7,10 +7,19 @@ import torch
 
 from rnnlab.data.timemachine import detokenize, preprocess, tokenize
 from rnnlab.data.vocab import Vocab
+from rnnlab.errors import RnnlabError
 from rnnlab.models.lm import RNNLM
 from rnnlab.models.modes import evaluating
 
 log = logging.getLogger(__name__)
+
+
+def check_generation(num_preds: int, temperature: float) -> None:
+    """A one-line RnnlabError for settings generation cannot use."""
+    if num_preds < 0:
+        raise RnnlabError(f"num_preds={num_preds} must be >= 0")
+    if temperature < 0:
+        raise RnnlabError(f"temperature={temperature} must be >= 0 (0 is greedy)")
 
 
 def continue_text(
