@@ -50,7 +50,7 @@ from rnnlab.run.records import (
     summary,
     write_metrics,
 )
-from rnnlab.run.resume import check_fits_run, resume
+from rnnlab.run.resume import check_fits_run, fix_schedule_length, resume
 from rnnlab.run.run_dir import RunDirBusy, run_dir_lock, save_hydra_record
 from rnnlab.run.run_info import record_launch
 from rnnlab.run.sweeps import group_choices, record_job_failure, threads_per_job
@@ -76,6 +76,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     cfg = typed_config(cfg)
     checkpoint_path, best_path = run_dir / LAST, run_dir / BEST
     refuse_overwrite(run_dir, cfg.trainer.resume)
+    fix_schedule_length(cfg, checkpoint_path)
     torch.manual_seed(cfg.seed)
     # Always set the count: left unset, MKL may pick fewer threads for a product when other
     # processes load the cores, and the sums then round otherwise (the default job's val
@@ -270,6 +271,7 @@ class Job:
             with signals_raise_interrupted():
                 refuse_overwrite(run_dir, cfg.trainer.resume)
                 cfg = self.cfg = typed_config(cfg)
+                fix_schedule_length(cfg, run_dir / LAST)
                 if (done := finished_run(run_dir, cfg)) is not None:
                     return objective_value(done, self.direction, cfg.trainer.keep_best)
                 save_hydra_record(run_dir, cfg)
