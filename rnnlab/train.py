@@ -330,8 +330,8 @@ def cli() -> None:
         print_presets()
         return
     register_schemas()
-    sys.argv[1:] = with_saved_overrides(sys.argv[1:])  # resume by run directory
     try:
+        sys.argv[1:] = with_saved_overrides(sys.argv[1:])  # resume by run or sweep directory
         check_group_choices(sys.argv[1:])
         check_composes(sys.argv[1:])
     except RnnlabError as error:
