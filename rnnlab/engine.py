@@ -111,6 +111,11 @@ class TrainerConfig:
     skip_finished: bool = setting(
         False, on_resume="free"
     )  # a sweep job already finished is not rerun
+    # a smoke test: one epoch on FAST_DEV_BATCHES batches of each split, the rest as usual
+    fast_dev_run: bool = setting(False)
+
+
+FAST_DEV_BATCHES = 2  # batches of each split a fast_dev_run keeps
 
 
 def autocast(device: torch.device, precision) -> contextlib.AbstractContextManager:

@@ -28,7 +28,7 @@ from rnnlab.config.argv import (
     with_saved_overrides,
 )
 from rnnlab.config.run_config import register_schemas, saved_config, typed_config
-from rnnlab.engine import FitResult, fit
+from rnnlab.engine import FAST_DEV_BATCHES, FitResult, fit
 from rnnlab.errors import RnnlabError
 from rnnlab.loggers import Logger, build_loggers
 from rnnlab.run.checkpoint import (
@@ -76,6 +76,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     cfg = typed_config(cfg)
     checkpoint_path, best_path = run_dir / LAST, run_dir / BEST
     refuse_overwrite(run_dir, cfg.trainer.resume)
+    smoke_settings(cfg)
     fix_schedule_length(cfg, checkpoint_path)
     torch.manual_seed(cfg.seed)
     # Always set the count: left unset, MKL may pick fewer threads for a product when other
@@ -84,7 +85,10 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     # (rnnlab.run.threads), so a busy core does not slow the run 10-75x.
     torch.set_num_threads(cfg.trainer.num_threads or default_threads(torch.get_num_threads()))
     device = resolve_device(cfg.trainer.device)
-    task = build_task(cfg).to(device)
+    task = build_task(cfg)
+    if cfg.trainer.fast_dev_run:
+        task.keep_first_batches(FAST_DEV_BATCHES)
+    task = task.to(device)
     model = task.build_model().to(device)
     optimizer = build_optimizer(cfg.optim, model)
     schedule = build_schedule(
@@ -154,12 +158,21 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
         # the run's time over every launch (each up to its last checkpoint), and this one's
         metrics["last_launch_seconds"] = time.perf_counter() - start
         metrics["wall_seconds"] = earlier_seconds + metrics["last_launch_seconds"]
+        if cfg.trainer.fast_dev_run:
+            metrics["fast_dev_run"] = f"{FAST_DEV_BATCHES} batches of each split, 1 epoch"
         logger.session_end()
         write_metrics(run_dir, metrics)
     finally:
         logger.close()
     log.info("%s: %s", run_dir, summary(metrics))
     return metrics
+
+
+def smoke_settings(cfg: DictConfig) -> None:
+    """trainer.fast_dev_run: one epoch (recorded as max_epochs=1), on a few batches of each
+    split (`Task.keep_first_batches`), through every other step of a run."""
+    if cfg.trainer.fast_dev_run:
+        cfg.trainer.max_epochs = 1
 
 
 def finished_run(run_dir: Path, cfg: DictConfig) -> dict | None:
@@ -271,6 +284,7 @@ class Job:
             with signals_raise_interrupted():
                 refuse_overwrite(run_dir, cfg.trainer.resume)
                 cfg = self.cfg = typed_config(cfg)
+                smoke_settings(cfg)
                 fix_schedule_length(cfg, run_dir / LAST)
                 if (done := finished_run(run_dir, cfg)) is not None:
                     return objective_value(done, self.direction, cfg.trainer.keep_best)

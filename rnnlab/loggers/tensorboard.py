@@ -11,7 +11,6 @@ itself is left out of the hparams: where a run logs is not what it learns with.
 
 from pathlib import Path
 
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
 from tensorboard.plugins.hparams.api_pb2 import (
     DataType,
@@ -93,6 +92,9 @@ def read_event_curves(run_dir: Path) -> Curves:
     """Every scalar tag's curve in the run's TensorBoard event files, one value per step
     (of two at one step, the later written: a finished run resumed logs its test again).
     The one place rnnlab reads events back; the tables use it for runs without metrics.csv."""
+    # imported here: only the tables read events, and it costs every run's start ~0.1 s
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 1})
     events.Reload()
     curves = {}

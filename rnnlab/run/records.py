@@ -70,6 +70,7 @@ def summary(metrics: dict) -> str:
         if key.startswith(FINAL_PREFIXES) and not isinstance(value, str)
     ]
     keys = ("status", objective, f"best_{objective}", *tests, "tokens_per_sec", "wall_seconds")
+    keys += ("fast_dev_run",)
     return "  ".join(f"{key} {_short(metrics[key])}" for key in keys if key in metrics)
 
 
