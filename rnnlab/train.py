@@ -47,6 +47,7 @@ from rnnlab.run.records import (
     failure_record,
     objective_value,
     run_record,
+    short_number,
     summary,
     write_metrics,
 )
@@ -229,7 +230,10 @@ def run_test(task, model, cfg, best_path: Path, device, logger: Logger, step: in
             logger.text(tag, value, step)
     if numbers:
         logger.scalars(numbers, step)
-        log.info("test  %s", "  ".join(f"{tag} {value:.4g}" for tag, value in numbers.items()))
+        # the lm has no test split: its figures are the validation split's, on the best weights
+        label = "test" if task.has_test_split else "val (best weights)"
+        shown = "  ".join(f"{tag} {short_number(value)}" for tag, value in numbers.items())
+        log.info("%s  %s", label, shown)
     return test_metrics
 
 

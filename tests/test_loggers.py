@@ -20,6 +20,7 @@ from rnnlab.config.argv import options_of
 from rnnlab.config.run_config import register_schemas
 from rnnlab.loggers import Logger, build_loggers, read_curves
 from rnnlab.loggers.csv_file import CsvLogger
+from rnnlab.loggers.tensorboard import STEPS_DIR
 from rnnlab.run.sweeps import start_sweep_loggers
 from rnnlab.tables.ablation import load_run
 from rnnlab.train import cli, train
@@ -175,3 +176,31 @@ def test_a_sweep_starts_only_the_loggers_it_chose(tmp_path, choice, records):
         )
     start_sweep_loggers(config)
     assert len(list(tmp_path.glob("events.out.tfevents.*"))) == records
+
+
+def step_curves(run_dir) -> dict:
+    events = EventAccumulator(str(run_dir / STEPS_DIR))
+    events.Reload()
+    return {
+        tag: [(e.step, round(e.value, 6)) for e in events.Scalars(tag)]
+        for tag in events.Tags()["scalars"]
+    }
+
+
+def test_loss_and_lr_are_logged_every_n_steps_and_resume_without_repeats(tmp_path, synthetic_book):
+    """Issue 31, item 3: per-epoch scalars left a short run's curves empty; train_step/loss
+    (the loss over the last n steps) and train_step/lr come every log_every_n_steps, at
+    x = optimizer step, and a resumed run's curve equals an uninterrupted run's."""
+    overrides = [
+        *TINY,
+        "trainer.log_every_n_steps=2",
+        "scheduler=cosine",
+        "scheduler.total_epochs=2",
+    ]
+    train_whole_and_resumed(tmp_path, overrides, epochs=2, cut=1)
+    whole = step_curves(tmp_path / "whole")
+    steps = [step for step, _ in whole["train_step/loss"]]
+    assert len(steps) >= 4 and steps == sorted(set(steps)) and steps[0] == 2
+    assert [step for step, _ in whole["train_step/lr"]] == steps
+    assert len({value for _, value in whole["train_step/lr"]}) > 2  # the cosine, step by step
+    assert step_curves(tmp_path / "split") == whole

@@ -37,6 +37,15 @@ class TensorBoardLogger(Logger):
         # purge_step drops events a killed run wrote after its last checkpoint.
         purge_step = start_epoch + 1 if start_epoch else None
         self.writer = SummaryWriter(log_dir=str(self.run_dir), purge_step=purge_step)
+        self.step_writer = None  # STEPS_DIR's writer, opened at the first step logged
+
+    def step_scalars(self, metrics: dict[str, float], step: int) -> None:
+        """In STEPS_DIR, a run of its own (x = optimizer steps, not epochs); its first step
+        in this launch purges what a killed launch wrote from there on."""
+        if self.step_writer is None:
+            self.step_writer = SummaryWriter(log_dir=str(self.run_dir / STEPS_DIR), purge_step=step)
+        for tag, value in metrics.items():
+            self.step_writer.add_scalar(tag, value, step)
 
     def scalars(self, metrics: dict[str, float], step: int) -> None:
         for tag, value in metrics.items():
@@ -65,6 +74,8 @@ class TensorBoardLogger(Logger):
 
     def close(self) -> None:
         self.writer.close()
+        if self.step_writer is not None:
+            self.step_writer.close()
 
     @classmethod
     def start_sweep(
@@ -106,6 +117,7 @@ def read_event_curves(run_dir: Path) -> Curves:
     return curves
 
 
+STEPS_DIR = "steps"  # the per-step curves' event files, under the run directory
 EXPERIMENT_SUFFIX = ".sweep"  # the sweep directory's own event file (`write_experiment`)
 
 
