@@ -11,7 +11,7 @@ ifneq ($(RNNLAB_DATA),)
 export RNNLAB_DATA
 endif
 
-.PHONY: train test lint venv clean d2l-env
+.PHONY: train test test-fast lint venv clean d2l-env
 
 venv: $(VENV)/.installed
 
@@ -25,6 +25,10 @@ train: venv
 
 test: venv
 	$(PY) -m pytest -q $(ARGS)
+
+# the suite less the tests marked slow (real datasets, a new process: tests/conftest.py)
+test-fast: venv
+	$(PY) -m pytest -q -m "not slow" $(ARGS)
 
 lint: venv
 	$(PY) -m ruff check rnnlab tests scripts

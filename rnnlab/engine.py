@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from rnnlab.config.schema import GREATER_THAN_ZERO, POSITIVE, Check, setting
 from rnnlab.loggers import Logger
+from rnnlab.run.records import short_number
 from rnnlab.schedules import Schedule
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,11 @@ class TrainerConfig:
     skip_finished: bool = setting(
         False, on_resume="free"
     )  # a sweep job already finished is not rerun
+    # a smoke test: one epoch on FAST_DEV_BATCHES batches of each split, the rest as usual
+    fast_dev_run: bool = setting(False)
+
+
+FAST_DEV_BATCHES = 2  # batches of each split a fast_dev_run keeps
 
 
 def autocast(device: torch.device, precision) -> contextlib.AbstractContextManager:
@@ -136,10 +142,20 @@ def synchronize(device: torch.device) -> None:
 
 
 def train_epoch(
-    task, model, optimizer, trainer_cfg, device, progress, schedule: Schedule | None = None
+    task,
+    model,
+    optimizer,
+    trainer_cfg,
+    device,
+    progress,
+    schedule: Schedule | None = None,
+    logger: Logger | None = None,
+    first_step: int = 0,
 ) -> tuple:
     """One pass over the task's training batches → (mean loss, tokens, seconds, mean
-    gradient norm before clipping); `schedule.after_step()` follows every optimizer step."""
+    gradient norm before clipping); `schedule.after_step()` follows every optimizer step.
+    Every `log_every_n_steps` steps, the loss over those steps and the lr go to
+    `logger.step_scalars` at x = `first_step` + the steps of this epoch so far."""
     schedule = schedule or Schedule()
     model.train()
     parameters = [p for p in model.parameters() if p.requires_grad]
@@ -149,6 +165,7 @@ def train_epoch(
     loss_sum = torch.zeros((), device=device)
     norm_sum = torch.zeros((), device=device)
     tokens, state, step = 0, None, 0
+    logged_loss, logged_tokens = 0.0, 0  # at the last step logged
     start = time.perf_counter()
     for step, batch in enumerate(progress, start=1):
         with autocast(device, precision):
@@ -163,7 +180,15 @@ def train_epoch(
         loss_sum += loss.detach().float() * num_tokens
         tokens += num_tokens
         if step % trainer_cfg.log_every_n_steps == 0:
-            mean_loss = loss_sum.item() / tokens  # the only sync inside the epoch
+            total_loss = loss_sum.item()  # the only sync inside the epoch
+            mean_loss = total_loss / tokens
+            if logger is not None:
+                recent = (total_loss - logged_loss) / max(tokens - logged_tokens, 1)
+                lr = optimizer.param_groups[0]["lr"]
+                logger.step_scalars(
+                    {"train_step/loss": recent, "train_step/lr": lr}, first_step + step
+                )
+                logged_loss, logged_tokens = total_loss, tokens
             seconds = time.perf_counter() - start
             progress.set_postfix(
                 loss=f"{mean_loss:.3f}",
@@ -234,7 +259,15 @@ def fit(
             disable=None if trainer_cfg.progress_bar else True,
         )  # None: TTY only
         train_loss, tokens, seconds, grad_norm = train_epoch(
-            task, model, optimizer, trainer_cfg, device, progress, schedule
+            task,
+            model,
+            optimizer,
+            trainer_cfg,
+            device,
+            progress,
+            schedule,
+            logger,
+            (epoch - 1) * task.num_train_batches(),
         )
         progress.close()
         result.train_tokens += tokens
@@ -246,7 +279,7 @@ def fit(
             log.warning(
                 "epoch %d: training %s; stopping (status: diverged)",
                 epoch,
-                ", ".join(f"{tag} {value:.4g}" for tag, value in train_metrics.items()),
+                ", ".join(f"{tag} {short_number(value)}" for tag, value in train_metrics.items()),
             )
             logger.text("status", "diverged", epoch)
             break
@@ -266,7 +299,7 @@ def fit(
             "epoch %d/%d  %s",
             epoch,
             trainer_cfg.max_epochs,
-            "  ".join(f"{tag} {value:.4g}" for tag, value in metrics.items()),
+            "  ".join(f"{tag} {short_number(value)}" for tag, value in metrics.items()),
         )
         result.epochs, result.last_metrics = epoch, metrics
         if improves(metrics.get(task.objective, math.nan), result.best_value, direction):

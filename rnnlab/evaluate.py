@@ -19,9 +19,11 @@ Settings (`key=value`):
                  lm         any text (perplexity of the whole text as one stream)
                  sentiment  one review per line: pos, neg, 1 or 0, a tab, the review
                  seq2seq    one pair per line: English, a tab, French (BLEU, loss)
-  any other key of the run's config (data.root, eval.batch_size, eval.beam_size, ...)
-               replaces the saved value, e.g. where the data lives on this machine; eval.*
-               keys (how it is scored) may be given even where the saved config lacks them
+  eval.*       how it is scored (eval.batch_size, eval.beam_size, ...), even where the
+               saved config lacks the key
+  data.root, data.download, data.cache_dir
+               where the data lives on this machine; any other key (data.val_fraction,
+               model.num_hiddens, ...) is the trained run's and is refused
 The data is rebuilt from the saved config (the same split and vocabulary as in training;
 a vocabulary that differs is refused). Prints one `metric<TAB>value` line per metric.
 """
@@ -32,7 +34,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from rnnlab.config.run_config import saved_config, typed_config
+from rnnlab.config.run_config import resume_roles, saved_config, typed_config
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.command_line import parse_settings, run_command, split_arguments
 from rnnlab.inference.files import file_data
@@ -53,6 +55,16 @@ class EvaluateConfig:
     file: str | None = None
 
 
+def changeable(key: str) -> bool:
+    """Whether evaluate may take `key=value`: how the model is scored (eval.*) and where the
+    data is read from (the data settings a resumed run may change freely: data.root, ...),
+    never what fixes the split or the model (data.val_fraction, model.num_hiddens, ...),
+    which the checkpoint's own run decided."""
+    return key.startswith("eval.") or (
+        key.startswith("data.") and resume_roles().get(key) == "free"
+    )
+
+
 def run_config(saved: dict, overrides: list[str], path: str):
     """The saved run config with the command line's `key=value` for keys it has."""
     config = OmegaConf.create(saved_config(saved.get("config"), path))
@@ -66,6 +78,13 @@ def run_config(saved: dict, overrides: list[str], path: str):
                 f"{override!r} is neither a setting ({', '.join(SPLITS)} split, "
                 f"checkpoint) nor key=value for a key of the run config in "
                 f"{path!r}"
+            )
+        if not changeable(key):
+            free = sorted(k for k, role in resume_roles().items() if changeable(k))
+            raise RnnlabError(
+                f"{key} is the trained run's (it fixes the model or the split the checkpoint "
+                f"was made with) and cannot be changed here; evaluate takes eval.* and "
+                f"{', '.join(k for k in free if not k.startswith('eval.'))}"
             )
     return typed_config(OmegaConf.merge(config, OmegaConf.from_dotlist(overrides)))
 

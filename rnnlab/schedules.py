@@ -8,7 +8,10 @@ scored) and evaluates inside `evaluation_weights(model)`; the checkpoint keeps
 - none: the optimizer's lr throughout.
 - step: lr × gamma every `step_size` epochs (torch's StepLR).
 - cosine: linear warm-up over `warmup_steps` optimizer steps to optim.lr, then a cosine
-  decay to `final_lr_fraction` × optim.lr at the last step of `trainer.max_epochs`.
+  decay to `final_lr_fraction` × optim.lr at the last step of `total_epochs` (null: the
+  run's `trainer.max_epochs` at its first launch, recorded as a number; steps past it keep
+  the last lr). A resumed run keeps its recorded length, so `trainer.max_epochs` raised on
+  resume extends the run past its schedule instead of stretching a schedule half spent.
 - plateau: lr × factor once the task's objective has not improved for `patience` scored
   epochs (torch's ReduceLROnPlateau, in the task's objective_direction).
 - ntasgd: Merity et al.'s non-monotonically triggered averaged SGD. After each scored
@@ -55,6 +58,8 @@ class CosineConfig:
     _target_: str = _target("cosine")
     warmup_steps: int = setting(0, NATURAL)  # optimizer steps of linear warm-up
     final_lr_fraction: float = setting(0.0, in_range(0, 1, high_open=False))  # last step's lr
+    # epochs the decay spans; null: trainer.max_epochs, recorded as a number at launch
+    total_epochs: int | None = setting(None, POSITIVE, on_resume="must_match")
 
 
 @dataclass
@@ -262,9 +267,16 @@ def step(optimizer, model, task, steps_per_epoch, max_epochs, step_size, gamma) 
 
 
 def cosine(
-    optimizer, model, task, steps_per_epoch, max_epochs, warmup_steps, final_lr_fraction
+    optimizer,
+    model,
+    task,
+    steps_per_epoch,
+    max_epochs,
+    warmup_steps,
+    final_lr_fraction,
+    total_epochs=None,
 ) -> Schedule:
-    total = steps_per_epoch * max_epochs
+    total = steps_per_epoch * (total_epochs or max_epochs)
     return TorchSchedule(
         lr_scheduler.LambdaLR(
             optimizer, lambda i: cosine_factor(i, warmup_steps, total, final_lr_fraction)

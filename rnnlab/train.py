@@ -35,7 +35,7 @@ from rnnlab.config.argv import (
     with_saved_overrides,
 )
 from rnnlab.config.run_config import register_schemas, saved_config, typed_config
-from rnnlab.engine import FitResult, fit
+from rnnlab.engine import FAST_DEV_BATCHES, FitResult, fit
 from rnnlab.errors import RnnlabError
 from rnnlab.loggers import Logger, build_loggers
 from rnnlab.run.checkpoint import (
@@ -54,10 +54,11 @@ from rnnlab.run.records import (
     failure_record,
     objective_value,
     run_record,
+    short_number,
     summary,
     write_metrics,
 )
-from rnnlab.run.resume import check_fits_run, resume
+from rnnlab.run.resume import check_fits_run, fix_schedule_length, resume
 from rnnlab.run.run_dir import RunDirBusy, run_dir_lock, save_hydra_record
 from rnnlab.run.run_info import record_launch
 from rnnlab.run.sweeps import group_choices, record_job_failure, threads_per_job
@@ -83,6 +84,8 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     cfg = typed_config(cfg)
     checkpoint_path, best_path = run_dir / LAST, run_dir / BEST
     refuse_overwrite(run_dir, cfg.trainer.resume)
+    smoke_settings(cfg)
+    fix_schedule_length(cfg, checkpoint_path)
     torch.manual_seed(cfg.seed)
     # Always set the count: left unset, MKL may pick fewer threads for a product when other
     # processes load the cores, and the sums then round otherwise (the default job's val
@@ -90,7 +93,10 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     # (rnnlab.run.threads), so a busy core does not slow the run 10-75x.
     torch.set_num_threads(cfg.trainer.num_threads or default_threads(torch.get_num_threads()))
     device = resolve_device(cfg.trainer.device)
-    task = build_task(cfg).to(device)
+    task = build_task(cfg)
+    if cfg.trainer.fast_dev_run:
+        task.keep_first_batches(FAST_DEV_BATCHES)
+    task = task.to(device)
     model = task.build_model().to(device)
     optimizer = build_optimizer(cfg.optim, model)
     schedule = build_schedule(
@@ -160,12 +166,21 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
         # the run's time over every launch (each up to its last checkpoint), and this one's
         metrics["last_launch_seconds"] = time.perf_counter() - start
         metrics["wall_seconds"] = earlier_seconds + metrics["last_launch_seconds"]
+        if cfg.trainer.fast_dev_run:
+            metrics["fast_dev_run"] = f"{FAST_DEV_BATCHES} batches of each split, 1 epoch"
         logger.session_end()
         write_metrics(run_dir, metrics)
     finally:
         logger.close()
     log.info("%s: %s", run_dir, summary(metrics))
     return metrics
+
+
+def smoke_settings(cfg: DictConfig) -> None:
+    """trainer.fast_dev_run: one epoch (recorded as max_epochs=1), on a few batches of each
+    split (`Task.keep_first_batches`), through every other step of a run."""
+    if cfg.trainer.fast_dev_run:
+        cfg.trainer.max_epochs = 1
 
 
 def finished_run(run_dir: Path, cfg: DictConfig) -> dict | None:
@@ -222,7 +237,10 @@ def run_test(task, model, cfg, best_path: Path, device, logger: Logger, step: in
             logger.text(tag, value, step)
     if numbers:
         logger.scalars(numbers, step)
-        log.info("test  %s", "  ".join(f"{tag} {value:.4g}" for tag, value in numbers.items()))
+        # the lm has no test split: its figures are the validation split's, on the best weights
+        label = "test" if task.has_test_split else "val (best weights)"
+        shown = "  ".join(f"{tag} {short_number(value)}" for tag, value in numbers.items())
+        log.info("%s  %s", label, shown)
     return test_metrics
 
 
@@ -301,6 +319,8 @@ class Job:
             with signals_raise_interrupted():
                 refuse_overwrite(run_dir, cfg.trainer.resume)
                 cfg = self.cfg = typed_config(cfg)
+                smoke_settings(cfg)
+                fix_schedule_length(cfg, run_dir / LAST)
                 if (done := finished_run(run_dir, cfg)) is not None:
                     return done
                 save_hydra_record(run_dir, cfg)
@@ -353,8 +373,8 @@ def cli() -> None:
         print_presets()
         return
     register_schemas()
-    sys.argv[1:] = with_saved_overrides(sys.argv[1:])  # resume by run directory
     try:
+        sys.argv[1:] = with_saved_overrides(sys.argv[1:])  # resume by run or sweep directory
         check_group_choices(sys.argv[1:])
         check_jobs_data(check_composes(sys.argv[1:]))
     except RnnlabError as error:

@@ -4,6 +4,7 @@ constants (composed configs, tiny settings, command lines) are in tests/helpers/
 
 import os
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,28 @@ def real_data_dir() -> Path:
     if not (root / "timemachine.txt").is_file():
         pytest.skip("RNNLAB_DATA does not point at a folder holding timemachine.txt")
     return root
+
+
+# What makes a test slow (more than a few seconds): it reads the real datasets, or it
+# starts rnnlab (or Python) in a new process, which pays torch's import each time.
+SLOW_FIXTURES = {"real_data_dir"}
+STARTS_A_PROCESS = re.compile(
+    r"subprocess\.|synthetic_run\(|translate_cli\(|\brun\(\s*f?\"rnnlab\."
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `slow` (left out by `make test-fast`) each test that uses a slow fixture or
+    starts a process, besides those marked by hand."""
+    import inspect
+
+    for item in items:
+        function = getattr(item, "function", None)
+        try:
+            source = inspect.getsource(function) if function else ""
+        except (OSError, TypeError):
+            source = ""
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or STARTS_A_PROCESS.search(
+            source
+        ):
+            item.add_marker(pytest.mark.slow)

@@ -113,6 +113,7 @@ def test_default_layout_and_value_order(sweep):
     assert ablation.ordered_values(runs, "model.num_hiddens") == ["32", "1024"]  # numeric
 
 
+@pytest.mark.slow
 def test_plot_writes_a_png(sweep):
     pytest.importorskip("matplotlib")
     result = table_script(sweep, "--plot", sweep / "table.png")
@@ -125,6 +126,7 @@ def test_not_a_sweep_is_one_line(tmp_path):
     assert result.returncode == 2 and result.stderr.startswith("error: no runs")
 
 
+@pytest.mark.slow
 def test_published_figures_under_each_row(sweep):
     """--published table12 adds the study's rnn figures (results/published.yaml) under the
     rnn row; lstm's are table 16's, so the lstm row gets none."""

@@ -132,7 +132,20 @@ def test_scoring_keys_may_be_given_for_a_checkpoint_whose_config_predates_them()
     config = OmegaConf.to_container(compose_config(["model.num_hiddens=8"]), resolve=True)
     del config["eval"]  # a run older than the adaptive reading
     saved = {"config": config}
-    cfg = run_config(saved, ["eval.dynamic_lr=2", "model.num_hiddens=16"], "best.pt")
-    assert (cfg.eval.dynamic_lr, cfg.model.num_hiddens) == (2, 16)
+    cfg = run_config(saved, ["eval.dynamic_lr=2", "data.root=/elsewhere"], "best.pt")
+    assert (cfg.eval.dynamic_lr, cfg.data.root) == (2, "/elsewhere")
     with pytest.raises(RnnlabError, match="model.nope=1"):
         run_config(saved, ["model.nope=1"], "best.pt")
+
+
+@pytest.mark.parametrize(
+    "override", ["data.val_fraction=0.9", "model.num_hiddens=32", "trainer.max_epochs=3"]
+)
+def test_evaluate_refuses_what_fixes_the_model_or_the_split(tmp_path, synthetic_book, override):
+    """Issue 31, defect 7: `evaluate data.val_fraction=0.9` scored a 'validation split' of
+    mostly training text, and `model.num_hiddens=32` was accepted and ignored."""
+    train(compose_config([*TINY, "trainer.max_epochs=1"]), tmp_path, "lstm")
+    key = override.partition("=")[0]
+    with pytest.raises(RnnlabError, match=rf"^{key} is the trained run's .* evaluate takes eval"):
+        evaluate(str(tmp_path), "val", [override])
+    assert "val/perplexity" in evaluate(str(tmp_path), "val", ["data.download=false"])

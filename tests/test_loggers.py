@@ -20,6 +20,7 @@ from rnnlab.config.argv import options_of
 from rnnlab.config.run_config import register_schemas
 from rnnlab.loggers import Logger, build_loggers, read_curves
 from rnnlab.loggers.csv_file import CsvLogger
+from rnnlab.loggers.tensorboard import STEPS_DIR
 from rnnlab.run.sweeps import start_sweep_loggers
 from rnnlab.tables.ablation import load_run
 from rnnlab.train import cli, train
@@ -163,9 +164,10 @@ def test_tables_still_read_runs_with_only_tensorboard_events(tmp_path):
     assert load_run(run_dir).value("val_perplexity") == 5.0
 
 
-@pytest.mark.parametrize(("choice", "records"), [("logger=tensorboard", 1), ("logger=csv", 0)])
+@pytest.mark.parametrize(("choice", "records"), [("logger=tensorboard", 0), ("logger=csv", 0)])
 def test_a_sweep_starts_only_the_loggers_it_chose(tmp_path, choice, records):
-    """TensorBoard's HParams experiment at the sweep's root; metrics.csv has no sweep file."""
+    """Neither writes a file at the sweep's root: TensorBoard would read a record there as
+    the columns of every run in the logdir, and list it as an empty run."""
     register_schemas()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         config = compose(
@@ -175,3 +177,31 @@ def test_a_sweep_starts_only_the_loggers_it_chose(tmp_path, choice, records):
         )
     start_sweep_loggers(config)
     assert len(list(tmp_path.glob("events.out.tfevents.*"))) == records
+
+
+def step_curves(run_dir) -> dict:
+    events = EventAccumulator(str(run_dir / STEPS_DIR))
+    events.Reload()
+    return {
+        tag: [(e.step, round(e.value, 6)) for e in events.Scalars(tag)]
+        for tag in events.Tags()["scalars"]
+    }
+
+
+def test_loss_and_lr_are_logged_every_n_steps_and_resume_without_repeats(tmp_path, synthetic_book):
+    """Issue 31, item 3: per-epoch scalars left a short run's curves empty; train_step/loss
+    (the loss over the last n steps) and train_step/lr come every log_every_n_steps, at
+    x = optimizer step, and a resumed run's curve equals an uninterrupted run's."""
+    overrides = [
+        *TINY,
+        "trainer.log_every_n_steps=2",
+        "scheduler=cosine",
+        "scheduler.total_epochs=2",
+    ]
+    train_whole_and_resumed(tmp_path, overrides, epochs=2, cut=1)
+    whole = step_curves(tmp_path / "whole")
+    steps = [step for step, _ in whole["train_step/loss"]]
+    assert len(steps) >= 4 and steps == sorted(set(steps)) and steps[0] == 2
+    assert [step for step, _ in whole["train_step/lr"]] == steps
+    assert len({value for _, value in whole["train_step/lr"]}) > 2  # the cosine, step by step
+    assert step_curves(tmp_path / "split") == whole

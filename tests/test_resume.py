@@ -429,3 +429,46 @@ def test_resuming_a_finished_run_leaves_its_records_as_they_were(tmp_path, real_
     assert again.returncode == 0, again.stderr
     assert "nothing to resume" in again.stdout + again.stderr
     assert records == {name: (run_dir / name).read_bytes() for name in records}
+
+
+COSINE = [*TINY, "scheduler=cosine"]
+
+
+def test_extending_a_run_past_its_schedule_gives_what_its_record_says(tmp_path, synthetic_book):
+    """Issue 31, item 1 and defect 3: resuming a 2-epoch cosine run with max_epochs=3 used
+    to stretch the half-spent decay over 3 epochs (an lr no run would have had); the run's
+    recorded length (scheduler.total_epochs=2) is kept, and the result equals a fresh run
+    launched with the settings its record holds."""
+    train(compose_config([*COSINE, "trainer.max_epochs=2"]), tmp_path / "split", "x")
+    resumed = train(
+        compose_config([*COSINE, "trainer.max_epochs=3", "trainer.resume=true"]),
+        tmp_path / "split",
+        "x",
+    )
+    saved = load_checkpoint(tmp_path / "split" / "checkpoint.pt")["config"]["scheduler"]
+    assert saved["total_epochs"] == 2
+    fresh = train(
+        compose_config([*COSINE, "trainer.max_epochs=3", "scheduler.total_epochs=2"]),
+        tmp_path / "fresh",
+        "x",
+    )
+    assert without_timing(resumed) == without_timing(fresh)
+
+
+def test_a_schedule_launched_longer_than_the_run_resumes_to_the_uninterrupted_result(
+    tmp_path, synthetic_book
+):
+    """Issue 31, item 1: the honest way to extend a run later is to launch it with the
+    schedule's whole length (scheduler.total_epochs): stopped at 2 epochs of 4 and resumed
+    to 4, it ends as the run trained in one go."""
+    from helpers.config import train_whole_and_resumed
+
+    whole, resumed = train_whole_and_resumed(tmp_path, [*COSINE, "scheduler.total_epochs=4"])
+    assert without_timing(resumed) == without_timing(whole)
+
+
+def test_another_schedule_length_on_resume_is_refused(tmp_path, synthetic_book):
+    train(compose_config([*COSINE, "trainer.max_epochs=2"]), tmp_path, "x")
+    resume = [*COSINE, "trainer.max_epochs=3", "scheduler.total_epochs=3", "trainer.resume=true"]
+    with pytest.raises(RnnlabError, match=r"scheduler.total_epochs=2 \(this run: 3\)"):
+        train(compose_config(resume), tmp_path, "x")

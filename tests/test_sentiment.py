@@ -19,8 +19,10 @@ from rnnlab.train import train
     [
         ("gru", []),
         ("lstm_scratch", []),
-        ("lstm", ["model.bag_ngrams=2"]),
-        ("gru", ["model.bag_ngrams=2", "model.bag_weighting=nb"]),
+        pytest.param("lstm", ["model.bag_ngrams=2"], marks=pytest.mark.slow),
+        pytest.param(
+            "gru", ["model.bag_ngrams=2", "model.bag_weighting=nb"], marks=pytest.mark.slow
+        ),
     ],
 )
 def test_a_synthetic_sentiment_task_is_learned(tmp_path, synthetic_imdb, model, extra):

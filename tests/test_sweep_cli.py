@@ -191,3 +191,30 @@ def test_the_awd_search_keeps_its_study_and_a_rerun_continues_it(tmp_path, real_
     assert sorted(t.value for t in trials) == sorted(
         metrics(job)["best_val_perplexity"] for job in job_dirs(sweep)
     )
+
+
+def test_a_sweep_directory_resumes_each_job_with_the_overrides_it_was_launched_with(
+    tmp_path, real_data_dir
+):
+    """Issue 31, item 1: `-m hydra.sweep.dir=DIR trainer.resume=true` alone continues each
+    job of DIR's sweep in its own directory with the sweep's overrides (DIR/multirun.yaml),
+    where before it composed the default job and was refused by each job's checkpoint."""
+    sweep = tmp_path / "sweep"
+    launch = ["model=rnn,gru", "data.max_tokens=3000"]
+    first = run("rnnlab.train", "-m", f"hydra.sweep.dir={sweep}", *launch, *FAST)
+    assert first.returncode == 0, first.stderr
+    jobs = job_dirs(sweep)
+    assert [metrics(job)["epochs"] for job in jobs] == [1, 1]
+    again = run("rnnlab.train", "-m", f"hydra.sweep.dir={sweep}", "trainer.resume=true")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("nothing to resume") == 2  # both finished, neither refused
+    longer = ["trainer.resume=true", "trainer.max_epochs=2"]  # names the job directories
+    extended = run("rnnlab.train", "-m", f"hydra.sweep.dir={sweep}", *longer)
+    assert extended.returncode == 2
+    assert extended.stderr.startswith("error: trainer.max_epochs=2 would give the jobs")
+    assert len(extended.stderr.strip().splitlines()) == 1
+    assert job_dirs(sweep) == jobs  # the same run directories, no new ones
+    assert [(metrics(job)["model"], metrics(job)["epochs"]) for job in jobs] == [
+        ("rnn", 1),
+        ("gru", 1),
+    ]

@@ -119,9 +119,35 @@ def test_tensorboard_serves_runs_scalars_and_hparams(tensorboard, tiny_corpus, m
         )
         return groups if whole else None
 
-    assert sorted(wait_for(scalar_tags, "the scalar tags of both runs")) == sorted(names.values())
-    assert sorted(get_json(f"{url}/data/runs")) == sorted(names.values())
+    shown = wait_for(scalar_tags, "the scalar tags of both runs")
+    assert sorted(name for name in shown if not name.endswith("/steps")) == sorted(names.values())
+    steps = [f"{name}/steps" for name in names.values()]  # the per-step curves: runs of their own
+    assert sorted(get_json(f"{url}/data/runs")) == sorted([*names.values(), *steps])
     groups = wait_for(session_groups, "both HParams sessions with their metrics")
     swept = {group["name"]: group["hparams"]["model.num_hiddens"] for group in groups}
     assert swept == {name: float(num_hiddens) for num_hiddens, name in names.items()}
     assert all(group["hparams"]["model.cell"] == "lstm" for group in groups)
+
+
+def test_hparams_shows_each_tasks_metrics_and_bools_as_bools(
+    tensorboard, tiny_corpus, synthetic_imdb, monkeypatch
+):
+    """Issue 31, item 3: with runs of two tasks in one logdir, the HParams columns hold
+    both tasks' metrics (val/perplexity and val/accuracy), and a bool setting is a bool."""
+    from helpers.sentiment import SMALL
+
+    monkeypatch.setattr(
+        rnnlab.data.timemachine, "load_timemachine", lambda *args, **kwargs: tiny_corpus
+    )
+    logdir, url = tensorboard
+    train(compose_config([*TINY, "trainer.max_epochs=1"]), logdir / "lm", "lstm")
+    train(compose_config([*SMALL, "trainer.max_epochs=1"]), logdir / "sentiment", "lstm")
+
+    def experiment():
+        found = get_json(f"{url}/data/plugin/hparams/experiment", {"experimentName": ""})
+        tags = {metric["name"]["tag"] for metric in found.get("metricInfos", [])}
+        return found if {"val/perplexity", "val/accuracy"} <= tags else None
+
+    found = wait_for(experiment, "both tasks' metrics as HParams columns")
+    types = {hparam["name"]: hparam["type"] for hparam in found["hparamInfos"]}
+    assert types["trainer.keep_best"] == "DATA_TYPE_BOOL"

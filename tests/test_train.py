@@ -331,3 +331,20 @@ def test_a_preset_takes_its_values_for_one_cell_from_experiment_model(model, lr,
     assert (cfg.optim.lr, cfg.eval.dynamic_lr) == (lr, dynamic_lr)
     assert compose_config(["experiment=lm_word", f"model={model}", "optim.lr=7"]).optim.lr == 7
     assert compose_config([f"model={model}"]).optim.lr == 0.005  # no preset, nothing chosen
+
+
+def test_log_lines_print_numbers_as_the_closing_line_does(tmp_path, synthetic_book, caplog):
+    """Issue 31, item 5: epoch lines printed tokens/sec as 2.401e+04 where the closing line
+    printed 24,033; and the language model's held-out figures on the best weights were
+    labelled `test`, though the book has no test split."""
+    import re
+
+    overrides = [*TINY, "trainer.max_epochs=1", "eval.dynamic_lr=0.5"]
+    with caplog.at_level(logging.INFO):
+        train(compose_config(overrides), tmp_path, "lstm")
+    lines = [record.getMessage() for record in caplog.records]
+    epoch = next(line for line in lines if line.startswith("epoch 1/1"))
+    assert re.search(r"train/tokens_per_sec \d{1,3}(,\d{3})+  ", epoch), epoch
+    assert "e+" not in epoch
+    assert not any(line.startswith("test  ") for line in lines)
+    assert any(line.startswith("val (best weights)  val/stream_perplexity") for line in lines)

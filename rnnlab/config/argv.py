@@ -149,22 +149,52 @@ def with_saved_overrides(argv: list[str]) -> list[str]:
     """`rnnlab-train hydra.run.dir=DIR trainer.resume=true` continues the run as it was
     launched: DIR's saved overrides (`.hydra/overrides.yaml`) come first, and the command
     line's own after them, so a key given again wins (and one that changes the model is
-    refused by the resume check). A multirun, or a directory without a record, is left as
-    it is."""
+    refused by the resume check). The same for a multirun, `-m hydra.sweep.dir=DIR
+    trainer.resume=true`: the sweep's overrides (`DIR/multirun.yaml`, its sweeps included,
+    and Hydra's own such as the launcher) come first, so every job of the sweep continues
+    in its own directory (a key that names those directories cannot be given again: the
+    jobs would start anew elsewhere). A directory without a record is left as it is."""
     from omegaconf import OmegaConf
 
     def key(override: str) -> str:
         return override.lstrip("+~").partition("=")[0]
 
-    if "-m" in argv or "--multirun" in argv or "trainer.resume=true" not in argv:
+    if "trainer.resume=true" not in argv:
         return argv
-    run_dirs = [_value(arg) for arg in argv if arg.startswith("hydra.run.dir=")]
-    record = Path(run_dirs[-1]) / ".hydra" / "overrides.yaml" if run_dirs else None
-    if record is None or not record.is_file():
+    multirun = "-m" in argv or "--multirun" in argv
+    option = "hydra.sweep.dir=" if multirun else "hydra.run.dir="
+    dirs = [_value(arg) for arg in argv if arg.startswith(option)]
+    if not dirs:
         return argv
     given = {key(arg) for arg in argv}
-    saved = [str(item) for item in OmegaConf.load(record)]
-    return [item for item in saved if key(item) not in given] + argv
+    if multirun:
+        record = Path(dirs[-1]) / "multirun.yaml"
+        if not record.is_file():
+            return argv
+        hydra = OmegaConf.load(record).hydra
+        overrides = hydra.overrides
+        unnamed = set(OmegaConf.select(hydra, "job.config.override_dirname.exclude_keys") or [])
+        naming = [arg for arg in argv if "=" in arg and not key(arg).startswith("hydra")]
+        naming = [arg for arg in naming if key(arg) not in unnamed]
+        if naming:  # the job directories' names hold their overrides: it would start anew
+            raise RnnlabError(
+                f"{naming[0]} would give the jobs of the sweep in {dirs[-1]} new directories; "
+                "resume a sweep with its own overrides (only "
+                f"{', '.join(sorted(unnamed))} may be given), or continue one job with "
+                "hydra.run.dir=<its directory> trainer.resume=true"
+            )
+        saved = [str(item) for item in overrides.task] + [
+            str(item)
+            for item in overrides.hydra
+            if key(str(item)) not in ("hydra.sweep.dir", "hydra.run.dir", "hydra.mode")
+        ]
+    else:
+        record = Path(dirs[-1]) / ".hydra" / "overrides.yaml"
+        if not record.is_file():
+            return argv
+        saved = [str(item) for item in OmegaConf.load(record)]
+    first = next(i for i, arg in enumerate(argv) if not arg.startswith("-"))  # after -m
+    return argv[:first] + [item for item in saved if key(item) not in given] + argv[first:]
 
 
 def _value(override: str) -> str:

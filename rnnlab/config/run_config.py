@@ -219,6 +219,10 @@ def saved_config(config: dict, path) -> dict:
     schedule = dict(config.get("scheduler") or {})
     if "_target_" not in schedule:  # named by scheduler.name, or none at all
         schedule["_target_"] = OLD_NAMES[schedule.pop("name", None) or "none"]
+    length_setting = hasattr(SCHEDULE_CONFIGS.get(schedule["_target_"]), "total_epochs")
+    if length_setting and schedule.get("total_epochs") is None:
+        # runs older than the setting decayed over their trainer.max_epochs
+        schedule["total_epochs"] = (config.get("trainer") or {}).get("max_epochs")
     config["scheduler"] = schedule
     if name != "lm" and isinstance(config.get("model"), dict):
         for key, inert in RETIRED_OUTSIDE_LM.items():

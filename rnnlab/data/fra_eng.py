@@ -63,6 +63,13 @@ class TranslationSplit:
     def __len__(self) -> int:
         return len(self.src_tokens)
 
+    def first(self, n: int) -> "TranslationSplit":
+        """The split's first `n` pairs (trainer.fast_dev_run)."""
+        return TranslationSplit(
+            *(field[:n] for field in (self.src, self.tgt_in, self.tgt_out)),
+            *(field[:n] for field in (self.src_tokens, self.tgt_tokens, self.tgt_text)),
+        )
+
     def references_by_source(self) -> tuple[list[int], list[list[str]]]:
         """(the index of the first pair of each distinct English sentence, in order;
         every French translation of that sentence in this split, as in the file). The

@@ -62,6 +62,10 @@ class Reviews:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def first(self, n: int) -> "Reviews":
+        """The first `n` reviews (trainer.fast_dev_run)."""
+        return Reviews(self.ids[:n], self.labels[:n])
+
     def lengths(self) -> torch.Tensor:
         return torch.tensor([len(x) for x in self.ids], dtype=torch.int64)
 

@@ -34,6 +34,10 @@ class Loggers(Logger):
         for logger in self.loggers:
             logger.scalars(metrics, step)
 
+    def step_scalars(self, metrics: dict[str, float], step: int) -> None:
+        for logger in self.loggers:
+            logger.step_scalars(metrics, step)
+
     def text(self, tag: str, text: str, step: int) -> None:
         for logger in self.loggers:
             logger.text(tag, text, step)

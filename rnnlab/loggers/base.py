@@ -21,6 +21,11 @@ class Logger:
     def scalars(self, metrics: dict[str, float], step: int) -> None:
         """metrics: {"train/loss": 1.9, "val/perplexity": 6.3, ...} at x = step (epoch)."""
 
+    def step_scalars(self, metrics: dict[str, float], step: int) -> None:
+        """Within-epoch curves ({"train_step/loss": ..., "train_step/lr": ...}) at x = the
+        optimizer step, every trainer.log_every_n_steps steps, so a short run has curves;
+        loggers of one row per epoch (metrics.csv) leave them out."""
+
     def text(self, tag: str, text: str, step: int) -> None:
         """Text at a step: samples, translations, `status: diverged`."""
 

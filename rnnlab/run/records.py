@@ -70,10 +70,13 @@ def summary(metrics: dict) -> str:
         if key.startswith(FINAL_PREFIXES) and not isinstance(value, str)
     ]
     keys = ("status", objective, f"best_{objective}", *tests, "tokens_per_sec", "wall_seconds")
-    return "  ".join(f"{key} {_short(metrics[key])}" for key in keys if key in metrics)
+    keys += ("fast_dev_run",)
+    return "  ".join(f"{key} {short_number(metrics[key])}" for key in keys if key in metrics)
 
 
-def _short(value) -> str:
+def short_number(value) -> str:
+    """A number as every log line prints it: 4 significant digits, or from 1,000 on the
+    whole number with thousands separators (tokens/sec 24,033, not 2.403e+04)."""
     if not isinstance(value, float):
         return str(value)
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"

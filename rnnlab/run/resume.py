@@ -15,6 +15,7 @@ import torch
 from rnnlab.config.run_config import resume_roles, saved_config
 from rnnlab.errors import RnnlabError
 from rnnlab.run.checkpoint import (
+    load_checkpoint,
     load_training_state,
     load_weights,
     restore_rng_states,
@@ -60,6 +61,33 @@ def check_fits_run(saved: dict, config: dict, extras: dict, path: Path) -> None:
         log.warning(
             "resuming with changed settings (the result will differ from an uninterrupted run): %s",
             ", ".join(f"{key} {before.get(key)!r} -> {now.get(key)!r}" for key in changed),
+        )
+
+
+def fix_schedule_length(cfg, checkpoint_path: Path) -> None:
+    """Record the length of a schedule that has one (`scheduler.total_epochs`, null: "the
+    run's trainer.max_epochs") as a number in `cfg`: a new run's max_epochs, a resumed run's
+    recorded length. So raising trainer.max_epochs on resume trains the added epochs past
+    the schedule's end, at its last lr, as a fresh run with the recorded settings would,
+    instead of stretching a schedule already half spent; a different explicit length is
+    refused by `check_fits_run` (it must match)."""
+    if "total_epochs" not in cfg.scheduler or cfg.scheduler.total_epochs is not None:
+        return
+    length = cfg.trainer.max_epochs
+    if cfg.trainer.resume and checkpoint_path.exists():
+        saved = saved_config(load_checkpoint(checkpoint_path).get("config"), checkpoint_path)
+        length = saved["scheduler"].get("total_epochs") or length
+    cfg.scheduler.total_epochs = length
+    if cfg.trainer.max_epochs > length:
+        later = range(length + 1, cfg.trainer.max_epochs + 1)
+        log.warning(
+            "trainer.max_epochs=%d goes past the schedule's scheduler.total_epochs=%d: "
+            "epoch%s %s train%s at its last lr",
+            cfg.trainer.max_epochs,
+            length,
+            "s" if len(later) > 1 else "",
+            f"{later[0]}-{later[-1]}" if len(later) > 1 else later[0],
+            "" if len(later) > 1 else "s",
         )
 
 

@@ -148,9 +148,10 @@ def metric_tags(task_name: str, test_text: bool = False) -> list[str]:
 
 
 def start_sweep_loggers(config: DictConfig) -> None:
-    """What each chosen logger records at the start of a sweep (`Logger.start_sweep`;
-    TensorBoard: the one HParams experiment at the sweep's root): the swept keys and their
-    values, then every other config key, and the task's metrics."""
+    """What each chosen logger records at the start of a sweep (`Logger.start_sweep`; the
+    bundled loggers record nothing there: a TensorBoard experiment record at the sweep's
+    root would govern every run of the logdir): the swept keys and their values, then every
+    other config key, and the task's metrics."""
     plain = {key: value for key, value in config.items() if key != "hydra"}
     choices = group_choices(OmegaConf.select(config, "hydra.runtime.choices"))
     constant = {

@@ -14,7 +14,8 @@ checkpoints and the run records are shared. A subclass provides:
   under the keys `checkpoint_keys`, and `model_from_checkpoint(saved)`, which builds the
   model again from them and the saved config (`rnnlab.run.checkpoint.load_for_inference`)
 
-and may override the defaults below: `to`, `train_metrics`, `test`, `log_samples`.
+and may override the defaults below: `to`, `train_metrics`, `test`, `log_samples`,
+`keep_first_batches` (trainer.fast_dev_run).
 """
 
 import torch
@@ -54,6 +55,11 @@ class Task:
         """`{"test/...": value}` on the held-out test split, run once on the best weights;
         a task without a test split has none."""
         return {}
+
+    def keep_first_batches(self, num_batches: int) -> None:
+        """Keep only about `num_batches` batches of each split (trainer.fast_dev_run: a
+        smoke test of the whole run in seconds); called before the model is built."""
+        raise NotImplementedError(f"task {self.name} has no fast_dev_run")
 
     def log_samples(self, model: nn.Module, logger: Logger, epoch: int) -> None:
         """Text for the loggers after each evaluated epoch (samples, translations); none by

@@ -95,6 +95,13 @@ class LanguageModelTask(Task):
         )
         return self
 
+    def keep_first_batches(self, num_batches: int) -> None:
+        data = self.cfg.data
+        tokens = num_batches * data.batch_size * data.num_steps + 1
+        self.corpus = dataclasses.replace(
+            self.corpus, train=self.corpus.train[:tokens], val=self.corpus.val[:tokens]
+        )
+
     def train_batches(self, epoch: int):
         data = self.cfg.data
         return batches(

@@ -3,6 +3,7 @@ cross-entropy, accuracy. The model is chosen by validation accuracy (a seeded sl
 the training reviews) and reported on all 25,000 test reviews.
 """
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -93,6 +94,15 @@ class SentimentTask(Task):
                 model.bag.min_count,
             )
         return model
+
+    def keep_first_batches(self, num_batches: int) -> None:
+        data, reviews = self.data, num_batches * self.cfg.data.batch_size
+        self.data = dataclasses.replace(
+            data,
+            train=data.train.first(reviews),
+            val=data.val.first(reviews),
+            test=data.test.first(reviews),
+        )
 
     def train_batches(self, epoch: int):
         self._correct = self._seen = None

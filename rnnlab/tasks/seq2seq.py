@@ -22,6 +22,7 @@ does not; as a corpus-level score over thousands of sentences it is also steadie
 mean of per-sentence BLEUs.
 """
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -125,6 +126,15 @@ class Seq2SeqTask(Task):
     def build_model(self) -> EncoderDecoder:
         return build_seq2seq(
             len(self.src_vocab), len(self.tgt_vocab), self.cfg.model, self.src_vocab[PAD]
+        )
+
+    def keep_first_batches(self, num_batches: int) -> None:
+        corpus, pairs = self.corpus, num_batches * self.cfg.data.batch_size
+        self.corpus = dataclasses.replace(
+            corpus,
+            train=corpus.train.first(pairs),
+            val=corpus.val.first(pairs),
+            test=corpus.test.first(pairs),
         )
 
     def train_batches(self, epoch: int):
