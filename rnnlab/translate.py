@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnnlab.data.pairs import tokenizer_of
 from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
@@ -85,6 +86,7 @@ def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> lis
     config = saved["config"]
     src_vocab, tgt_vocab = Vocab.from_list(saved["src_vocab"]), Vocab.from_list(saved["tgt_vocab"])
     beam_size = cfg.beam_size or config["eval"]["beam_size"]
+    tokenizer = tokenizer_of(config["data"])
     if cfg.attention_png:
         if not has_attention(model):
             raise RnnlabError(
@@ -98,6 +100,7 @@ def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> lis
             tgt_vocab,
             sentences[0],
             config["data"]["num_steps"],
+            tokenizer,
         )
         print(
             f"wrote the attention heat map of {sentences[0]!r} to {cfg.attention_png}",
@@ -112,6 +115,7 @@ def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> lis
         beam_size,
         Truecaser.from_dict(saved.get("truecaser")),
         config["eval"]["length_penalty"],
+        tokenizer,
     )
 
 

@@ -69,10 +69,14 @@ def check_composes(argv: list[str]) -> None:
     """Compose the config of each job the command line asks for (every combination of a
     command-line sweep, up to MAX_CHECKED_JOBS) and type-check it, so that a bad value or
     an unknown key is one line before any job starts. Anything this cannot judge (Hydra's
-    own flags, extended sweep syntax) is left to Hydra."""
+    own flags, extended sweep syntax) is left to Hydra. A user's data file
+    (`data.path`) is read and parsed here too, so a file that cannot be used is one line
+    before a run directory exists."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from omegaconf import OmegaConf
 
     from rnnlab.config.run_config import compose_config
+    from rnnlab.data.user_file import check_user_data
 
     if any(arg.startswith("-") and arg not in ("-m", "--multirun") for arg in argv):
         return  # --cfg, --help, --config-dir, ...: Hydra's
@@ -82,8 +86,13 @@ def check_composes(argv: list[str]) -> None:
         jobs = BasicSweeper.split_arguments(overrides, None)[0]
     except HydraException:
         return
+    checked = set()
     for job in jobs[:MAX_CHECKED_JOBS]:
-        compose_config([item for item in job if not item.startswith("hydra.")])
+        cfg = compose_config([item for item in job if not item.startswith("hydra.")])
+        data = OmegaConf.to_yaml(cfg.data)
+        if data not in checked:  # a user's data file, read once per distinct data section
+            check_user_data(cfg.data)
+            checked.add(data)
 
 
 def presets() -> list[tuple[str, str]]:

@@ -4,12 +4,12 @@ the checkpoint's vocabulary and the run's preprocessing, never a new vocabulary.
 Formats (UTF-8 text; blank lines are skipped):
   lm         any text; scored as one stream, every token after the first predicted once
   sentiment  one review per line: a label (pos, neg, 1 or 0), a tab, the review
-  seq2seq    one pair per line: English, a tab, French (the fra-eng file's format)
+  seq2seq    one pair per line: source, a tab, target, read as the run read its pairs
 """
 
 import torch
 
-from rnnlab.data import fra_eng, imdb, timemachine
+from rnnlab.data import imdb, pairs, timemachine
 from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
@@ -18,7 +18,7 @@ from rnnlab.inference.command_line import read_text
 FORMATS = {
     "lm": "any text",
     "sentiment": "one review per line: pos, neg, 1 or 0, a tab, the review",
-    "seq2seq": "one pair per line: English, a tab, French",
+    "seq2seq": pairs.FORMAT,
 }
 LABELS = {"pos": 1.0, "1": 1.0, "neg": 0.0, "0": 0.0}
 
@@ -71,29 +71,23 @@ def _reviews(text: str, path: str, saved: dict, cfg) -> imdb.SentimentData:
     return imdb.SentimentData(vocab=vocab, train=reviews, val=reviews, test=reviews)
 
 
-def _pairs(text: str, path: str, saved: dict, cfg) -> fra_eng.TranslationCorpus:
-    for number, line in _lines(text):
-        english, tab, french = line.partition("\t")
-        if (
-            not tab
-            or not fra_eng.tokenize(fra_eng.preprocess(english))
-            or not fra_eng.tokenize(fra_eng.preprocess(french.split("\t")[0]))
-        ):
-            raise RnnlabError(
-                f"file={path!r} line {number} is not a sentence pair: "
-                f"{line[:40]!r}; expected {FORMATS['seq2seq']}"
-            )
-    src, tgt, tgt_text, _ = fra_eng.parse_pairs(text)  # tgt_text: the references as written
+def _pairs(text: str, path: str, saved: dict, cfg) -> pairs.TranslationCorpus:
+    """The file read as the run read its pairs (its tokenizer), every line a pair."""
+    tokenizer = pairs.tokenizer_of(cfg.data)
+    src, tgt, tgt_text, _ = pairs.parse_pairs(  # tgt_text: the references as written
+        text, None, tokenizer, strict_source=f"file={path!r}"
+    )
     src_vocab, tgt_vocab = Vocab.from_list(saved["src_vocab"]), Vocab.from_list(saved["tgt_vocab"])
-    split = fra_eng.build_split(src, tgt, tgt_text, src_vocab, tgt_vocab, cfg.data.num_steps)
+    split = pairs.build_split(src, tgt, tgt_text, src_vocab, tgt_vocab, cfg.data.num_steps)
     truecaser = Truecaser.from_dict(saved.get("truecaser"))  # older checkpoints: lower case
-    return fra_eng.TranslationCorpus(
+    return pairs.TranslationCorpus(
         src_vocab=src_vocab,
         tgt_vocab=tgt_vocab,
         train=split,
         val=split,
         test=split,
         truecaser=truecaser,
+        tokenizer=tokenizer,
     )
 
 

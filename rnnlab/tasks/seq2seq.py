@@ -32,16 +32,13 @@ from torch.nn import functional as F
 from rnnlab.config.schema import NATURAL, Check, one_of, setting
 from rnnlab.data import DATA_SOURCES
 from rnnlab.data.bucketing import same_length_batch_count, same_length_batches, trim_padding
-from rnnlab.data.fra_eng import (
+from rnnlab.data.pairs import (
     BOS,
     EOS,
     PAD,
     TranslationCorpus,
     TranslationSplit,
-    detokenize,
     encode_sentences,
-    preprocess,
-    tokenize,
 )
 from rnnlab.engine import move_to
 from rnnlab.inference.attention_map import attention_map, has_attention, heatmap
@@ -109,12 +106,12 @@ class Seq2SeqTask(Task):
         self.corpus = corpus or DATA_SOURCES[cfg.data.name].load(cfg.data)
         if self.corpus.num_skipped:
             log.warning(
-                "skipped %d lines without an English<TAB>French pair", self.corpus.num_skipped
+                "skipped %d lines without a source<TAB>target pair", self.corpus.num_skipped
             )
         self.src_vocab, self.tgt_vocab = self.corpus.src_vocab, self.corpus.tgt_vocab
         self.label_smoothing = cfg.task.label_smoothing
         log.info(
-            "pairs: %d train, %d val, %d test; vocabulary: %d English, %d French",
+            "pairs: %d train, %d val, %d test; vocabulary: %d source, %d target",
             len(self.corpus.train),
             len(self.corpus.val),
             len(self.corpus.test),
@@ -187,7 +184,8 @@ class Seq2SeqTask(Task):
         test = self.corpus.test
         hypotheses = self.translate(model, test, self.cfg.eval.beam_size)
         greedy = self.translate(model, test, beam_size=1)
-        texts = [detokenize(h, self.corpus.truecaser) for h in hypotheses]
+        text = self.corpus.tokenizer.text
+        texts = [text(h, self.corpus.truecaser) for h in hypotheses]
         first, references = test.references_by_source()
         scores = {"loss": self._loss(model, test), "bleu_d2l": self.d2l_bleu(test, hypotheses)}
         for name, bleu_score in [
@@ -196,15 +194,15 @@ class Seq2SeqTask(Task):
             (
                 "sacrebleu_greedy",
                 corpus_bleu(
-                    [detokenize(h, self.corpus.truecaser) for h in greedy],
+                    [text(h, self.corpus.truecaser) for h in greedy],
                     [[r] for r in test.tgt_text],
                 ),
             ),
             (
                 "sacrebleu_normalized_refs",
                 corpus_bleu(
-                    [detokenize(h) for h in hypotheses],
-                    [[detokenize(r)] for r in test.tgt_tokens],
+                    [text(h) for h in hypotheses],
+                    [[text(r)] for r in test.tgt_tokens],
                     lowercase=True,
                 ),
             ),
@@ -218,7 +216,7 @@ class Seq2SeqTask(Task):
         "sacrebleu_lc": corpus BLEU, cased and not} of `split`, translated with
         `beam_size`."""
         hypotheses = self.translate(model, split, beam_size)
-        texts = [detokenize(h, self.corpus.truecaser) for h in hypotheses]
+        texts = [self.corpus.tokenizer.text(h, self.corpus.truecaser) for h in hypotheses]
         references = [[r] for r in split.tgt_text]
         return {
             "loss": self._loss(model, split),
@@ -265,7 +263,8 @@ class Seq2SeqTask(Task):
         task = self.cfg.task
         test = self.corpus.test
         n = min(task.num_test_samples, len(test))
-        sources = [tokenize(preprocess(s)) for s in task.sample_sentences] + test.src_tokens[:n]
+        tokenizer = self.corpus.tokenizer
+        sources = [tokenizer.tokens(s) for s in task.sample_sentences] + test.src_tokens[:n]
         references = [""] * len(task.sample_sentences) + test.tgt_text[:n]
         truecase = self.corpus.truecaser
         src = encode_sentences(sources, self.src_vocab, self.cfg.data.num_steps)
@@ -278,12 +277,12 @@ class Seq2SeqTask(Task):
             src_pad=self.src_vocab[PAD],
         )
         rows = [
-            f"| {' '.join(s)} | {detokenize(self.tgt_vocab.to_tokens(o), truecase)} | {r} |"
+            f"| {' '.join(s)} | {tokenizer.text(self.tgt_vocab.to_tokens(o), truecase)} | {r} |"
             for s, o, r in zip(sources, ids, references, strict=True)
         ]
         logger.text(
             "translations",
-            "\n".join(["| English | model | reference |", "| --- | --- | --- |", *rows]),
+            "\n".join(["| source | model | reference |", "| --- | --- | --- |", *rows]),
             epoch,
         )
         if has_attention(model):  # where the model looks, one heat map per book sentence
@@ -292,7 +291,12 @@ class Seq2SeqTask(Task):
                     f"attention/{index}",
                     heatmap(
                         *attention_map(
-                            model, self.src_vocab, self.tgt_vocab, sentence, self.cfg.data.num_steps
+                            model,
+                            self.src_vocab,
+                            self.tgt_vocab,
+                            sentence,
+                            self.cfg.data.num_steps,
+                            tokenizer,
                         )
                     ),
                     epoch,
