@@ -6,7 +6,8 @@ run directory is made (rnnlab/data/user_file.py)."""
 
 from rnnlab.data.fra_eng import FraEng
 from rnnlab.data.imdb import Imdb
+from rnnlab.data.labelled import Labelled
 from rnnlab.data.pairs import Pairs
 from rnnlab.data.timemachine import TimeMachine
 
-DATA_SOURCES = {source.name: source for source in (TimeMachine, FraEng, Imdb, Pairs)}
+DATA_SOURCES = {source.name: source for source in (TimeMachine, FraEng, Imdb, Pairs, Labelled)}

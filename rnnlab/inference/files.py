@@ -3,14 +3,17 @@ the checkpoint's vocabulary and the run's preprocessing, never a new vocabulary.
 
 Formats (UTF-8 text; blank lines are skipped):
   lm         any text; scored as one stream, every token after the first predicted once
-  sentiment  one review per line: a label (pos, neg, 1 or 0), a tab, the review
+  sentiment  one review per line: a label (pos, neg, 1 or 0), a tab, the review; a
+             data=labelled run: its own format and labels (rnnlab/data/label_files.py)
   seq2seq    one pair per line: source, a tab, target, read as the run read its pairs
 """
 
 import torch
 
-from rnnlab.data import imdb, pairs, timemachine
+from rnnlab.data import labelled, pairs, timemachine
+from rnnlab.data.label_files import format_of, read_examples
 from rnnlab.data.truecase import Truecaser
+from rnnlab.data.user_file import numbered_lines
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.command_line import read_text
@@ -53,22 +56,49 @@ def _lm_corpus(text: str, path: str, saved: dict, cfg) -> timemachine.LMCorpus:
     return timemachine.LMCorpus(vocab=vocab, train=ids, val=ids)
 
 
-def _reviews(text: str, path: str, saved: dict, cfg) -> imdb.SentimentData:
+def _reviews(text: str, path: str, saved: dict, cfg) -> labelled.SentimentData:
+    """The file's examples with the run's labels: a labelled run's file is read in its
+    data format (rnnlab/data/label_files.py), an IMDB run's as `pos|neg|1|0<TAB>review`."""
     vocab = Vocab.from_list(saved["vocab"])
-    ids, labels = [], []
-    for number, line in _lines(text):
+    if cfg.data.name == "labelled":
+        data, source = cfg.data, f"file={path!r}"
+        fmt = format_of(path, data.format)
+        examples = read_examples(text, fmt, data.label_field, data.text_field, source)
+        names = tuple(saved["label_names"])
+        classes, _ = labelled.label_ids(examples, source, names)
+        texts, labels = [body for _, _, body in examples], torch.tensor(classes)
+    else:
+        texts, labels = _imdb_reviews(text, path, cfg.data.punctuation)
+    ids = []
+    for review in texts:
+        tokens = torch.tensor(vocab[labelled.tokenize(review, cfg.data.punctuation)] or [vocab.unk])
+        ids.append(labelled.truncate(tokens, cfg.data.max_len, cfg.data.truncate))
+    reviews = labelled.Reviews(ids=ids, labels=labels)
+    return labelled.SentimentData(
+        vocab=vocab,
+        train=reviews,
+        val=reviews,
+        test=reviews,
+        label_names=tuple(saved.get("label_names") or labelled.BINARY_LABELS),
+    )
+
+
+def _imdb_reviews(text: str, path: str, punctuation: bool) -> tuple[list[str], torch.Tensor]:
+    texts, labels = [], []
+    for number, line in numbered_lines(text):
         label, tab, review = line.partition("\t")
-        words = imdb.tokenize(review, cfg.data.punctuation)
-        if not tab or label.strip().lower() not in LABELS or not words:
+        if (
+            not tab
+            or label.strip().lower() not in LABELS
+            or not labelled.tokenize(review, punctuation)
+        ):
             raise RnnlabError(
                 f"file={path!r} line {number} is not a labelled review: "
                 f"{line[:40]!r}; expected {FORMATS['sentiment']}"
             )
-        tokens = torch.tensor(vocab[words], dtype=torch.long)
-        ids.append(imdb.truncate(tokens, cfg.data.max_len, cfg.data.truncate))
+        texts.append(review)
         labels.append(LABELS[label.strip().lower()])
-    reviews = imdb.Reviews(ids=ids, labels=torch.tensor(labels))
-    return imdb.SentimentData(vocab=vocab, train=reviews, val=reviews, test=reviews)
+    return texts, torch.tensor(labels)
 
 
 def _pairs(text: str, path: str, saved: dict, cfg) -> pairs.TranslationCorpus:
@@ -89,10 +119,3 @@ def _pairs(text: str, path: str, saved: dict, cfg) -> pairs.TranslationCorpus:
         truecaser=truecaser,
         tokenizer=tokenizer,
     )
-
-
-def _lines(text: str):
-    """(line number, line) of the lines that are not blank."""
-    return [
-        (number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()
-    ]
