@@ -6,7 +6,7 @@ directory exists."""
 import pytest
 import torch
 from helpers.config import compose_config
-from helpers.own_data import LABELLED_SMALL, labelled_examples, refused, write_labelled
+from helpers.own_data import LABELLED_SMALL, labelled_examples, refused_file, write_labelled
 
 from rnnlab.config.run_config import typed_config
 from rnnlab.data.labelled import Labelled
@@ -94,7 +94,7 @@ BAD_FILES = [
     ("empty.tsv", "\n\n", "is empty"),
     ("latin1.tsv", "a\tok\nb\tcaf\u00e9\n".encode("latin-1"), "line 2 is not UTF-8"),
     ("notab.tsv", "a\tfirst text\nsecond text\n", "line 2 has no tab: 'second text'"),
-    ("nolabel.csv", "id,text\n1,hello\n", "line 1: no label column 'label'"),
+    ("nolabel.csv", "id,text\n1,hello\n", "line 1 has no label column 'label'"),
     ("nolabel.jsonl", '{"label": "a", "text": "x"}\n{"text": "y"}\n', "line 2 has no label key"),
     ("broken.jsonl", '{"label": "a", "text": "x"}\n{"label": \n', "line 2 is not JSON"),
     ("emptylabel.tsv", "a\tx\n\ty\n", "line 2 has an empty label"),
@@ -107,16 +107,4 @@ BAD_FILES = [
 def test_a_bad_labelled_file_is_one_line_and_leaves_no_run_directory(
     tmp_path, monkeypatch, capsys, name, content, message
 ):
-    path = tmp_path / name
-    if content == "folder":
-        path.mkdir()
-    elif isinstance(content, bytes):
-        path.write_bytes(content)
-    elif content is not None:
-        path.write_text(content)
-    run_dir = tmp_path / "run"
-    line = refused(
-        monkeypatch, capsys, [*LABELLED_SMALL, f"data.path={path}", f"hydra.run.dir={run_dir}"]
-    )
-    assert message in line and str(path) in line
-    assert not run_dir.exists()
+    assert message in refused_file(monkeypatch, capsys, tmp_path / name, content, LABELLED_SMALL)

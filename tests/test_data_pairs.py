@@ -6,7 +6,7 @@ import json
 
 import pytest
 from helpers.config import compose_config
-from helpers.own_data import PAIRS_SMALL, pairs_text, refused
+from helpers.own_data import PAIRS_SMALL, pairs_text, refused, refused_file
 from omegaconf import OmegaConf
 
 from rnnlab.config.run_config import typed_config
@@ -98,7 +98,7 @@ def test_train_translate_and_evaluate_on_own_pairs(tmp_path):
 
 BAD_PAIRS = [
     ("missing", None, "does not exist"),
-    ("folder", None, "is a directory"),
+    ("folder", "folder", "is a directory"),
     ("empty.tsv", "\n  \n", "is empty"),
     ("latin1.tsv", "Haus\thouse\nK\u00e4se\tcheese\n".encode("latin-1"), "line 2 is not UTF-8"),
     ("notab.tsv", "Haus\thouse\nKatze cat\n", "line 2 has no tab: 'Katze cat'"),
@@ -112,21 +112,8 @@ EXTRA = {"few.tsv": ["data.batch_size=500"]}
 def test_a_bad_pairs_file_is_one_line_and_leaves_no_run_directory(
     tmp_path, monkeypatch, capsys, name, content, message
 ):
-    path = tmp_path / name
-    if name == "folder":
-        path.mkdir()
-    elif isinstance(content, bytes):
-        path.write_bytes(content)
-    elif content is not None:
-        path.write_text(content)
-    run_dir = tmp_path / "run"
-    line = refused(
-        monkeypatch,
-        capsys,
-        [*PAIRS_SMALL, f"data.path={path}", f"hydra.run.dir={run_dir}", *EXTRA.get(name, [])],
-    )
-    assert message in line and str(path) in line
-    assert not run_dir.exists()
+    argv = [*PAIRS_SMALL, *EXTRA.get(name, [])]
+    assert message in refused_file(monkeypatch, capsys, tmp_path / name, content, argv)
 
 
 def test_data_path_unset_is_one_line(monkeypatch, capsys):

@@ -73,13 +73,7 @@ def _csv(text: str, label_field: str, text_field: str, source: str):
     except (StopIteration, csv.Error) as error:
         raise RnnlabError(f"{source} has no CSV header row ({error})") from None
     columns = [name.strip() for name in header]
-    for field in (label_field, text_field):
-        if field not in columns:
-            kind = "label" if field == label_field else "text"
-            raise RnnlabError(
-                f"{source} line 1: no {kind} column {field!r} in the header (columns: "
-                f"{', '.join(map(repr, columns))}); set data.{kind}_field"
-            )
+    _require_fields(columns, label_field, text_field, f"{source} line 1", "column")
     label_at, text_at = columns.index(label_field), columns.index(text_field)
     examples = []
     try:
@@ -97,6 +91,16 @@ def _csv(text: str, label_field: str, text_field: str, source: str):
     return examples
 
 
+def _require_fields(names: list, label_field: str, text_field: str, where: str, what: str):
+    """Refuse `names` (a CSV header, a JSON object's keys) without the label or text field."""
+    for field, kind in ((label_field, "label"), (text_field, "text")):
+        if field not in names:
+            raise RnnlabError(
+                f"{where} has no {kind} {what} {field!r} ({what}s: "
+                f"{', '.join(map(repr, names))}); set data.{kind}_field"
+            )
+
+
 def _jsonl(text: str, label_field: str, text_field: str, source: str):
     examples = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -111,13 +115,7 @@ def _jsonl(text: str, label_field: str, text_field: str, source: str):
                 f"{source} line {number} is not a JSON object; expected "
                 + expected("jsonl", label_field, text_field)
             )
-        for field in (label_field, text_field):
-            if field not in record:
-                kind = "label" if field == label_field else "text"
-                raise RnnlabError(
-                    f"{source} line {number} has no {kind} key {field!r} (keys: "
-                    f"{', '.join(map(repr, record))}); set data.{kind}_field"
-                )
+        _require_fields(list(record), label_field, text_field, f"{source} line {number}", "key")
         label, body = record[label_field], record[text_field]
         if not isinstance(body, str):
             raise RnnlabError(f"{source} line {number}: {text_field!r} is not a string")

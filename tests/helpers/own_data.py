@@ -108,3 +108,20 @@ def refused(monkeypatch, capsys, argv: list[str]) -> str:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), stderr
     return lines[0]
+
+
+def refused_file(monkeypatch, capsys, path, content, argv: list[str]) -> str:
+    """The one-line refusal of `rnnlab-train ARGV data.path=PATH` for a file holding
+    `content` (text, bytes, "folder" for a directory, None for no file), asserting that it
+    names the file and leaves no run directory."""
+    if content == "folder":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    run_dir = path.parent / "run"
+    line = refused(monkeypatch, capsys, [*argv, f"data.path={path}", f"hydra.run.dir={run_dir}"])
+    assert str(path) in line
+    assert not run_dir.exists()
+    return line
