@@ -1,4 +1,4 @@
-"""Translate English sentences with a trained seq2seq model (rnnlab-translate).
+"""Translate sentences with a trained seq2seq model (rnnlab-translate).
 
     python -m rnnlab.translate checkpoint=outputs/.../best.pt "i'm home ."
     python -m rnnlab.translate checkpoint=... "go ." "i lost ." beam_size=1   # greedy

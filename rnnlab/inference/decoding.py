@@ -219,9 +219,9 @@ def translate(
     alpha: float = 0.0,
     tokenizer: SentenceTokenizer = D2L,
 ) -> list[str]:
-    """English sentences → French ones: cleaned and cut as the training data was (see
-    `rnnlab.data.fra_eng`), searched with `beam_size`, joined back into text (capitals
-    restored by `truecase`, an unknown word written ⁇)."""
+    """Source sentences → target ones: tokenised by `tokenizer` and cut as the training
+    data was (see `rnnlab.data.pairs`), searched with `beam_size`, joined back into text
+    (capitals restored by `truecase`, an unknown word written ⁇)."""
     tokens = [tokenizer.tokens(sentence) for sentence in sentences]
     unknown = sorted({t for sentence in tokens for t in sentence if src_vocab[t] == src_vocab.unk})
     if unknown:

@@ -1,4 +1,5 @@
-"""English→French translation with an RNN encoder-decoder, scored by BLEU on held-out pairs.
+"""Translation with an RNN encoder-decoder, scored by BLEU on held-out pairs: English→French
+(`data=fra_eng`) or any sentence pairs (`data=pairs`).
 
 Training is teacher-forced: the decoder reads `<bos>` + the target and predicts the target
 + `<eos>`, with cross-entropy averaged over real tokens only (padding is ignored), and
@@ -92,7 +93,8 @@ class Seq2SeqTaskConfig:
 
 
 class Seq2SeqTask(Task):
-    """Translation of the d2l English-French pairs (or any `TranslationCorpus`)."""
+    """Translation of a source of pairs (`data=fra_eng`, `data=pairs`, or any
+    `TranslationCorpus`)."""
 
     name = "seq2seq"
     Config, ModelConfig, EvalConfig = Seq2SeqTaskConfig, Seq2SeqModelConfig, DecodingConfig
