@@ -10,9 +10,10 @@
 Settings (`key=value`):
   checkpoint   best.pt or checkpoint.pt of any rnnlab run, or its run directory (best.pt
                there, else checkpoint.pt); required, and may be given without `checkpoint=`
-  split        test (default; a language model, which has no test split, is scored on its
-               validation split, the held-out end of the book, and read again adaptively
-               when eval.dynamic_lr or eval.cache_size is set) or val
+  split        test (default; a language model without a test split, the book's or a
+               data=text run's without data.test_path, is scored on its validation split,
+               the held-out end of the text, and read again adaptively when
+               eval.dynamic_lr or eval.cache_size is set) or val
   file         score this UTF-8 file instead of a split (tags file/...), read with the
                checkpoint's vocabulary; no dataset is needed. Its format by task:
                  lm         any text (perplexity of the whole text as one stream)
@@ -96,7 +97,7 @@ def evaluate(path: str, split: str, overrides: list[str], file: str | None = Non
                 f"the {key} rebuilt from the data differs from the one in "
                 f"{path!r}: the data files or data settings are not the run's"
             )
-    if split == "test" and not task_class.has_test_split:
+    if split == "test" and not task.has_test_split:
         log.warning("task=%s has no test split; scoring its validation split", name)
     return final_scores(task, model) if split == "test" else task.evaluate(model)
 

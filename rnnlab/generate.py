@@ -67,9 +67,17 @@ def generate(cfg: GenerateConfig, prefixes: list[str] | None = None) -> list[str
     model, saved = load_for_inference(cfg.checkpoint, LanguageModelTask)
     vocab = Vocab.from_list(saved["vocab"])
     generator = torch.Generator().manual_seed(cfg.seed)
+    preprocessing = saved["config"]["data"]["preprocess"]  # as the run cleaned its text
     return [
         generate_text(
-            model, vocab, saved["token"], prefix, cfg.num_preds, cfg.temperature, generator
+            model,
+            vocab,
+            saved["token"],
+            prefix,
+            cfg.num_preds,
+            cfg.temperature,
+            generator,
+            preprocessing,
         )
         for prefix in (prefixes or [cfg.prefix])
     ]

@@ -24,6 +24,7 @@ from rnnlab.config import CONF_DIR
 from rnnlab.config.argv import (
     check_composes,
     check_group_choices,
+    check_jobs_data,
     print_presets,
     with_saved_overrides,
 )
@@ -323,7 +324,8 @@ def interrupted_message(interrupt: Interrupted, run_dir: Path, again: str) -> st
 
 def cli() -> None:
     """`python -m rnnlab.train` and `rnnlab-train`: Hydra's main on top of the typed
-    schemas, after one-line checks of the group choices and of each job's config."""
+    schemas, after one-line checks of the group choices, of each job's config and of the
+    user's data files (before Hydra makes a run directory)."""
     if "--presets" in sys.argv[1:]:
         print_presets()
         return
@@ -331,7 +333,7 @@ def cli() -> None:
     sys.argv[1:] = with_saved_overrides(sys.argv[1:])  # resume by run directory
     try:
         check_group_choices(sys.argv[1:])
-        check_composes(sys.argv[1:])
+        check_jobs_data(check_composes(sys.argv[1:]))
     except RnnlabError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -8,6 +8,7 @@ published figures, and a PNG plot.
     python scripts/reproduce.py table12 --launcher joblib    # jobs in parallel processes
     python scripts/reproduce.py table12 --no-run             # only rewrite the table
     python scripts/reproduce.py table18                      # a view: tables 12, 16, 17
+    python scripts/reproduce.py table12 --curves             # + perplexity by epoch (figure 27)
 
 Anything after `--` goes to the sweep as Hydra overrides (and selects the entries' runs:
 `trainer.max_epochs=20` makes and reads 20-epoch runs). The published figures live in
@@ -22,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rnnlab.tables import ledger, reference, report, study
+from rnnlab.tables import curves, ledger, reference, report, study
 
 RUN_ONLY = ("trainer.num_threads", "hydra/launcher", "hydra.launcher", "trainer.progress_bar")
 
@@ -71,6 +72,20 @@ def selecting(overrides: list[str]) -> list[str]:
     ]
 
 
+def write_curves(name: str, spec: dict, identities: list, groups: dict, out: Path) -> None:
+    """The entries' perplexity-against-epoch curves: the pool's runs merged into
+    `<table>_curves.csv`, then the figure drawn from that file."""
+    varying = report.varying_keys(spec["entries"])
+    labels = [report.entry_label(entry, varying) for entry in spec["entries"]]
+    if len(varying) == 1:  # the legend names the setting once: "32", not "model.num_hiddens=32"
+        labels = [label.split("=", 1)[1] for label in labels]
+    rows = curves.entry_rows(labels, [groups.get(key, []) for key in identities])
+    merged = curves.update(out / f"{name}_curves.csv", rows)
+    legend = varying[0] if len(varying) == 1 else ""
+    curves.plot(f"{name}: {spec['title']}", merged, labels, out / f"{name}_curves.png", legend)
+    print(f"wrote {out / f'{name}_curves.csv'} ({len(rows)} rows from the pool)", file=sys.stderr)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0], epilog="after --: Hydra overrides for the sweep"
@@ -108,6 +123,12 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--no-run", action="store_true", help="only write the table")
     parser.add_argument("--no-plot", action="store_true", help="no PNG beside the table")
+    parser.add_argument(
+        "--curves",
+        action="store_true",
+        help="also perplexity against epoch: the pool's curves into <table>_curves.csv, "
+        "drawn as <table>_curves.png",
+    )
     argv = list(sys.argv[1:] if argv is None else argv)
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
@@ -165,6 +186,8 @@ def main(argv=None) -> int:
         path.write_text(report.markdown(args.table, spec, runs, command, references, unigram))
         if not args.no_plot:
             report.plot(args.table, spec, runs, args.out / f"{args.table}.png")
+        if args.curves:
+            write_curves(args.table, spec, identities, groups, args.out)
     print(path.read_text())
     print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -101,7 +101,10 @@ def test_a_bad_value_is_named_in_one_line(overrides, message):
     ("overrides", "message"),
     [
         (["+data.file=/my/text"], "data.file is not a setting of data=timemachine"),
-        (["data.name=mytext"], "data.name='mytext' is not one of: timemachine, fra_eng, imdb"),
+        (
+            ["data.name=mytext"],
+            "data.name='mytext' is not one of: timemachine, text, fra_eng, imdb",
+        ),
         (["model.num_hidens=3"], "model.num_hidens is not a setting (did you mean model.num_hid"),
         (["+model.attention=bahdanau"], "model.attention is not a setting of task=lm's model"),
         (["task=seq2seq", "model.tie_weights=true"], "model.tie_weights is not a setting"),
@@ -139,6 +142,8 @@ PRESETS = [
 @pytest.mark.parametrize(("group", "option"), PRESETS, ids=[f"{g}={o}" for g, o in PRESETS])
 def test_every_preset_composes(group, option):
     task = [f"task={DATA_SOURCES[option].task}"] if group == "data" else []
+    if (group, option) == ("data", "text"):
+        task.append("data.path=any.txt")  # the one setting without a default
     cfg = compose_config([*task, f"{group}={option}"])
     assert typed_config(cfg) == cfg  # typing a typed config changes nothing
 

@@ -86,6 +86,8 @@ def test_task_metrics_lead_with_the_objective():
         "train/tokens_per_sec",
     ]
     assert metric_tags("seq2seq")[0] == "val/sacrebleu"
+    assert "test/perplexity" not in metric_tags("lm")  # the book has no test text
+    assert "test/perplexity" in metric_tags("lm", test_text=True)  # data.test_path
 
 
 def test_a_run_that_never_ends_still_has_its_session(tmp_path, tiny_corpus, monkeypatch):

@@ -65,34 +65,66 @@ def options_of(group: Path) -> list[str]:
 MAX_CHECKED_JOBS = 256  # a larger sweep has its first jobs checked here, the rest by Hydra
 
 
-def check_composes(argv: list[str]) -> None:
+def check_composes(argv: list[str]) -> list:
     """Compose the config of each job the command line asks for (every combination of a
     command-line sweep, up to MAX_CHECKED_JOBS) and type-check it, so that a bad value or
-    an unknown key is one line before any job starts. Anything this cannot judge (Hydra's
-    own flags, extended sweep syntax) is left to Hydra. A user's data file
-    (`data.path`) is read and parsed here too, so a file that cannot be used is one line
-    before a run directory exists."""
+    an unknown key is one line before any job starts; returns the typed configs. Anything
+    this cannot judge (Hydra's own flags, extended sweep syntax) is left to Hydra."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from omegaconf import OmegaConf
 
     from rnnlab.config.run_config import compose_config
-    from rnnlab.data.user_file import check_user_data
 
     if any(arg.startswith("-") and arg not in ("-m", "--multirun") for arg in argv):
-        return  # --cfg, --help, --config-dir, ...: Hydra's
+        return []  # --cfg, --help, --config-dir, ...: Hydra's
     arguments = [arg for arg in argv if not arg.startswith("-")]
     try:
         overrides = OverridesParser.create().parse_overrides(arguments)
         jobs = BasicSweeper.split_arguments(overrides, None)[0]
+        if "-m" in argv or "--multirun" in argv:  # a preset's sweep joins the command line's
+            given = {override.key_or_group for override in overrides}
+            params = preset_sweep(jobs[0])
+            swept = [f"{key}={value}" for key, value in params.items() if key not in given]
+            overrides = OverridesParser.create().parse_overrides(arguments + swept)
+            jobs = BasicSweeper.split_arguments(overrides, None)[0]
     except HydraException:
-        return
-    checked = set()
-    for job in jobs[:MAX_CHECKED_JOBS]:
-        cfg = compose_config([item for item in job if not item.startswith("hydra.")])
-        data = OmegaConf.to_yaml(cfg.data)
-        if data not in checked:  # a user's data file, read once per distinct data section
-            check_user_data(cfg.data)
-            checked.add(data)
+        return []
+    return [
+        compose_config([item for item in job if not item.startswith("hydra.")])
+        for job in jobs[:MAX_CHECKED_JOBS]
+    ]
+
+
+def check_jobs_data(configs: list) -> None:
+    """The data checks (`rnnlab.data.check_data`: the user's files read as training will)
+    of each distinct data section among the jobs' configs, before any run directory."""
+    from omegaconf import OmegaConf
+
+    from rnnlab.data import check_data
+
+    seen = []
+    for cfg in configs:
+        data = OmegaConf.to_container(cfg.data)
+        if data not in seen:
+            seen.append(data)
+            check_data(cfg.data)
+
+
+def preset_sweep(job: list[str]) -> dict[str, str]:
+    """`hydra.sweeper.params` of the config `job` composes (a preset's grid, such as
+    ablation_mingru's `model: mingru`), as Hydra's sweeper adds them to the command line's;
+    {} where the job does not compose (its own check then says why)."""
+    from hydra import compose, initialize_config_dir
+
+    from rnnlab.config.run_config import register_schemas
+
+    register_schemas()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        try:
+            config = compose(config_name="config", overrides=job, return_hydra_config=True)
+        except Exception:
+            return {}
+    params = config.hydra.sweeper.get("params") or {}
+    return {str(key): str(value) for key, value in params.items()}
 
 
 def presets() -> list[tuple[str, str]]:

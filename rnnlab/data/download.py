@@ -29,13 +29,16 @@ class DataFile:
     sha1 there (None when upstream does not serve a fixed file, so nothing is checked).
 
     `also_accepted` lists other sha1s of files that carry the same data, such as a local
-    repack, so a mirror need not hold upstream's exact bytes.
+    repack, so a mirror need not hold upstream's exact bytes. `own_data` is the source
+    that reads a user's file of this kind (`data=text`): a file whose sha1 differs is
+    most likely the user's own, and the refusal says how to train on it.
     """
 
     file_name: str
     url: str
     sha1: str | None
     also_accepted: tuple[str, ...] = ()
+    own_data: str | None = None
 
     @property
     def accepted_sha1s(self) -> tuple[str, ...]:
@@ -50,6 +53,7 @@ DATASETS: dict[str, DataFile] = {
         "timemachine.txt",
         _D2L_URL + "timemachine.txt",
         "090b5e7e70c295757f55df93cb0a180b9691891a",
+        own_data="text",
     ),
     "fra-eng": DataFile(
         "fra-eng.zip",
@@ -100,8 +104,8 @@ def fetch(name: str, root: str | None = None, download: bool = True) -> Path:
         actual = _unexpected_sha1(path, entry)
         if actual:
             raise RnnlabError(
-                f"{path} has sha1 {actual}, expected {' or '.join(entry.accepted_sha1s)}; "
-                f"delete it to download it again from {entry.url}"
+                f"{path} has sha1 {actual}, expected {' or '.join(entry.accepted_sha1s)}: "
+                f"{_advice(entry, path)}"
             )
         return path
     if not download:
@@ -111,6 +115,18 @@ def fetch(name: str, root: str | None = None, download: bool = True) -> Path:
         )
     _download(entry, path)
     return path
+
+
+def _advice(entry: DataFile, path: Path) -> str:
+    """What to do with a file that is not the dataset: train on it as the user's own data,
+    where a source reads such files, or download the dataset again."""
+    again = f"delete it to download it again from {entry.url}"
+    if entry.own_data is None:
+        return again
+    return (
+        f"it is not the bundled {entry.file_name}; to train on your own text, point "
+        f"data.path at it (data={entry.own_data} data.path={path}), or {again}"
+    )
 
 
 def _unexpected_sha1(path: Path, entry: DataFile) -> str | None:

@@ -294,4 +294,4 @@ class Labelled:
 
     name, task, Config = "labelled", "sentiment", LabelledConfig
     load = staticmethod(load_labelled)
-    check_file = load  # what `check_user_data` runs before the run directory is made
+    check = load  # what `rnnlab.data.check_data` runs before the run directory is made

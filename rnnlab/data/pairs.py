@@ -273,4 +273,4 @@ class Pairs:
         check_at_least_one_batch(len(corpus.train), data.batch_size, data.path, "training pairs")
         return corpus
 
-    check_file = load  # what `check_user_data` runs before the run directory is made
+    check = load  # what `rnnlab.data.check_data` runs before the run directory is made

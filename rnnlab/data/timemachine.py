@@ -5,7 +5,8 @@ The validation split is the *end* of the book rather than random sentences, so t
 is scored on text it has never seen any part of, and both splits stay one continuous
 stream for the sequential sampler.
 
-Two ways to clean the text (`preprocess`):
+Three ways to clean the text (`preprocess`), for the book and for any text
+(`data=text`, rnnlab/data/text.py):
 - "text" (the default): the whole book at once, every run of non-letters one space, so
   words on either side of a line break stay apart.
 - "d2l": exactly `d2l.load_corpus_time_machine`: each line reduced to lower-case letters
@@ -13,6 +14,8 @@ Two ways to clean the text (`preprocess`):
   them (so "machine" at a line's end runs into the next line's first word). 170,580
   characters for the whole book; the published ablation study trained on its first
   10,000 (`max_tokens`, d2l's default), which this module reproduces.
+- "raw": the text as it is (case, punctuation, digits, newlines), as char-rnn reads
+  Shakespeare or source code.
 """
 
 import re
@@ -28,17 +31,19 @@ from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 
 TOKEN_KINDS = ("char", "word")
-PREPROCESSINGS = ("text", "d2l")
+PREPROCESSINGS = ("text", "d2l", "raw")
 
 
 @dataclass
 class LMCorpus:
-    """A tokenised corpus: `train` and `val` are 1-D int64 token ids, `val` the text that
-    follows `train`."""
+    """A tokenised corpus: `train`, `val` and `test` are 1-D int64 token ids, `val` the
+    text that follows `train` (or a separate text); `test` is None when the source has
+    no test split (the book)."""
 
     vocab: Vocab
     train: torch.Tensor
     val: torch.Tensor
+    test: torch.Tensor | None = None
 
 
 def preprocess(text: str) -> str:
@@ -53,6 +58,38 @@ def preprocess_d2l(text: str) -> str:
     no separator (d2l concatenates the lines' tokens)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as readlines()
     return "".join(re.sub("[^A-Za-z]+", " ", line).strip().lower() for line in lines)
+
+
+def clean(text: str, preprocessing: str) -> str:
+    """`text` cleaned as `preprocessing` ("text", "d2l" or "raw") says."""
+    _check_preprocessing(preprocessing)
+    if preprocessing == "raw":
+        return text
+    return preprocess(text) if preprocessing == "text" else preprocess_d2l(text)
+
+
+def text_tokens(text: str, token: str, preprocessing: str, source: str) -> list[str]:
+    """`text` cleaned and split into tokens; `source` names it when nothing is left."""
+    _check_token(token)
+    text = clean(text, preprocessing)
+    if not text.strip():
+        expected = (
+            "text" if preprocessing == "raw" else "letters to tokenize; expected English text"
+        )
+        raise RnnlabError(f"{source} has no {expected}")
+    return tokenize(text, token)
+
+
+def split_end(tokens: list[str], val_fraction: float, source: str, token: str):
+    """(train, val): the last `val_fraction` of `tokens` (rounded down) held out."""
+    _check_val_fraction(val_fraction)
+    num_val = int(len(tokens) * val_fraction)
+    if num_val == 0 or num_val == len(tokens):
+        raise RnnlabError(
+            f"{source} has {len(tokens)} {token} tokens, too few to split with "
+            f"val_fraction={val_fraction}; expected both splits to be non-empty"
+        )
+    return tokens[:-num_val], tokens[-num_val:]
 
 
 def tokenize(text: str, token: str) -> list[str]:
@@ -81,32 +118,26 @@ def corpus_from_text(
     """Preprocess and tokenise `text`, build the vocabulary over all of it, and keep the
     last `val_fraction` of the tokens (rounded down) for validation.
 
-    `preprocessing` is "text" or "d2l" (see the module docstring). `max_tokens` keeps only
+    `preprocessing` is "text", "d2l" or "raw" (see the module docstring). `max_tokens` keeps only
     the first `max_tokens` tokens of the book for training (d2l's `max_tokens`; the study
     trained on 10,000 characters); the validation split stays the end of the whole book,
     so it is never trained on and every run gains a held-out perplexity. `source` names
     the text in error messages (a file path, say).
     """
-    _check_token(token)
     _check_val_fraction(val_fraction)
-    _check_preprocessing(preprocessing)
-    text = preprocess(text) if preprocessing == "text" else preprocess_d2l(text)
-    if not text.strip():
-        raise RnnlabError(f"{source} has no letters to tokenize; expected English text")
-    tokens = tokenize(text, token)
-    num_val = int(len(tokens) * val_fraction)
-    if num_val == 0 or num_val == len(tokens):
-        raise RnnlabError(
-            f"{source} has {len(tokens)} {token} tokens, too few to split with "
-            f"val_fraction={val_fraction}; expected both splits to be non-empty"
-        )
+    tokens = text_tokens(text, token, preprocessing, source)
+    train, val = split_end(tokens, val_fraction, source, token)
     vocab = Vocab(tokens, min_freq=min_freq)
-    ids = torch.tensor(vocab[tokens], dtype=torch.long)
-    train = ids[:-num_val]
+    train, val = token_ids(vocab, train), token_ids(vocab, val)
     if max_tokens is not None:
         _check_max_tokens(max_tokens, len(train), token)
         train = train[:max_tokens]
-    return LMCorpus(vocab=vocab, train=train, val=ids[-num_val:])
+    return LMCorpus(vocab=vocab, train=train, val=val)
+
+
+def token_ids(vocab: Vocab, tokens: list[str]) -> torch.Tensor:
+    """(len(tokens),) int64 ids; a token not in `vocab` is `<unk>`."""
+    return torch.tensor(vocab[tokens], dtype=torch.long)
 
 
 def load_timemachine(
@@ -174,7 +205,22 @@ def _check_val_fraction(val_fraction: float) -> None:
 
 
 @dataclass
-class TimeMachineConfig:
+class LMDataConfig:
+    """What every language-model source shares: its tokens, their cleaning, the held-out
+    end and how batches are cut (each source adds where its text comes from)."""
+
+    name: str = setting("", on_resume="must_match")  # each source's own name
+    token: str = setting("char", one_of(TOKEN_KINDS), on_resume="must_match")
+    min_freq: int = setting(0, NATURAL, on_resume="must_match")  # rarer tokens become <unk>
+    preprocess: str = setting("text", one_of(PREPROCESSINGS))  # raw: the text as it is
+    val_fraction: float = setting(0.1, in_range(0, 1, low_open=True))  # the held-out end
+    sampling: str = setting("sequential", one_of(SAMPLINGS))  # sequential carries the state
+    batch_size: int = setting(32, POSITIVE)
+    num_steps: int = setting(35, POSITIVE)
+
+
+@dataclass
+class TimeMachineConfig(LMDataConfig):
     """data=timemachine: the book, its tokens, its held-out end, and how batches are cut."""
 
     name: str = setting("timemachine", one_of(["timemachine"]), on_resume="must_match")
@@ -182,14 +228,7 @@ class TimeMachineConfig:
         None, on_resume="free"
     )  # data directory; null: $RNNLAB_DATA, else ~/.cache/rnnlab
     download: bool = setting(True, on_resume="free")  # false: never touch the network
-    token: str = setting("char", one_of(TOKEN_KINDS), on_resume="must_match")
-    min_freq: int = setting(0, NATURAL, on_resume="must_match")  # rarer tokens become <unk>
-    preprocess: str = setting("text", one_of(PREPROCESSINGS))  # d2l: as the study's corpus
     max_tokens: int | None = setting(None, POSITIVE)  # train on the first N tokens only
-    val_fraction: float = setting(0.1, in_range(0, 1, low_open=True))  # the held-out end
-    sampling: str = setting("sequential", one_of(SAMPLINGS))  # sequential carries the state
-    batch_size: int = setting(32, POSITIVE)
-    num_steps: int = setting(35, POSITIVE)
 
 
 class TimeMachine:

@@ -1,8 +1,9 @@
 """A user's own data file, read once and refused in one line when it cannot be used: a
 missing file, a folder, an empty file, bytes that are not UTF-8 (with the line they are
 on). The sources that read such files (`data=pairs`, `data=labelled`) parse the text
-and name the line of any record that does not fit; `check_user_data` runs that parse
-before the run directory exists, so a bad file leaves nothing behind."""
+and name the line of any record that does not fit; their `check` runs that parse before
+the run directory exists (`rnnlab.data.check_data`), so a bad file leaves nothing
+behind."""
 
 from pathlib import Path
 
@@ -48,14 +49,3 @@ def check_at_least_one_batch(num_examples: int, batch_size: int, path: str, what
             f"data.path={path!r} has {num_examples} {what}, fewer than one batch "
             f"(data.batch_size={batch_size}); add {what} or lower data.batch_size"
         )
-
-
-def check_user_data(data_cfg) -> None:
-    """Read and parse the file of a source that takes one (`check_file`), so that a file
-    which cannot be used is one line before the run directory is made."""
-    from rnnlab.data import DATA_SOURCES
-
-    source = DATA_SOURCES.get(data_cfg.name)
-    check = getattr(source, "check_file", None)
-    if check is not None:
-        check(data_cfg)

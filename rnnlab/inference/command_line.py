@@ -104,6 +104,8 @@ def read_text(path: str) -> str:
         raise RnnlabError(
             f"file={path!r} does not exist (expected a text file, one input per line)"
         ) from None
+    except IsADirectoryError:
+        raise RnnlabError(f"file={path!r} is a folder; expected a text file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise RnnlabError(
             f"file={path!r} cannot be read as UTF-8 text: {type(error).__name__}"

@@ -38,13 +38,9 @@ def file_data(task_name: str, path: str, saved: dict, cfg):
 
 
 def _lm_corpus(text: str, path: str, saved: dict, cfg) -> timemachine.LMCorpus:
-    clean = (
-        timemachine.preprocess_d2l(text)
-        if cfg.data.preprocess == "d2l"
-        else timemachine.preprocess(text)
-    )
+    clean = timemachine.clean(text, cfg.data.preprocess)
     vocab = Vocab.from_list(saved["vocab"])
-    ids = torch.tensor(vocab[timemachine.tokenize(clean, cfg.data.token)], dtype=torch.long)
+    ids = timemachine.token_ids(vocab, timemachine.tokenize(clean, cfg.data.token))
     # one stream (batch_size 1); the task's constructor checks that a window fits
     cfg.data.batch_size = 1
     if len(ids) < 2 * cfg.data.num_steps:

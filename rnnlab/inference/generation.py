@@ -51,22 +51,26 @@ def generate_text(
     num_preds: int,
     temperature: float = 0.0,
     generator: torch.Generator | None = None,
+    preprocessing: str = "text",
 ) -> str:
     """`prefix` and its continuation as text; `token` ("char" or "word") says how to split
     the prefix and join the result.
 
-    The prefix is cleaned as the corpus was (`preprocess`: a character other than a letter
-    reads as a space, which is what the model saw in its place during training); a token
-    still not in the vocabulary reads as `<unk>`. Both are warned about, naming the
-    characters or tokens, since the continuation then starts from a different text.
+    The prefix is cleaned as the corpus was (`preprocessing`, the run's data.preprocess:
+    after "text" or "d2l" a character other than a letter reads as a space, which is what
+    the model saw in its place during training; "raw" keeps it as it is); a token still
+    not in the vocabulary reads as `<unk>`. Both are warned about, naming the characters
+    or tokens, since the continuation then starts from a different text.
     """
-    cleaned = sorted(set(re.findall(r"[^A-Za-z\s]", prefix)))
-    if cleaned:
-        log.warning(
-            "prefix characters outside the corpus alphabet, read as spaces as in training: %s",
-            cleaned,
-        )
-    prefix_tokens = tokenize(preprocess(prefix), token)
+    if preprocessing != "raw":
+        cleaned = sorted(set(re.findall(r"[^A-Za-z\s]", prefix)))
+        if cleaned:
+            log.warning(
+                "prefix characters outside the corpus alphabet, read as spaces as in training: %s",
+                cleaned,
+            )
+        prefix = preprocess(prefix)  # one line: "d2l" cleans it as "text" does
+    prefix_tokens = tokenize(prefix, token)
     unknown = sorted({t for t in prefix_tokens if vocab[t] == vocab.unk})
     if unknown:
         log.warning("prefix tokens not in the vocabulary, read as <unk>: %s", unknown)

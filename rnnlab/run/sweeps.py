@@ -134,14 +134,15 @@ def swept_parameters(config: DictConfig) -> dict:
     return swept
 
 
-def metric_tags(task_name: str) -> list[str]:
+def metric_tags(task_name: str, test_text: bool = False) -> list[str]:
     """The HParams metric columns of a task: its objective first, then the losses, the test
-    split's objective (when the task has one) and the speed."""
+    split's objective (when the task has one, or the data a test text: `data.test_path`)
+    and the speed."""
     task = TASKS.get(task_name)
     if task is None:
         return []
     tags = [task.objective, "val/loss", "train/loss"]
-    if task.has_test_split:
+    if task.has_test_split or test_text:
         tags.append(task.objective.replace("val/", "test/", 1))
     return [*tags, "train/tokens_per_sec"]
 
@@ -161,7 +162,10 @@ def start_sweep_loggers(config: DictConfig) -> None:
             Path(config.hydra.sweep.dir),
             swept_parameters(config),
             constant,
-            metric_tags(str(OmegaConf.select(config, "task.name"))),
+            metric_tags(
+                str(OmegaConf.select(config, "task.name")),
+                OmegaConf.select(config, "data.test_path") is not None,
+            ),
         )
 
 

@@ -1,7 +1,9 @@
 """Language modelling on a text corpus: next-token cross-entropy, reported as perplexity.
 
 Training perplexity is what the published tables show; validation perplexity, on the
-held-out end of the book, is the honest number.
+held-out end of the book (or of the user's text), is the honest number. A text with a test
+part of its own (`data=text data.test_path=...`) is scored there once, on the best
+weights.
 """
 
 import dataclasses
@@ -56,7 +58,7 @@ class LMTaskConfig:
 
 
 class LanguageModelTask(Task):
-    """Next-token prediction on The Time Machine, character or word level."""
+    """Next-token prediction on The Time Machine or any text, character or word level."""
 
     name = "lm"
     Config, ModelConfig, EvalConfig = LMTaskConfig, LMModelConfig, AdaptiveEvalConfig
@@ -65,11 +67,12 @@ class LanguageModelTask(Task):
     has_test_split = False  # the held-out end of the book is the validation split
 
     def __init__(self, cfg, corpus: LMCorpus | None = None):
-        """`corpus` replaces the book (tests, or your own text via `corpus_from_text`)."""
+        """`corpus` replaces the data source's (tests, `evaluate file=`)."""
         super().__init__(cfg)
         data = cfg.data
         self.corpus = corpus or DATA_SOURCES[data.name].load(data)
         self.vocab = self.corpus.vocab
+        self.has_test_split = self.corpus.test is not None  # data.test_path
         check_fits(len(self.corpus.train), data.batch_size, data.num_steps)  # before any work
 
     def build_model(self) -> RNNLM:
@@ -83,8 +86,12 @@ class LanguageModelTask(Task):
     def to(self, device: torch.device) -> "LanguageModelTask":
         """The token ids on `device` (a few MB at most): batches are then cut there, with
         no host-to-device copy per step."""
+        test = self.corpus.test
         self.corpus = dataclasses.replace(
-            self.corpus, train=self.corpus.train.to(device), val=self.corpus.val.to(device)
+            self.corpus,
+            train=self.corpus.train.to(device),
+            val=self.corpus.val.to(device),
+            test=None if test is None else test.to(device),
         )
         return self
 
@@ -124,11 +131,16 @@ class LanguageModelTask(Task):
         return {"train/perplexity": perplexity(mean_loss)}
 
     def evaluate(self, model) -> dict:
+        return self.scores(model, self.corpus.val, "val")
+
+    def scores(self, model, tokens: torch.Tensor, split: str) -> dict:
+        """`{split}/loss` and `{split}/perplexity` of `tokens` read as `batch_size`
+        continuous streams, the hidden state carried."""
         device = next(model.parameters()).device
         total, count, state = torch.zeros((), device=device), 0, None
         with evaluating(model):
             for X, Y in evaluation_batches(
-                self.corpus.val, self.cfg.data.batch_size, self.cfg.data.num_steps
+                tokens, self.cfg.data.batch_size, self.cfg.data.num_steps
             ):
                 X, Y = move_to((X, Y), device)
                 logits, state = model(X, state)
@@ -137,15 +149,19 @@ class LanguageModelTask(Task):
                 )
                 count += Y.numel()
         mean_loss = total.item() / count
-        return {"val/loss": mean_loss, "val/perplexity": perplexity(mean_loss)}
+        return {f"{split}/loss": mean_loss, f"{split}/perplexity": perplexity(mean_loss)}
 
     def test(self, model) -> dict:
-        """The held-out text (the validation split: the book has no test split) once more,
-        on the best weights, read as dynamic evaluation and/or the neural cache read it
+        """On the best weights: the test text's `test/loss` and `test/perplexity`, where
+        the data has one (`data.test_path`); and the held-out text (the validation split)
+        once more, read as dynamic evaluation and/or the neural cache read it
         (`eval.dynamic_lr`, `eval.cache_size`; rnnlab/inference/adaptive.py):
         `val/stream_perplexity` (the same weights reading it as one stream, the figure the
-        adaptive one compares with) and `val/adaptive_perplexity`. Nothing when both are
-        off."""
+        adaptive one compares with) and `val/adaptive_perplexity`, when either is on."""
+        tested = {} if self.corpus.test is None else self.scores(model, self.corpus.test, "test")
+        return tested | self.adaptive_scores(model)
+
+    def adaptive_scores(self, model) -> dict:
         settings = self.cfg.eval
         dynamic_lr, cache_size = settings.dynamic_lr, settings.cache_size
         if not dynamic_lr and not cache_size:
@@ -169,8 +185,14 @@ class LanguageModelTask(Task):
 
     def log_samples(self, model, logger, epoch: int) -> None:
         task = self.cfg.task
+        data = self.cfg.data
         text = generate_text(
-            model, self.vocab, self.cfg.data.token, task.sample_prefix, task.sample_length
+            model,
+            self.vocab,
+            data.token,
+            task.sample_prefix,
+            task.sample_length,
+            preprocessing=data.preprocess,
         )
         logger.text("sample", text, epoch)
 
