@@ -35,7 +35,12 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from rnnlab.config import CONF_DIR
-from rnnlab.config.argv import check_composes, check_group_choices, with_saved_overrides
+from rnnlab.config.argv import (
+    check_composes,
+    check_group_choices,
+    check_jobs_data,
+    with_saved_overrides,
+)
 from rnnlab.config.run_config import register_schemas
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.trained import TrainedModel
@@ -70,7 +75,7 @@ def train(overrides: Sequence[str] = (), run_dir: str | Path | None = None) -> R
         register_schemas()
         argv = with_saved_overrides(argv)
         check_group_choices(argv)
-        check_composes(argv)
+        check_jobs_data(check_composes(argv))
         return _run(argv)
 
 

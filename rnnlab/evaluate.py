@@ -18,7 +18,8 @@ Settings (`key=value`):
                checkpoint's vocabulary; no dataset is needed. Its format by task:
                  lm         any text (perplexity of the whole text as one stream)
                  sentiment  one review per line: pos, neg, 1 or 0, a tab, the review
-                 seq2seq    one pair per line: English, a tab, French (BLEU, loss)
+                            (a data=labelled run: its data format and labels)
+                 seq2seq    one pair per line: source, a tab, target (BLEU, loss)
   eval.*       how it is scored (eval.batch_size, eval.beam_size, ...), even where the
                saved config lacks the key
   data.root, data.download, data.cache_dir

@@ -1,5 +1,5 @@
 """Evaluation numbers, kept free of models and data so each can be checked by hand:
-perplexity, d2l's sentence BLEU and sacreBLEU's corpus BLEU."""
+perplexity, d2l's sentence BLEU, sacreBLEU's corpus BLEU and macro-F1."""
 
 import math
 from collections import Counter
@@ -77,3 +77,18 @@ def corpus_bleu(
     metric = BLEU(lowercase=lowercase)
     score = metric.corpus_score(hypotheses, streams).score
     return CorpusBleu(score, str(metric.get_signature()))
+
+
+def macro_f1(confusion: list[list[int]]) -> float:
+    """The mean over classes of F1 = 2 TP / (2 TP + FP + FN), from `confusion[i][j]`: how
+    many examples of class i were predicted as class j. A class that neither occurs nor is
+    predicted is left out of the mean (its F1 is undefined); one that occurs but is never
+    predicted right counts as 0."""
+    scores = []
+    for k in range(len(confusion)):
+        true_positives = confusion[k][k]
+        occurs = sum(confusion[k])
+        predicted = sum(row[k] for row in confusion)
+        if occurs + predicted:
+            scores.append(2 * true_positives / (occurs + predicted))
+    return sum(scores) / len(scores) if scores else float("nan")

@@ -1,5 +1,5 @@
-"""The probability that a review is positive, from a trained sentiment model
-(rnnlab-predict).
+"""The label of a text and its probability, from a trained classifier (rnnlab-predict);
+for an IMDB model, the probability that a review is positive.
 
     python -m rnnlab.predict checkpoint=outputs/.../best.pt "this film was brilliant"
     python -m rnnlab.predict checkpoint=... "a waste of time" "loved every minute"
@@ -8,10 +8,11 @@
 
 Settings (`key=value`):
   checkpoint   best.pt or checkpoint.pt of a task=sentiment run (required)
-  file         a text file of reviews, one per line (- as an argument: standard input)
-Every other argument is a review. Prints `P(positive)<TAB>review`, one line each. A
-review is tokenised and truncated as in training (data.max_len tokens, data.truncate),
-with a warning when it is cut.
+  file         a text file of texts, one per line (- as an argument: standard input)
+Every other argument is a text. Prints one line per text: `label<TAB>P(label)<TAB>text`
+for a data=labelled run (the most probable label), `P(positive)<TAB>review` for an IMDB
+run. A text is tokenised and truncated as in training (data.max_len tokens,
+data.truncate), with a warning when it is cut.
 """
 
 import logging
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from rnnlab.data.imdb import tokenize, truncate
+from rnnlab.data.labelled import BINARY_LABELS, tokenize, truncate
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.command_line import (
@@ -42,16 +43,35 @@ class PredictConfig:
     file: str | None = None
 
 
-def load_classifier(path: str) -> tuple[SentimentClassifier, Vocab, dict]:
-    """The model of a sentiment checkpoint in eval mode, its vocabulary and its config."""
+def load_classifier(path: str) -> tuple[SentimentClassifier, Vocab, dict, tuple[str, ...]]:
+    """The model of a sentiment checkpoint in eval mode, its vocabulary, its config and
+    its label names (older checkpoints: IMDB's)."""
     model, saved = load_for_inference(path, SentimentTask)
-    return model, Vocab.from_list(saved["vocab"]), saved["config"]
+    names = tuple(saved.get("label_names") or BINARY_LABELS)
+    return model, Vocab.from_list(saved["vocab"]), saved["config"], names
+
+
+@torch.no_grad()
+def probabilities(model: SentimentClassifier, vocab: Vocab, data_cfg: dict, text: str) -> list:
+    """P(label) of each label, in the order of the label names."""
+    logits = logits_of(model, vocab, data_cfg, text)
+    if logits.dim() == 0:  # two labels, one logit: the second label's
+        positive = torch.sigmoid(logits).item()
+        return [1 - positive, positive]
+    return torch.softmax(logits, -1).tolist()
 
 
 @torch.no_grad()
 def positive_probability(
     model: SentimentClassifier, vocab: Vocab, data_cfg: dict, review: str
 ) -> float:
+    return torch.sigmoid(logits_of(model, vocab, data_cfg, review)).item()
+
+
+def logits_of(
+    model: SentimentClassifier, vocab: Vocab, data_cfg: dict, review: str
+) -> torch.Tensor:
+    """The model's logit (two labels: a scalar) or logits (num_classes,) for one text."""
     tokens = tokenize(review, data_cfg["punctuation"])
     ids = torch.tensor(vocab[tokens] or [vocab.unk], dtype=torch.int64)
     if len(ids) > data_cfg["max_len"]:
@@ -64,7 +84,7 @@ def positive_probability(
             review,
         )
     ids = truncate(ids, data_cfg["max_len"], data_cfg["truncate"])
-    return torch.sigmoid(model(ids.unsqueeze(0), torch.tensor([len(ids)]))).item()
+    return model(ids.unsqueeze(0), torch.tensor([len(ids)]))[0]
 
 
 def parse_args(argv: list[str]) -> tuple[str, list[str]]:
@@ -78,9 +98,14 @@ def parse_args(argv: list[str]) -> tuple[str, list[str]]:
 
 def _predict(argv: list[str]) -> None:
     path, reviews = parse_args(argv)
-    model, vocab, config = load_classifier(path)
+    model, vocab, config, names = load_classifier(path)
     for review in reviews:
-        print(f"{positive_probability(model, vocab, config['data'], review):.4f}\t{review}")
+        if config["data"]["name"] == "imdb":
+            print(f"{positive_probability(model, vocab, config['data'], review):.4f}\t{review}")
+            continue
+        p = probabilities(model, vocab, config["data"], review)
+        best = max(range(len(p)), key=p.__getitem__)
+        print(f"{names[best]}\t{p[best]:.4f}\t{review}")
 
 
 def main(argv: list[str] | None = None) -> None:

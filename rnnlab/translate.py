@@ -1,4 +1,4 @@
-"""Translate English sentences with a trained seq2seq model (rnnlab-translate).
+"""Translate sentences with a trained seq2seq model (rnnlab-translate).
 
     python -m rnnlab.translate checkpoint=outputs/.../best.pt "i'm home ."
     python -m rnnlab.translate checkpoint=... "go ." "i lost ." beam_size=1   # greedy
@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnnlab.data.pairs import tokenizer_of
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.attention_map import has_attention, save_heatmap
@@ -95,6 +96,7 @@ def translate_with_checkpoint(cfg: TranslateConfig, sentences: list[str]) -> lis
             Vocab.from_list(trained.checkpoint["tgt_vocab"]),
             sentences[0],
             trained.config["data"]["num_steps"],
+            tokenizer_of(trained.config["data"]),
         )
         print(
             f"wrote the attention heat map of {sentences[0]!r} to {cfg.attention_png}",

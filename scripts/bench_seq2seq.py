@@ -28,7 +28,7 @@ from hydra.utils import instantiate
 from torch.utils.flop_counter import FlopCounterMode
 
 from rnnlab.config.run_config import compose_config
-from rnnlab.data.fra_eng import PAD
+from rnnlab.data.pairs import PAD
 from rnnlab.engine import clip_gradients
 from rnnlab.tasks.seq2seq import Seq2SeqTask, masked_cross_entropy
 

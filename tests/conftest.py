@@ -13,7 +13,7 @@ from helpers.seq2seq import reverse_corpus
 
 import rnnlab.tasks.lm
 import rnnlab.tasks.sentiment
-from rnnlab.data.imdb import build_cache, split_reviews
+from rnnlab.data.labelled import build_cache, split_reviews
 from rnnlab.data.timemachine import corpus_from_text
 
 

@@ -123,7 +123,7 @@ def test_an_unknown_key_is_refused_in_one_line(overrides, message):
     ("overrides", "message"),
     [
         (["data=imdb"], "data=imdb is data for task=sentiment, not task=lm: expected data=timem"),
-        (["task=seq2seq", "data=timemachine"], "expected data=fra_eng (or task=lm)"),
+        (["task=seq2seq", "data=timemachine"], "expected data=fra_eng or data=pairs (or task=lm)"),
         (["task=sentiment", "data=fra_eng"], "data=fra_eng is data for task=seq2seq"),
     ],
 )

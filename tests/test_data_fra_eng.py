@@ -6,18 +6,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnlab.data.fra_eng import (
-    BOS,
-    EOS,
-    PAD,
-    RESERVED_TOKENS,
-    corpus_from_text,
-    detokenize,
-    load_fra_eng,
-    parse_pairs,
-    preprocess,
-    split_of,
-)
+from rnnlab.data.fra_eng import corpus_from_text, load_fra_eng
+from rnnlab.data.pairs import BOS, EOS, PAD, RESERVED_TOKENS, parse_pairs, split_of
+from rnnlab.data.sentences import detokenize, preprocess
 from rnnlab.data.vocab import UNK
 from rnnlab.errors import RnnlabError
 

@@ -7,14 +7,8 @@ import tarfile
 import pytest
 import torch
 
-from rnnlab.data.imdb import (
-    PAD,
-    build_cache,
-    load_token_cache,
-    split_reviews,
-    tokenize,
-    truncate,
-)
+from rnnlab.data.imdb import load_token_cache
+from rnnlab.data.labelled import PAD, build_cache, split_reviews, tokenize, truncate
 from rnnlab.data.vocab import UNK
 from rnnlab.errors import RnnlabError
 

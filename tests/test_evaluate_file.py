@@ -107,8 +107,8 @@ SAVED = {
         (
             "seq2seq",
             "go .\tva !\n\nhello\n",
-            "line 3 is not a sentence pair: 'hello'; expected "
-            "one pair per line: English, a tab, French",
+            "line 3 has no tab: 'hello'; expected "
+            "one pair per line: the source sentence, a tab, its translation",
         ),
     ],
 )

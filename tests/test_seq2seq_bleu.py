@@ -5,7 +5,8 @@ import pytest
 import sacrebleu
 from helpers.config import compose_config
 
-from rnnlab.data.fra_eng import corpus_from_text, preprocess, tokenize
+from rnnlab.data.fra_eng import corpus_from_text
+from rnnlab.data.sentences import preprocess, tokenize
 from rnnlab.tasks.seq2seq import Seq2SeqTask
 
 WORDS = ["chat", "chien", "livre", "vélo", "café", "train", "jardin", "piano"]

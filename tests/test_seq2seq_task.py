@@ -16,7 +16,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import rnnlab.tasks.seq2seq
 from rnnlab.config.run_config import compose_config as typed_compose
-from rnnlab.data.fra_eng import BOS, EOS, PAD
+from rnnlab.data.pairs import BOS, EOS, PAD
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.decoding import beam_search, greedy_search, sequence_log_prob

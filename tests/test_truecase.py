@@ -1,6 +1,6 @@
 """The truecaser: capitals learned from the training references, restored by lookup."""
 
-from rnnlab.data.fra_eng import UNK_TEXT, detokenize
+from rnnlab.data.sentences import UNK_TEXT, detokenize
 from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import UNK
 

@@ -6,10 +6,14 @@ makes the run directory, so bad data is one line and leaves nothing behind."""
 
 from rnnlab.data.fra_eng import FraEng
 from rnnlab.data.imdb import Imdb
+from rnnlab.data.labelled import Labelled
+from rnnlab.data.pairs import Pairs
 from rnnlab.data.text import Text
 from rnnlab.data.timemachine import TimeMachine
 
-DATA_SOURCES = {source.name: source for source in (TimeMachine, Text, FraEng, Imdb)}
+DATA_SOURCES = {
+    source.name: source for source in (TimeMachine, Text, FraEng, Imdb, Pairs, Labelled)
+}
 
 
 def check_data(data) -> None:

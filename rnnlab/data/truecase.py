@@ -1,6 +1,6 @@
 """Giving the model's lower-cased French its capitals back, learned from the training split.
 
-The model reads and writes lower case (`rnnlab.data.fra_eng.preprocess`), while the
+The model reads and writes lower case (`rnnlab.data.sentences`), while the
 references a standard BLEU is scored against, and what a reader expects, are cased
 ("Tom est ici." rather than "tom est ici."). A `Truecaser` remembers, from the training
 references as they stand in the file, the usual form of every word seen away from the start

@@ -3,7 +3,8 @@
 
 import torch
 
-from rnnlab.data.fra_eng import BOS, EOS, PAD, encode_sentences, preprocess, tokenize
+from rnnlab.data.pairs import BOS, EOS, PAD, encode_sentences
+from rnnlab.data.sentences import D2L, SentenceTokenizer
 from rnnlab.data.vocab import Vocab
 from rnnlab.inference.decoding import greedy_search
 from rnnlab.models.modes import evaluating
@@ -14,10 +15,17 @@ def has_attention(model) -> bool:
 
 
 @torch.no_grad()
-def attention_map(model, src_vocab: Vocab, tgt_vocab: Vocab, sentence: str, num_steps: int):
+def attention_map(
+    model,
+    src_vocab: Vocab,
+    tgt_vocab: Vocab,
+    sentence: str,
+    num_steps: int,
+    tokenizer: SentenceTokenizer = D2L,
+):
     """(source tokens with <eos>, output tokens with <eos>, weights (outputs, sources)) of
     the greedy translation of `sentence`, read from a teacher-forced pass over it."""
-    words = tokenize(preprocess(sentence))
+    words = tokenizer.tokens(sentence)
     src = encode_sentences([words], src_vocab, num_steps)
     src = src[:, : int((src != src_vocab[PAD]).sum())]
     with evaluating(model):
@@ -53,8 +61,14 @@ def heatmap(source: list[str], output: list[str], weights: torch.Tensor):
 
 
 def save_heatmap(
-    path: str, model, src_vocab: Vocab, tgt_vocab: Vocab, sentence: str, num_steps: int
+    path: str,
+    model,
+    src_vocab: Vocab,
+    tgt_vocab: Vocab,
+    sentence: str,
+    num_steps: int,
+    tokenizer: SentenceTokenizer = D2L,
 ) -> None:
-    figure = heatmap(*attention_map(model, src_vocab, tgt_vocab, sentence, num_steps))
+    figure = heatmap(*attention_map(model, src_vocab, tgt_vocab, sentence, num_steps, tokenizer))
     figure.savefig(path, dpi=120)
     pyplot().close(figure)

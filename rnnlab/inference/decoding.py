@@ -17,15 +17,8 @@ from torch.nn import functional as F
 
 from rnnlab.config.schema import NON_NEGATIVE, POSITIVE, setting
 from rnnlab.data.bucketing import same_length_batches, trim_padding
-from rnnlab.data.fra_eng import (
-    BOS,
-    EOS,
-    PAD,
-    detokenize,
-    encode_sentences,
-    preprocess,
-    tokenize,
-)
+from rnnlab.data.pairs import BOS, EOS, PAD, encode_sentences
+from rnnlab.data.sentences import D2L, SentenceTokenizer
 from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import Vocab
 from rnnlab.models.modes import evaluating
@@ -224,11 +217,12 @@ def translate(
     beam_size: int = 1,
     truecase: Truecaser | None = None,
     alpha: float = 0.0,
+    tokenizer: SentenceTokenizer = D2L,
 ) -> list[str]:
-    """English sentences → French ones: cleaned and cut as the training data was (see
-    `rnnlab.data.fra_eng`), searched with `beam_size`, joined back into text (capitals
-    restored by `truecase`, an unknown word written ⁇)."""
-    tokens = [tokenize(preprocess(sentence)) for sentence in sentences]
+    """Source sentences → target ones: tokenised by `tokenizer` and cut as the training
+    data was (see `rnnlab.data.pairs`), searched with `beam_size`, joined back into text
+    (capitals restored by `truecase`, an unknown word written ⁇)."""
+    tokens = [tokenizer.tokens(sentence) for sentence in sentences]
     unknown = sorted({t for sentence in tokens for t in sentence if src_vocab[t] == src_vocab.unk})
     if unknown:
         log.warning("source words not in the vocabulary, read as <unk>: %s", unknown)
@@ -252,4 +246,4 @@ def translate(
         src_pad=src_vocab[PAD],
         alpha=alpha,
     )
-    return [detokenize(tgt_vocab.to_tokens(row), truecase) for row in ids]
+    return [tokenizer.text(tgt_vocab.to_tokens(row), truecase) for row in ids]

@@ -18,13 +18,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from rnnlab.data.labelled import BINARY_LABELS
+from rnnlab.data.pairs import tokenizer_of
 from rnnlab.data.truecase import Truecaser
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import SPLITS, evaluate
 from rnnlab.inference.decoding import translate
 from rnnlab.inference.generation import check_generation, generate_text
-from rnnlab.predict import positive_probability
+from rnnlab.predict import positive_probability, probabilities
 from rnnlab.run.checkpoint import checkpoint_in, load_checkpoint, load_for_inference
 from rnnlab.tasks import TASKS
 from rnnlab.tasks.base import Task
@@ -109,18 +111,28 @@ class TrainedModel:
             beam_size or config["eval"]["beam_size"],
             Truecaser.from_dict(saved.get("truecaser")),
             config["eval"]["length_penalty"],
+            tokenizer_of(config["data"]),
         )
         return translations[0] if isinstance(sentences, str) else translations
 
-    def predict(self, texts: str | Sequence[str]) -> float | list[float]:
-        """P(positive) of each review (task=sentiment), tokenised and cut as in training. A
-        string gives a float, a list a list."""
+    def predict(self, texts: str | Sequence[str]) -> float | tuple | list:
+        """Each text's prediction (task=sentiment), tokenised and cut as in training: for
+        an IMDB model P(positive), for a data=labelled model (its most probable label,
+        P(label)). A string gives one prediction, a list a list."""
         self._needs("sentiment", "predict")
-        reviews = _texts(texts, "review", "a review")
+        reviews = _texts(texts, "text", "a text to classify")
         vocab = Vocab.from_list(self.checkpoint["vocab"])
         data = self.config["data"]
-        probabilities = [positive_probability(self.model, vocab, data, text) for text in reviews]
-        return probabilities[0] if isinstance(texts, str) else probabilities
+        if data["name"] == "imdb":
+            found = [positive_probability(self.model, vocab, data, text) for text in reviews]
+        else:
+            names = tuple(self.checkpoint.get("label_names") or BINARY_LABELS)
+            found = []
+            for text in reviews:
+                p = probabilities(self.model, vocab, data, text)
+                best = max(range(len(p)), key=p.__getitem__)
+                found.append((names[best], p[best]))
+        return found[0] if isinstance(texts, str) else found
 
     def evaluate(self, file_or_split: str | Path = "test", overrides: Sequence[str] = ()) -> dict:
         """{metric: value} on the task's "test" or "val" split (rebuilt from the saved

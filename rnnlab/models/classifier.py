@@ -1,5 +1,6 @@
-"""The sentiment classifier: token ids → embedding → recurrent stack → pooling over time
-→ dropout → one logit (positive review); optionally with a bag of n-grams beside the
+"""The text classifier: token ids → embedding → recurrent stack → pooling over time
+→ dropout → one logit for two classes (the second, e.g. a positive review), one per class
+for more (a softmax); optionally with a bag of n-grams beside the
 stack (`model.bag_ngrams`, rnnlab/models/ngram_bag.py) whose vector joins the pooled one
 (after its dropout) before the head.
 
@@ -69,8 +70,8 @@ class ClassifierConfig(RecurrentConfig):
 
 
 class SentimentClassifier(nn.Module):
-    """Binary classifier around a recurrent stack that takes a mask (`build_recurrent`
-    with `padded=True`)."""
+    """Classifier around a recurrent stack that takes a mask (`build_recurrent` with
+    `padded=True`): one logit for `num_classes=2`, else `num_classes`."""
 
     def __init__(
         self,
@@ -82,6 +83,7 @@ class SentimentClassifier(nn.Module):
         pad_id: int = 1,
         embedding_dropout: float = 0.0,
         bag: NgramBag | None = None,
+        num_classes: int = 2,
     ):
         super().__init__()
         self.pad_id = pad_id
@@ -99,10 +101,12 @@ class SentimentClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)  # on the embeddings (Keras' `dropout`) and the pool
         width = (2 if recurrent.bidirectional else 1) * recurrent.hidden_size
         self.bag = bag
-        self.head = nn.Linear(len(self.pooling) * width + (bag.size if bag else 0), 1)
+        outputs = 1 if num_classes == 2 else num_classes
+        self.head = nn.Linear(len(self.pooling) * width + (bag.size if bag else 0), outputs)
 
     def forward(self, X: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """X: (batch, num_steps) right-padded ids, lengths: (batch,) ≥ 1 → logits (batch,)."""
+        """X: (batch, num_steps) right-padded ids, lengths: (batch,) ≥ 1 → logits (batch,)
+        for two classes, (batch, num_classes) for more."""
         inputs = self.dropout(self.embedding(X.T))  # (num_steps, batch, embed_size)
         mask = torch.arange(X.shape[1], device=X.device).unsqueeze(1) < lengths.to(X.device)
         outputs, state = self.recurrent(inputs, mask=mask)
@@ -124,9 +128,11 @@ class SentimentClassifier(nn.Module):
         return outputs.sum(dim=0) / lengths.to(outputs.device, outputs.dtype).unsqueeze(-1)
 
 
-def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentClassifier:
+def build_classifier(
+    vocab_size: int, model_cfg, pad_id: int = 1, num_classes: int = 2
+) -> SentimentClassifier:
     """A `SentimentClassifier` from the `model` config group (cell, impl, sizes, pooling,
-    init, the n-gram bag)."""
+    init, the n-gram bag) for `num_classes` labels."""
     recurrent = build_recurrent(model_cfg, model_cfg.embed_size, padded=True)
     order = model_cfg.bag_ngrams
     bag = (
@@ -150,6 +156,7 @@ def build_classifier(vocab_size: int, model_cfg, pad_id: int = 1) -> SentimentCl
         pad_id,
         model_cfg.embedding_dropout,
         bag,
+        num_classes,
     )
     apply_init_(model_cfg, model.recurrent, model.head)
     return model

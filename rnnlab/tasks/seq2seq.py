@@ -1,4 +1,5 @@
-"""English→French translation with an RNN encoder-decoder, scored by BLEU on held-out pairs.
+"""Translation with an RNN encoder-decoder, scored by BLEU on held-out pairs: English→French
+(`data=fra_eng`) or any sentence pairs (`data=pairs`).
 
 Training is teacher-forced: the decoder reads `<bos>` + the target and predicts the target
 + `<eos>`, with cross-entropy averaged over real tokens only (padding is ignored), and
@@ -33,16 +34,13 @@ from torch.nn import functional as F
 from rnnlab.config.schema import NATURAL, Check, one_of, setting
 from rnnlab.data import DATA_SOURCES
 from rnnlab.data.bucketing import same_length_batch_count, same_length_batches, trim_padding
-from rnnlab.data.fra_eng import (
+from rnnlab.data.pairs import (
     BOS,
     EOS,
     PAD,
     TranslationCorpus,
     TranslationSplit,
-    detokenize,
     encode_sentences,
-    preprocess,
-    tokenize,
 )
 from rnnlab.engine import move_to
 from rnnlab.inference.attention_map import attention_map, has_attention, heatmap
@@ -96,7 +94,8 @@ class Seq2SeqTaskConfig:
 
 
 class Seq2SeqTask(Task):
-    """Translation of the d2l English-French pairs (or any `TranslationCorpus`)."""
+    """Translation of a source of pairs (`data=fra_eng`, `data=pairs`, or any
+    `TranslationCorpus`)."""
 
     name = "seq2seq"
     Config, ModelConfig, EvalConfig = Seq2SeqTaskConfig, Seq2SeqModelConfig, DecodingConfig
@@ -110,12 +109,12 @@ class Seq2SeqTask(Task):
         self.corpus = corpus or DATA_SOURCES[cfg.data.name].load(cfg.data)
         if self.corpus.num_skipped:
             log.warning(
-                "skipped %d lines without an English<TAB>French pair", self.corpus.num_skipped
+                "skipped %d lines without a source<TAB>target pair", self.corpus.num_skipped
             )
         self.src_vocab, self.tgt_vocab = self.corpus.src_vocab, self.corpus.tgt_vocab
         self.label_smoothing = cfg.task.label_smoothing
         log.info(
-            "pairs: %d train, %d val, %d test; vocabulary: %d English, %d French",
+            "pairs: %d train, %d val, %d test; vocabulary: %d source, %d target",
             len(self.corpus.train),
             len(self.corpus.val),
             len(self.corpus.test),
@@ -197,7 +196,8 @@ class Seq2SeqTask(Task):
         test = self.corpus.test
         hypotheses = self.translate(model, test, self.cfg.eval.beam_size)
         greedy = self.translate(model, test, beam_size=1)
-        texts = [detokenize(h, self.corpus.truecaser) for h in hypotheses]
+        text = self.corpus.tokenizer.text
+        texts = [text(h, self.corpus.truecaser) for h in hypotheses]
         first, references = test.references_by_source()
         scores = {"loss": self._loss(model, test), "bleu_d2l": self.d2l_bleu(test, hypotheses)}
         for name, bleu_score in [
@@ -206,15 +206,15 @@ class Seq2SeqTask(Task):
             (
                 "sacrebleu_greedy",
                 corpus_bleu(
-                    [detokenize(h, self.corpus.truecaser) for h in greedy],
+                    [text(h, self.corpus.truecaser) for h in greedy],
                     [[r] for r in test.tgt_text],
                 ),
             ),
             (
                 "sacrebleu_normalized_refs",
                 corpus_bleu(
-                    [detokenize(h) for h in hypotheses],
-                    [[detokenize(r)] for r in test.tgt_tokens],
+                    [text(h) for h in hypotheses],
+                    [[text(r)] for r in test.tgt_tokens],
                     lowercase=True,
                 ),
             ),
@@ -228,7 +228,7 @@ class Seq2SeqTask(Task):
         "sacrebleu_lc": corpus BLEU, cased and not} of `split`, translated with
         `beam_size`."""
         hypotheses = self.translate(model, split, beam_size)
-        texts = [detokenize(h, self.corpus.truecaser) for h in hypotheses]
+        texts = [self.corpus.tokenizer.text(h, self.corpus.truecaser) for h in hypotheses]
         references = [[r] for r in split.tgt_text]
         return {
             "loss": self._loss(model, split),
@@ -275,7 +275,8 @@ class Seq2SeqTask(Task):
         task = self.cfg.task
         test = self.corpus.test
         n = min(task.num_test_samples, len(test))
-        sources = [tokenize(preprocess(s)) for s in task.sample_sentences] + test.src_tokens[:n]
+        tokenizer = self.corpus.tokenizer
+        sources = [tokenizer.tokens(s) for s in task.sample_sentences] + test.src_tokens[:n]
         references = [""] * len(task.sample_sentences) + test.tgt_text[:n]
         truecase = self.corpus.truecaser
         src = encode_sentences(sources, self.src_vocab, self.cfg.data.num_steps)
@@ -288,12 +289,12 @@ class Seq2SeqTask(Task):
             src_pad=self.src_vocab[PAD],
         )
         rows = [
-            f"| {' '.join(s)} | {detokenize(self.tgt_vocab.to_tokens(o), truecase)} | {r} |"
+            f"| {' '.join(s)} | {tokenizer.text(self.tgt_vocab.to_tokens(o), truecase)} | {r} |"
             for s, o, r in zip(sources, ids, references, strict=True)
         ]
         logger.text(
             "translations",
-            "\n".join(["| English | model | reference |", "| --- | --- | --- |", *rows]),
+            "\n".join(["| source | model | reference |", "| --- | --- | --- |", *rows]),
             epoch,
         )
         if has_attention(model):  # where the model looks, one heat map per book sentence
@@ -302,7 +303,12 @@ class Seq2SeqTask(Task):
                     f"attention/{index}",
                     heatmap(
                         *attention_map(
-                            model, self.src_vocab, self.tgt_vocab, sentence, self.cfg.data.num_steps
+                            model,
+                            self.src_vocab,
+                            self.tgt_vocab,
+                            sentence,
+                            self.cfg.data.num_steps,
+                            tokenizer,
                         )
                     ),
                     epoch,
