@@ -107,6 +107,24 @@ def test_sha1_mismatch_of_the_book_advises_data_path(tmp_path):
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    "name, file_name, command",
+    [
+        ("fra-eng", "fra-eng.zip", "task=seq2seq data=pairs data.path=FILE"),
+        ("aclImdb", "aclImdb_v1.tar.gz", "task=sentiment data=labelled data.path=FILE"),
+    ],
+)
+def test_sha1_mismatch_of_a_bundled_archive_advises_its_own_data_source(
+    tmp_path, name, file_name, command
+):
+    (tmp_path / file_name).write_text("source\ttarget\n")  # the user's file, misnamed
+    with pytest.raises(RnnlabError) as refusal:
+        fetch(name, str(tmp_path), download=False)
+    message = str(refusal.value)
+    assert f"it is not the bundled {file_name}" in message and command in message
+    assert "\n" not in message
+
+
 def test_generate_and_evaluate_work_on_a_text_run(tmp_path):
     (tmp_path / "train.txt").write_text("Ab, cd!\n" * 150)
     (tmp_path / "val.txt").write_text("Ab, cd!\n" * 10)

@@ -29,9 +29,9 @@ class DataFile:
     sha1 there (None when upstream does not serve a fixed file, so nothing is checked).
 
     `also_accepted` lists other sha1s of files that carry the same data, such as a local
-    repack, so a mirror need not hold upstream's exact bytes. `own_data` is the source
-    that reads a user's file of this kind (`data=text`): a file whose sha1 differs is
-    most likely the user's own, and the refusal says how to train on it.
+    repack, so a mirror need not hold upstream's exact bytes. `own_data` says how to train
+    on a user's data of this kind (the command and the file it reads): a file whose sha1
+    differs is most likely the user's own, and the refusal says so.
     """
 
     file_name: str
@@ -53,12 +53,14 @@ DATASETS: dict[str, DataFile] = {
         "timemachine.txt",
         _D2L_URL + "timemachine.txt",
         "090b5e7e70c295757f55df93cb0a180b9691891a",
-        own_data="text",
+        own_data="your own text, point data.path at it (data=text data.path={path})",
     ),
     "fra-eng": DataFile(
         "fra-eng.zip",
         _D2L_URL + "fra-eng.zip",
         "94646ad1522d915e7b0f9296181140edcf86a4f5",
+        own_data="your own sentence pairs, point data.path at a file of source<TAB>target "
+        "lines (task=seq2seq data=pairs data.path=FILE)",
     ),
     # Upstream's tarball (the sha1 the d2l book checks), or the shared mirror's repack that
     # leaves out train/unsup and the .feat files: the labelled reviews are the same.
@@ -67,6 +69,8 @@ DATASETS: dict[str, DataFile] = {
         "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
         "01ada507287d82875905620988597833ad4e0903",
         also_accepted=("f16bf12888342f8c8fe397a306ded2a029d81419",),
+        own_data="your own labelled texts, point data.path at a TSV, CSV or JSONL file of "
+        "labels and texts (task=sentiment data=labelled data.path=FILE)",
     ),
 }
 
@@ -123,10 +127,8 @@ def _advice(entry: DataFile, path: Path) -> str:
     again = f"delete it to download it again from {entry.url}"
     if entry.own_data is None:
         return again
-    return (
-        f"it is not the bundled {entry.file_name}; to train on your own text, point "
-        f"data.path at it (data={entry.own_data} data.path={path}), or {again}"
-    )
+    to_train = entry.own_data.format(path=path)
+    return f"it is not the bundled {entry.file_name}; to train on {to_train}, or {again}"
 
 
 def _unexpected_sha1(path: Path, entry: DataFile) -> str | None:
