@@ -3,13 +3,14 @@ over window lengths: what the scan buys as the window grows.
 
     python scripts/bench_scan.py [--steps 35,256,1024,4096] [--hiddens 256,512]
         [--models gru,lstm,mingru,minlstm,mingru_sequential,
-        mingru_fused,minlstm_fused] [--batch-size 32]
+        mingru_fused,minlstm_fused,mingru_log] [--batch-size 32]
         [--device cpu|cuda] [--threads N] [--precision 32|bf16] [--repeats 1]
 
 Each model is rnnlab's language model (one layer, one-hot input over 28 characters, a
-linear head): `mingru` and `minlstm` run `model.mode=parallel` (the log-space scan),
-`mingru_sequential` the same cell a step at a time under autograd, `*_fused` the
-`model.mode=fused` loop with its hand-written backward, `gru` and `lstm` are
+linear head): `mingru` and `minlstm` run `model.mode=parallel` (the blocked scan in
+ordinary space, gates and backward by hand), `mingru_log` Heinsen's log-space scan
+(`model.mode=log`), `mingru_sequential` the same cell a step at a time under autograd,
+`*_fused` the `model.mode=fused` loop with its hand-written backward, `gru` and `lstm` are
 PyTorch's nn.GRU and nn.LSTM (oneDNN on CPU, cuDNN on CUDA). One training step is
 forward, cross-entropy, backward and an SGD update on random tokens (batch × T); the
 figure is the median over `--repeats` timings of at least `--min-tokens` tokens each,
@@ -43,6 +44,7 @@ MODELS = {
     "mingru_sequential": ("mingru", "scratch", "sequential", 2, False),
     "mingru_fused": ("mingru", "scratch", "fused", 2, False),
     "minlstm_fused": ("minlstm", "scratch", "fused", 3, False),
+    "mingru_log": ("mingru", "scratch", "log", 2, False),
 }
 
 

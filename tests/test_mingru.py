@@ -1,5 +1,6 @@
-"""minGRU and minLSTM: the log-space parallel scan equals the step-by-step equations
-(values and gradients, in float64), stays finite where the closed-form product does not,
+"""minGRU and minLSTM: the blocked parallel scan, the log-space scan and the fused loop
+equal the step-by-step equations (values and gradients, in float64), stay finite where
+the closed-form product does not,
 carries state across windows, generates as its parallel forward predicts, trains in
 every task and refuses the settings it has no use for."""
 
@@ -16,12 +17,13 @@ import rnnlab.tasks.seq2seq
 from rnnlab.errors import RnnlabError
 from rnnlab.inference.generation import continue_text
 from rnnlab.models.cells import CELLS
+from rnnlab.models.linear_recurrence import blocked_scan
 from rnnlab.models.lm import build_lm
 from rnnlab.models.recurrent import build_recurrent, recurrent_stack
 from rnnlab.train import train
 
 MINIMAL = ["mingru", "minlstm"]
-MODES = ("parallel", "sequential")
+FAST_MODES = ("parallel", "log", "fused")  # each against "sequential"
 
 
 def twin_stacks(cell, input_size, num_hiddens, num_layers, bidirectional, mode):
@@ -46,10 +48,10 @@ def outputs_and_grads(stack, X, h0, mask, weights):
     return Y.detach(), H.detach(), grads
 
 
-@pytest.mark.parametrize("mode", ["parallel", "fused"])
+@pytest.mark.parametrize("mode", FAST_MODES)
 @pytest.mark.parametrize("cell", MINIMAL)
 @pytest.mark.parametrize("seed", range(4))
-def test_parallel_and_fused_equal_sequential_in_float64(cell, seed, mode):
+def test_every_mode_equals_sequential_in_float64(cell, seed, mode):
     rng = random.Random(seed)
     T, B = rng.randint(1, 40), rng.randint(1, 5)
     n, d, layers = rng.randint(1, 9), rng.randint(1, 6), rng.randint(1, 3)
@@ -73,7 +75,22 @@ def test_parallel_and_fused_equal_sequential_in_float64(cell, seed, mode):
         assert (Y_p[~mask] == 0).all()  # padded steps output zeros
 
 
-@pytest.mark.parametrize("mode", ["parallel", "fused"])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("chunk", [None, 1, 3, 7, 64])
+def test_the_blocked_scan_equals_the_step_loop(chunk, reverse):
+    """Every block length, windows that are and are not a multiple of it (the leftover
+    steps: the last ones, or the first ones in reverse), shorter ones than a block."""
+    for T in (1, 2, 5, 21, 64, 100):
+        a = torch.rand(T, 2, 3, dtype=torch.float64)
+        b, h0 = torch.randn(T, 2, 3, dtype=torch.float64), torch.randn(2, 3, dtype=torch.float64)
+        expected, h = torch.empty_like(b), h0
+        for t in range(T - 1, -1, -1) if reverse else range(T):
+            h = expected[t] = a[t] * h + b[t]
+        got = blocked_scan(a, b, h0, reverse=reverse, chunk=chunk)
+        torch.testing.assert_close(got, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", FAST_MODES)
 @pytest.mark.parametrize("cell", MINIMAL)
 def test_the_state_carries_across_windows(cell, mode):
     torch.manual_seed(0)
@@ -90,28 +107,32 @@ def test_the_state_carries_across_windows(cell, mode):
 def test_the_scan_stays_finite_over_4096_steps_where_the_product_underflows(gates):
     """Update gates z ≈ 1 make a = 1 − z ≈ 2e-9, so A_t = a_1 ⋯ a_t is 0 in float32 after
     five steps and the closed form h_t = A_t (h_0 + Σ b_s / A_s) is 0 · inf; z ≈ 0 keeps
-    a ≈ 1 over the whole window. The log-space scan follows the steps in both."""
+    a ≈ 1 over the whole window. Every mode follows the steps; the blocked scan and the
+    loop, which never take logarithms, to float32's digits in values and gradients."""
     T, B, n = 4096, 2, 3
     torch.manual_seed(0)
-    parallel, sequential, fused = (
-        recurrent_stack("mingru", "scratch", 1, n, mode=m) for m in (*MODES, "fused")
+    parallel, sequential, log, fused = (
+        recurrent_stack("mingru", "scratch", 1, n, mode=m)
+        for m in ("parallel", "sequential", "log", "fused")
     )
     sign = {"near 1": torch.ones(T, B, 1), "near 0": -torch.ones(T, B, 1)}.get(
         gates, torch.randn(T, B, 1).sign()
     )
     X = (sign * 20).requires_grad_()
-    for stack in (parallel, sequential, fused):
+    for stack in (parallel, sequential, log, fused):
         stack.load_state_dict(parallel.state_dict())
         with torch.no_grad():
             stack.weights[0].W_x[:, :n] = 1.0  # the update gate's pre-activation: ±20
             stack.weights[0].b_x[:n] = 0.0
-    Y, _ = parallel(X)
-    Y.sum().backward()
-    assert torch.isfinite(Y).all() and torch.isfinite(X.grad).all()
-    with torch.no_grad():
-        expected, _ = sequential(X)
-    torch.testing.assert_close(Y, expected, rtol=1e-3, atol=1e-5)
-    torch.testing.assert_close(fused(X)[0], expected, rtol=1e-5, atol=1e-6)
+    expected, _ = sequential(X)
+    (expected_grad,) = torch.autograd.grad(expected.sum(), X)
+    for stack, rtol in ((parallel, 1e-5), (fused, 1e-5), (log, 1e-3)):
+        Y, _ = stack(X)
+        (grad,) = torch.autograd.grad(Y.sum(), X)
+        assert torch.isfinite(Y).all() and torch.isfinite(grad).all()
+        torch.testing.assert_close(Y, expected, rtol=rtol, atol=rtol / 10)
+        if stack is not log:  # its gradients pass through logcumsumexp's cancellations
+            torch.testing.assert_close(grad, expected_grad, rtol=rtol, atol=rtol / 10)
     XW = (X @ parallel.weights[0].W_x + parallel.weights[0].b_x).detach()
     k, candidate = XW[..., :n], XW[..., n:]
     a, b = (
@@ -218,7 +239,7 @@ def test_generation_matches_the_parallel_forward_at_every_step(tiny_corpus):
         (
             "minlstm",
             "model.mode=scan",
-            "model.mode='scan' is not one of: parallel, fused, sequential",
+            "model.mode='scan' is not one of: parallel, log, fused, sequential",
         ),
         ("minlstm", "model.impl=nn", "has no PyTorch module"),
         ("gru", "model.mode=parallel", "model.mode='parallel' is for the minimal cells"),

@@ -8,6 +8,7 @@ from helpers.config import TINY, compose_config
 from torch import nn
 
 import rnnlab.tasks.lm
+from rnnlab.models.lm import build_lm
 from rnnlab.run.overview import config_overview, model_overview
 from rnnlab.train import train
 
@@ -57,3 +58,10 @@ def test_a_run_logs_its_overview_unless_told_not_to(tmp_path, tiny_corpus, monke
             "lstm",
         )
     assert "model RNNLM" not in caplog.text and "num_hiddens=16" not in caplog.text
+
+
+def test_the_overview_names_a_minimal_cells_mode_resolved():
+    cfg = compose_config(["model=mingru", "model.num_hiddens=4", "model.num_layers=1"]).model
+    assert cfg.mode is None  # the config's null: the cell's default
+    lines = model_overview(build_lm(5, cfg))
+    assert [line for line in lines if line.endswith("  mode=parallel")]

@@ -114,7 +114,7 @@ def recurrent_stack(
     or "autograd") picks the scratch cells' backward. `recurrent_dropout` (Keras': one
     mask per sequence on the H fed back into the recurrence) exists for the scratch cells
     only: PyTorch's fused kernels cannot do it. `weight_drop` (AWD's DropConnect on the
-    hidden-to-hidden weights) works for both. `mode` ("parallel" or "sequential", None
+    hidden-to-hidden weights) works for both. `mode` (`rnnlab.models.scan.MODES`, None
     for the cell's default) is the minimal cells' (mingru, minlstm: `rnnlab.models.scan`)."""
     if impl == "scratch":
         options = {} if mode is None else {"mode": mode}

@@ -1,22 +1,16 @@
 """What the minimal cells (minGRU, minLSTM; Feng et al., 2024, "Were RNNs All We
-Needed?") share: the linear recurrence h_t = a_t ⊙ h_{t-1} + b_t, run over a whole window
-at once in log space (Heinsen, 2023), as a loop with its backward written by hand, or one
-step at a time under autograd; and the layer around it.
+Needed?") share: the linear recurrence h_t = a_t ⊙ h_{t-1} + b_t run over a whole window,
+and the layer around it.
 
 Why a recurrence this simple: no gate reads h_{t-1}, so a_t and b_t come from x_t alone,
-all steps in one matmul, and the steps only meet in the scan
-
-    h_t = A_t ⊙ (h_0 + Σ_{s≤t} b_s / A_s),   A_t = a_1 ⊙ … ⊙ a_t.
-
-Written so, A_t underflows within a few steps when the gates are near 1 (a_t ≈ 0) and
-b_s / A_s overflows; in log space, with a* = cumsum(log a),
-
-    h_t = exp(a*_t + logcumsumexp_{s≤t}(log b_s − a*_s)) + exp(a*_t) ⊙ h_0,
-
-every term stays finite: a* only decreases, and logcumsumexp never exponentiates a large
-number. log b needs b > 0, which the cells ensure with the paper's g (the candidate state
-g(x) = x + ½ for x ≥ 0, σ(x) below); h_0 stays outside the logarithm, so any state
-(zeros, a carried one, an encoder's) can start the scan.
+all steps in one matmul, and the steps only meet in the recurrence, which
+`rnnlab.models.linear_recurrence` runs four ways (`model.mode`): a blocked parallel scan
+in ordinary space with its backward written by hand (parallel, the default), Heinsen's
+log-space scan differentiated by autograd (log), a step loop with the same hand-written
+backward (fused), or `cell_step` a step at a time under autograd (sequential, the
+reference). 0 ≤ a ≤ 1 keeps the ordinary-space forms stable (see that module); the
+log-space one needs b > 0, which the cells ensure with the paper's g (the candidate
+state g(x) = x + ½ for x ≥ 0, σ(x) below).
 
 Shapes: XW (num_steps, batch, G * num_hiddens) = X W_x + b_x; log_a, log_b, a, b:
 (num_steps, batch, num_hiddens); h_0: (batch, num_hiddens).
@@ -28,10 +22,10 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from rnnlab.models.linear_recurrence import LinearRecurrence, blocked_scan, log_space_scan
 from rnnlab.models.scratch import ScratchRecurrent
 
-MODES = ("parallel", "fused", "sequential")  # model.mode
-SCAN_CHUNK = 256  # steps per log-space scan (`parallel_scan`)
+MODES = ("parallel", "log", "fused", "sequential")  # model.mode
 
 
 def g(x: Tensor) -> Tensor:
@@ -42,49 +36,6 @@ def g(x: Tensor) -> Tensor:
 def log_g(x: Tensor) -> Tensor:
     """log g(x) without forming g: log(x + ½) for x ≥ 0, −softplus(−x) = log σ(x) below."""
     return torch.where(x >= 0, torch.log(F.relu(x) + 0.5), -F.softplus(-x))
-
-
-def parallel_scan(log_a: Tensor, log_b: Tensor, h0: Tensor, chunk: int = SCAN_CHUNK) -> Tensor:
-    """All h_t of h_t = a_t ⊙ h_{t-1} + b_t at once, from log a_t ≤ 0 and log b_t (−inf
-    for b_t = 0): (num_steps, batch, n) each, h0 (batch, n) of any sign → (num_steps,
-    batch, n). Windows longer than `chunk` run as scans of `chunk` steps, each starting
-    from the last one's final h: a* + logcumsumexp(·) cancels to log h, and over T steps
-    of gates near 1 both terms reach T·|log a|, more than float32's digits can cancel."""
-    Hs = []
-    for part_a, part_b in zip(log_a.split(chunk), log_b.split(chunk), strict=True):
-        a_star = torch.cumsum(part_a, dim=0)
-        log_h = a_star + torch.logcumsumexp(part_b - a_star, dim=0)
-        Hs.append(torch.exp(log_h) + torch.exp(a_star) * h0)
-        h0 = Hs[-1][-1]
-    return Hs[0] if len(Hs) == 1 else torch.cat(Hs)
-
-
-class LinearRecurrence(torch.autograd.Function):
-    """h_t = a_t ⊙ h_{t-1} + b_t as a loop over steps in ordinary space, with its backward
-    written by hand (`model.mode=fused`): each step is one fused multiply-add on (batch,
-    n), and no graph is recorded. The gradient of a linear recurrence is the same
-    recurrence run backwards: with D_t = dL/dh_t + a_{t+1} ⊙ D_{t+1},
-    dL/db_t = D_t, dL/da_t = D_t ⊙ h_{t-1}, dL/dh_0 = a_1 ⊙ D_1. Stable as the steps are:
-    0 ≤ a ≤ 1. a, b: (num_steps, batch, n); h0: (batch, n) → (num_steps, batch, n)."""
-
-    @staticmethod
-    def forward(ctx, a: Tensor, b: Tensor, h0: Tensor) -> Tensor:
-        Hs = torch.empty_like(b)
-        h = h0
-        for t in range(len(a)):
-            h = torch.addcmul(b[t], a[t], h, out=Hs[t])
-        ctx.save_for_backward(a, h0, Hs)
-        return Hs
-
-    @staticmethod
-    def backward(ctx, dHs: Tensor):
-        a, h0, Hs = ctx.saved_tensors
-        D = torch.empty_like(Hs)
-        d = D[-1].copy_(dHs[-1])
-        for t in range(len(a) - 2, -1, -1):
-            d = torch.addcmul(dHs[t], a[t + 1], d, out=D[t])
-        H_prev = torch.cat([h0.unsqueeze(0), Hs[:-1]])
-        return D * H_prev, D, a[0] * D[0]
 
 
 class InputWeights(nn.Module):
@@ -104,15 +55,16 @@ class InputWeights(nn.Module):
 class MinimalRecurrent(ScratchRecurrent):
     """A stack of minimal cells: stacking, directions, dropout between layers, masks and
     nn's state format as every scratch stack (`ScratchRecurrent.forward`); a cell gives
-    its step (`cell_step`) and its coefficients in log space (`log_coefficients`).
+    its step (`cell_step`) and its coefficients (`coefficients`; `log_coefficients` for
+    the log-space scan).
 
-    `mode`: "parallel" runs each (layer, direction) as one log-space scan (a window of one
-    step, as in generation, runs as a step: the same function); "fused" runs the same
-    recurrence as a loop with a hand-written backward (`LinearRecurrence`: for CPUs,
-    where the scan's logarithms cost more than the loop); "sequential" runs `cell_step`
-    one step at a time under autograd, the reference. A masked step keeps the state (a = 1,
-    b = 0) and outputs zeros, as the other scratch cells do. Under autocast the scan runs
-    in float32 (logarithms in bf16 lose the state's digits).
+    `mode`: "parallel" runs each (layer, direction) as one blocked scan in ordinary space
+    (`GatedScan`); "log" as Heinsen's log-space scan (`log_space_scan`); "fused" as a
+    loop with the same hand-written backward (`LinearRecurrence`); "sequential" runs
+    `cell_step` one step at a time under autograd, the reference. A window of one step,
+    as in generation, runs as a step in every mode. A masked step keeps the state (a = 1,
+    b = 0) and outputs zeros, as the other scratch cells do. Under autocast the
+    recurrence runs in float32 (bf16 loses the state's digits over long windows).
     `bptt`, `recurrent_dropout` and `weight_drop` exist for the classic cells, whose
     recurrence is a matmul; here there is none, so anything but their defaults is refused.
     """
@@ -146,13 +98,24 @@ class MinimalRecurrent(ScratchRecurrent):
         """h_t from XW (batch, G * num_hiddens) and (h_{t-1},): the cell's equations."""
         raise NotImplementedError
 
-    def log_coefficients(self, XW: Tensor) -> tuple[Tensor, Tensor]:
-        """(log a, log b) of every step, each (num_steps, batch, num_hiddens)."""
+    def update_logit(self, XW: Tensor) -> tuple[Tensor, Tensor]:
+        """(u, x̃) of every step, each (num_steps, batch, num_hiddens): the cell's
+        coefficients are a = σ(−u), b = σ(u) ⊙ g(x̃); x̃ is XW's last block."""
+        raise NotImplementedError
+
+    def update_logit_backward(self, XW: Tensor, du: Tensor, dXW: Tensor) -> None:
+        """Write dL/dXW of the blocks u reads into `dXW`, from du = dL/du."""
         raise NotImplementedError
 
     def coefficients(self, XW: Tensor) -> tuple[Tensor, Tensor]:
         """(a, b) of every step, each (num_steps, batch, num_hiddens)."""
-        raise NotImplementedError
+        u, x = self.update_logit(XW)
+        return torch.sigmoid(-u), torch.sigmoid(u) * g(x)
+
+    def log_coefficients(self, XW: Tensor) -> tuple[Tensor, Tensor]:
+        """(log a, log b) of every step, each (num_steps, batch, num_hiddens)."""
+        u, x = self.update_logit(XW)
+        return -F.softplus(u), -F.softplus(-u) + log_g(x)
 
     def _run_direction(self, X, state, w, mask=None):
         """X (num_steps, batch, in) → (h of every step, (final h,)); see the class."""
@@ -169,18 +132,69 @@ class MinimalRecurrent(ScratchRecurrent):
                 h = new if real is None else torch.where(real[t], new, h)
                 Hs.append(h if real is None else h * real[t])
             return torch.stack(Hs), (h,)
-        if self.mode == "fused":
+        if self.mode == "parallel":
+            Hs = GatedScan.apply(XW, h, real, self)
+        elif self.mode == "log":
+            log_a, log_b = self.log_coefficients(XW)
+            if real is not None:
+                log_a = log_a.masked_fill(~real, 0.0)
+                log_b = log_b.masked_fill(~real, -math.inf)
+            Hs = log_space_scan(log_a, log_b, h)
+        else:
             a, b = self.coefficients(XW)
             if real is not None:
                 a, b = a.masked_fill(~real, 1.0), b.masked_fill(~real, 0.0)
             Hs = LinearRecurrence.apply(a, b, h)
-            return (Hs if real is None else Hs * real), (Hs[-1],)
-        log_a, log_b = self.log_coefficients(XW)
-        if real is not None:
-            log_a = log_a.masked_fill(~real, 0.0)
-            log_b = log_b.masked_fill(~real, -math.inf)
-        Hs = parallel_scan(log_a, log_b, h)
         return (Hs if real is None else Hs * real), (Hs[-1],)
+
+
+class GatedScan(torch.autograd.Function):
+    """`model.mode=parallel`: a cell's coefficients a = σ(−u), b = σ(u) ⊙ g(x̃) and the
+    blocked scan over them (`blocked_scan`) as one autograd node, its backward written by
+    hand: the scan's gradient D (the reverse scan, `rnnlab.models.linear_recurrence`), then
+
+        dL/du = a z ⊙ (D ⊙ g(x̃) − D ⊙ h_{t-1}),   dL/dx̃ = D ⊙ z ⊙ g'(x̃),   z = σ(u),
+
+    with g'(x̃) = 1 for x̃ ≥ 0 and g(1 − g) below; the cell maps du to its pre-activations
+    (`update_logit_backward`). So few passes over (num_steps, batch, n) tensors, and no
+    graph over the gates, is what makes it fast on a CPU. XW (num_steps, batch, G * n), h0
+    (batch, n), real (num_steps, batch, 1) bool or None → (num_steps, batch, n)."""
+
+    @staticmethod
+    def forward(ctx, XW: Tensor, h0: Tensor, real: Tensor | None, cell) -> Tensor:
+        u, x = cell.update_logit(XW)
+        a, z = torch.neg(u).sigmoid_(), torch.sigmoid(u)  # both: 1 − z rounds a away
+        gx = torch.clamp(x, max=0).sigmoid_().add_(torch.clamp(x, min=0))  # g, branch-free
+        if real is not None:  # a masked step keeps the state: a = 1, b = 0
+            kept = real.to(a.dtype)
+            a.mul_(kept).add_(1 - kept)
+            z.mul_(kept)
+        Hs = blocked_scan(a, z * gx, h0)
+        ctx.save_for_backward(XW, h0, a, z, gx, Hs)
+        ctx.cell = cell
+        return Hs
+
+    @staticmethod
+    def backward(ctx, dHs: Tensor):
+        XW, h0, a, z, gx, Hs = ctx.saved_tensors
+        D = torch.empty_like(dHs)  # D_t = a_{t+1} D_{t+1} + dHs_t
+        D[-1] = dHs[-1]
+        if len(a) > 1:
+            blocked_scan(a[1:], dHs[:-1], dHs[-1], reverse=True, out=D[:-1])
+        dh0 = a[0] * D[0]
+        du = torch.empty_like(D)  # a z (D g(x̃) − D h_{t-1}); 0 at a masked step (z = 0)
+        torch.mul(D[0], h0, out=du[0])
+        torch.mul(D[1:], Hs[:-1], out=du[1:])
+        du.addcmul_(D, gx, value=-1).mul_(a).mul_(z).neg_()
+        n = a.shape[-1]
+        dXW = torch.empty_like(XW)
+        m = torch.clamp(XW[..., -n:], max=0)  # g'(x̃) = σ'(min(x̃, 0)) + ¾ [x̃ ≥ 0]
+        step = torch.sign(m).add_(1)
+        dg = m.sigmoid_()
+        dg.addcmul_(dg, dg, value=-1).add_(step, alpha=0.75)
+        torch.mul(D.mul_(dg), z, out=dXW[..., -n:])  # dL/dx̃
+        ctx.cell.update_logit_backward(XW, du, dXW)
+        return dXW, dh0, None, None
 
 
 def minimal_problems(model, cell_class) -> list[str]:

@@ -208,7 +208,8 @@ class ScratchRecurrent(nn.Module):
                 Y, final_state = self._run_direction(inputs, states[k], self.weights[k], steps_mask)
                 outputs.append(Y.flip(0) if direction else Y)
                 final_states.append(final_state)
-            X = torch.cat(outputs, dim=-1)  # (num_steps, batch, D * num_hiddens)
+            # (num_steps, batch, D * num_hiddens); one direction: no copy
+            X = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
             if layer < self.num_layers - 1:  # as nn: not after the last layer
                 X = nn.functional.dropout(X, self.dropout, self.training)
         return X, self._pack_state(final_states)

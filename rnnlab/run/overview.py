@@ -14,15 +14,18 @@ log = logging.getLogger(__name__)
 
 def model_overview(model: nn.Module) -> list[str]:
     """ "model RNNLM: 207,128 parameters" and one line per top-level module: name, class,
-    parameters (what a reader compares across sizes and cells)."""
+    parameters (what a reader compares across sizes and cells), and how a minimal cell's
+    stack runs its window (`mode=parallel`: the config's null resolved)."""
     lines = [f"model {type(model).__name__}: {count_parameters(model):,} parameters"]
     children = list(model.named_children())
     width = max((len(name) for name, _ in children), default=0)
     kinds = max((len(type(child).__name__) for _, child in children), default=0)
     for name, child in children:
-        lines.append(
-            f"  {name:<{width}}  {type(child).__name__:<{kinds}}  {count_parameters(child):>12,}"
+        modes = sorted(
+            {m.mode for m in child.modules() if isinstance(getattr(m, "mode", None), str)}
         )
+        line = f"  {name:<{width}}  {type(child).__name__:<{kinds}}  {count_parameters(child):>12,}"
+        lines.append(line + "".join(f"  mode={mode}" for mode in modes))
     return lines
 
 

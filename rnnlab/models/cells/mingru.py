@@ -2,9 +2,8 @@
 
 import torch
 from torch import Tensor
-from torch.nn import functional as F
 
-from rnnlab.models.scan import MinimalRecurrent, g, log_g
+from rnnlab.models.scan import MinimalRecurrent, g
 
 
 class MinGRU(MinimalRecurrent):
@@ -13,8 +12,8 @@ class MinGRU(MinimalRecurrent):
         H̃ = g(X W_xh + b_xh)                  candidate state (g > 0: see rnnlab.models.scan)
         H = (1 − Z) ⊙ H + Z ⊙ H̃
 
-    As a scan h_t = a_t ⊙ h_{t-1} + b_t: a = 1 − Z, b = Z ⊙ H̃, so in log space
-    log a = −softplus(k), log b = −softplus(−k) + log g(x̃), with k, x̃ the two blocks.
+    As a scan h_t = a_t ⊙ h_{t-1} + b_t: a = 1 − Z = σ(−k), b = Z ⊙ H̃ = σ(k) ⊙ g(x̃),
+    with k, x̃ the two blocks: the update logit u is k itself.
     """
 
     name = "mingru"
@@ -27,11 +26,9 @@ class MinGRU(MinimalRecurrent):
         H_tilde = g(XW_h)
         return ((1 - Z) * H + Z * H_tilde,)
 
-    def coefficients(self, XW: Tensor) -> tuple[Tensor, Tensor]:
-        XW_z, XW_h = XW.chunk(2, dim=-1)
-        Z = torch.sigmoid(XW_z)
-        return 1 - Z, Z * g(XW_h)
-
-    def log_coefficients(self, XW: Tensor) -> tuple[Tensor, Tensor]:
+    def update_logit(self, XW: Tensor) -> tuple[Tensor, Tensor]:
         k, XW_h = XW.chunk(2, dim=-1)
-        return -F.softplus(k), -F.softplus(-k) + log_g(XW_h)
+        return k, XW_h
+
+    def update_logit_backward(self, XW: Tensor, du: Tensor, dXW: Tensor) -> None:
+        dXW[..., : self.num_hiddens] = du

@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from rnnlab.models.scan import MinimalRecurrent, g, log_g
+from rnnlab.models.scan import MinimalRecurrent, g
 
 
 class MinLSTM(MinimalRecurrent):
@@ -15,9 +15,9 @@ class MinLSTM(MinimalRecurrent):
         H̃ = g(X W_xh + b_xh)                            candidate state (g > 0)
         H = F' ⊙ H + I' ⊙ H̃
 
-    There is no cell state apart from H, so the state is one tensor. In log space, with
-    d = softplus(−k_f) − softplus(−k_i) = log I − log F:
-    log a = log F' = −softplus(d), log b = log I' + log g = −softplus(−d) + log g(x̃).
+    There is no cell state apart from H, so the state is one tensor. As a scan
+    h_t = a_t ⊙ h_{t-1} + b_t, with the update logit u = softplus(−k_f) − softplus(−k_i)
+    = log I − log F: a = F' = σ(−u), b = I' ⊙ H̃ = σ(u) ⊙ g(x̃), never dividing by F + I.
     `model.forget_bias` starts b_xf at its value (`init_forget_bias_`).
     """
 
@@ -32,16 +32,16 @@ class MinLSTM(MinimalRecurrent):
         total = F_gate + I_gate
         return ((F_gate / total) * H + (I_gate / total) * g(XW_h),)
 
-    def coefficients(self, XW: Tensor) -> tuple[Tensor, Tensor]:
-        XW_f, XW_i, XW_h = XW.chunk(3, dim=-1)
-        F_gate, I_gate = torch.sigmoid(XW_f), torch.sigmoid(XW_i)
-        total = F_gate + I_gate
-        return F_gate / total, I_gate / total * g(XW_h)
-
-    def log_coefficients(self, XW: Tensor) -> tuple[Tensor, Tensor]:
+    def update_logit(self, XW: Tensor) -> tuple[Tensor, Tensor]:
         k_f, k_i, XW_h = XW.chunk(3, dim=-1)
-        d = F.softplus(-k_f) - F.softplus(-k_i)
-        return -F.softplus(d), -F.softplus(-d) + log_g(XW_h)
+        return F.softplus(-k_f) - F.softplus(-k_i), XW_h
+
+    def update_logit_backward(self, XW: Tensor, du: Tensor, dXW: Tensor) -> None:
+        """d softplus(−k)/dk = −σ(−k)."""
+        k_f, k_i, _ = XW.chunk(3, dim=-1)
+        n = self.num_hiddens
+        torch.mul(du, torch.sigmoid(-k_f), out=dXW[..., :n]).neg_()
+        torch.mul(du, torch.sigmoid(-k_i), out=dXW[..., n : 2 * n])
 
     @torch.no_grad()
     def init_forget_bias_(self, value: float) -> None:
