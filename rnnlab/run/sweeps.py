@@ -180,6 +180,9 @@ class SweepReport(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         os.environ[LAUNCH_VARIABLE] = f"{os.getpid()}-{time.time_ns()}"
+        # an Optuna search opens its study database in the sweep directory before any job
+        # (which is what makes the directory otherwise) has run
+        Path(config.hydra.sweep.dir).mkdir(parents=True, exist_ok=True)
         start_sweep_loggers(config)
         if is_optuna(config):
             quiet_optuna_summary()
