@@ -232,9 +232,10 @@ def run_test(task, model, cfg, best_path: Path, device, logger: Logger, step: in
         model.load_state_dict(evaluation_weights(load_checkpoint(best_path, map_location=device)))
     test_metrics = task.test(model)
     numbers = {tag: value for tag, value in test_metrics.items() if not isinstance(value, str)}
-    for tag, value in test_metrics.items():
-        if isinstance(value, str):  # what a number needs to be read by (a BLEU signature)
-            logger.text(tag, value, step)
+    texts = {tag: value for tag, value in test_metrics.items() if isinstance(value, str)}
+    if texts:  # what a number needs to be read by (BLEU signatures): one card, not one each
+        rows = [f"| {tag} | {value} |" for tag, value in texts.items()]
+        logger.text("test/signatures", "\n".join(["| tag | text |", "| --- | --- |", *rows]), step)
     if numbers:
         logger.scalars(numbers, step)
         # the lm has no test split: its figures are the validation split's, on the best weights

@@ -67,7 +67,15 @@ def test_tensorboard_has_the_issue_tags_and_a_translation_panel(trained):
     for tag in ("train/loss", "train/tokens_per_sec", "val/loss", "val/bleu", "val/sacrebleu"):
         assert len(logged.Scalars(tag)) == 7
     assert logged.Scalars("test/sacrebleu")[0].value == pytest.approx(metrics["test_sacrebleu"])
-    panel = logged.Tensors("translations/text_summary")[-1].tensor_proto.string_val[0].decode()
+    tags = logged.Tags()["tensors"]  # TensorBoard's Text tab: its cards in this order
+    texts = sorted(t for t in tags if t.endswith("/text_summary"))
+    assert texts[0] == "sample/translations/text_summary"
+    assert [t for t in texts if t.startswith("test/")] == ["test/signatures/text_summary"]
+    signatures = logged.Tensors("test/signatures/text_summary")[-1].tensor_proto.string_val[0]
+    assert f"| test/sacrebleu_signature | {metrics['test_sacrebleu_signature']} |" in (
+        signatures.decode()
+    )
+    panel = logged.Tensors(texts[0])[-1].tensor_proto.string_val[0].decode()
     for sentence in ("go .", "i lost .", "he's calm .", "i'm home ."):
         assert f"| {sentence} |" in panel
     assert len(panel.splitlines()) == 2 + 4 + 4  # header, the book's four, four test ones

@@ -251,20 +251,27 @@ def view_markdown(
     return "\n".join(lines) + "\n"
 
 
-def plot(name: str, spec: dict, runs: list[EntryRuns], path: Path) -> None:
-    """Published and our training perplexity, and our held-out perplexity, per entry."""
+def tick_label(entry: dict, varying: list[str]) -> str:
+    """An entry's x tick: its varying values, one a line (the axis label names the keys in
+    the same order), so that long labels stack instead of being rotated into the plot."""
+    return "\n".join(str(entry[k]) for k in varying) or "baseline"
+
+
+def figure(name: str, spec: dict, runs: list[EntryRuns]):
+    """The plot of `plot` as a matplotlib Figure: log perplexity with plain-number ticks
+    (1, 2, 5, 10, ...), margins that keep every point and error bar inside the axes, the
+    legend below them and a title wrapped to the figure's width."""
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     entries, varying = spec["entries"], varying_keys(spec["entries"])
-    labels = [
-        entry_label(c, varying).split("=")[-1] if len(varying) == 1 else entry_label(c, varying)
-        for c in entries
-    ]
     xs = list(range(len(entries)))
-    figure, axis = plt.subplots(figsize=(7, 4))
+    result, axis = plt.subplots(figsize=(7, 4.5), layout="constrained")
     axis.plot(
         xs, [c["perplexity"] or float("nan") for c in entries], "s--", label="published (train)"
     )
@@ -279,11 +286,26 @@ def plot(name: str, spec: dict, runs: list[EntryRuns], path: Path) -> None:
             label=label,
         )
     axis.set_yscale("log")
-    axis.set_xticks(xs, labels, rotation=20 if len(varying) > 1 else 0)
-    axis.set_xlabel(", ".join(varying))
+    axis.margins(x=0.08, y=0.1)
+    low, high = axis.get_ylim()  # under a decade: every integer step, so some are labelled
+    axis.yaxis.set_major_locator(
+        LogLocator(subs=(1.0, 2.0, 5.0) if high / low > 10 else tuple(range(1, 10)))
+    )
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.yaxis.set_minor_formatter(NullFormatter())
+    axis.grid(True, which="major", alpha=0.3)
+    axis.set_xticks(xs, [tick_label(c, varying) for c in entries])
+    axis.set_xlabel(" / ".join(varying))
     axis.set_ylabel("perplexity")
-    axis.set_title(f"{name}: {spec['title']}")
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    axis.set_title(textwrap.fill(f"{name}: {spec['title']}", 70), fontsize=11)
+    result.legend(loc="outside lower center", ncol=3, frameon=False, fontsize=9)
+    return result
+
+
+def plot(name: str, spec: dict, runs: list[EntryRuns], path: Path) -> None:
+    """Published and our training perplexity, and our held-out perplexity, per entry."""
+    from matplotlib import pyplot as plt
+
+    drawn = figure(name, spec, runs)
+    drawn.savefig(path, dpi=110)
+    plt.close(drawn)

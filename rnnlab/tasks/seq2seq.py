@@ -13,9 +13,10 @@ against the French references as they stand in fra.txt, cased (`sacrebleu`) and 
 `lowercase=True` (`sacrebleu_lc`). On the test split the multi-reference score (every
 translation of an English sentence in the file as its references, one hypothesis per
 distinct sentence) is reported beside them as `sacrebleu_multiref`, with each score's
-sacreBLEU signature (`test/..._signature`, text). `sacrebleu_normalized_refs` is the
-figure reported before issue #17 (lower-case hypotheses against references rebuilt from
-the normalised tokens), kept so earlier results can be compared.
+sacreBLEU signature (`test/..._signature`; in TensorBoard one text card, `test/signatures`).
+`sacrebleu_normalized_refs` is the figure reported before issue #17 (lower-case hypotheses
+against references rebuilt from the normalised tokens), kept so earlier results can be
+compared.
 
 The objective is `val/sacrebleu`, maximised: it is the number reported on the test split,
 and it scores what a user gets (searched translations), which the teacher-forced loss
@@ -292,8 +293,8 @@ class Seq2SeqTask(Task):
             f"| {' '.join(s)} | {tokenizer.text(self.tgt_vocab.to_tokens(o), truecase)} | {r} |"
             for s, o, r in zip(sources, ids, references, strict=True)
         ]
-        logger.text(
-            "translations",
+        logger.text(  # "sample/": TensorBoard sorts it before "status" and "test/"
+            "sample/translations",
             "\n".join(["| source | model | reference |", "| --- | --- | --- |", *rows]),
             epoch,
         )
