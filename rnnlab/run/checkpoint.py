@@ -228,9 +228,9 @@ def _load_failure(error: Exception) -> str:
             f"it holds pickled Python objects ({unsafe.group(1) or unsafe.group(2)}) that "
             "could run code when unpickled, which weights-only loading refuses"
         )
-    if isinstance(error, pickle.UnpicklingError):
-        return "not a PyTorch checkpoint file"
     first_line = (text.strip().splitlines() or [type(error).__name__])[0]
+    if isinstance(error, pickle.UnpicklingError) or not re.search("[A-Za-z]", first_line):
+        return "not a PyTorch checkpoint file"  # a text file gives torch's bare byte: "101"
     return first_line.split(". ")[0]  # a truncated file: "... failed finding central directory"
 
 
