@@ -113,10 +113,17 @@ def saved_epoch(path: Path) -> int | None:
 
 
 def checkpoint_in(path: str | Path) -> str:
-    """A run directory's best.pt (else its checkpoint.pt); a file path as given."""
+    """A run directory's best.pt (else its checkpoint.pt); a file path as given. A folder
+    with neither is a one-line RnnlabError saying so (not "checkpoint.pt does not exist")."""
     if not Path(path).is_dir():
         return str(path)
-    return str(Path(path) / (BEST if (Path(path) / BEST).is_file() else LAST))
+    for name in (BEST, LAST):
+        if (Path(path) / name).is_file():
+            return str(Path(path) / name)
+    raise RnnlabError(
+        f"checkpoint={str(path)!r} is a folder without {BEST} or {LAST}; expected a run "
+        "directory or a checkpoint file"
+    )
 
 
 def load_for_inference(path: str | Path, task) -> tuple[nn.Module, dict]:
