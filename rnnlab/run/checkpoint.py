@@ -245,7 +245,7 @@ def load_weights(module, state_dict: dict, path: str | Path, what: str = "model"
     """`module.load_state_dict` with PyTorch's multi-line mismatch report cut to one line."""
     try:
         module.load_state_dict(state_dict)
-    except (RuntimeError, KeyError, ValueError) as error:
+    except (RuntimeError, KeyError, ValueError, TypeError, AttributeError) as error:
         # torch lists one mismatch per line after a heading; the first one names the problem
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
         details = lines[1:] or lines[:1] or [type(error).__name__]
