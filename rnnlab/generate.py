@@ -11,7 +11,7 @@ Settings (`key=value`, as in training; no run directory is created):
                as arguments, in file=PATH or on standard input (-), one per line
   num_preds    tokens to predict after each prefix (default 100)
   temperature  0: greedy (default); above 0: sample from softmax(logits / temperature)
-  seed         for sampling (default 0)
+  seed         for sampling (default 0), an integer in [0, 2**32) as in training
 Prints each prefix followed by its continuation, one per line.
 """
 
@@ -45,8 +45,11 @@ def parse_args(argv: list[str]) -> tuple[GenerateConfig, list[str]]:
     """(settings, prefixes) from the command line."""
     settings, texts = split_arguments(argv, GenerateConfig)
     cfg = parse_settings(GenerateConfig, settings, USAGE)
-    check_generation(cfg.num_preds, cfg.temperature)
+    check_generation(cfg.num_preds, cfg.temperature, cfg.seed)
     prefixes = read_inputs(texts, cfg.file, "prefix")
+    if not prefixes and (texts or cfg.file):  # asked for inputs there, and none came
+        source = f"file={cfg.file!r}" if cfg.file else "standard input"
+        raise RnnlabError(f"{source} holds no prefix; expected one text to continue per line")
     if not prefixes:
         if not (cfg.prefix or "").strip():
             raise RnnlabError(

@@ -31,6 +31,7 @@ from rnnlab.config.argv import (
     check_composes,
     check_group_choices,
     check_jobs_data,
+    check_run_dir,
     print_presets,
     with_saved_overrides,
 )
@@ -378,6 +379,7 @@ def cli() -> None:
         sys.argv[1:] = with_saved_overrides(sys.argv[1:])  # resume by run or sweep directory
         check_group_choices(sys.argv[1:])
         check_jobs_data(check_composes(sys.argv[1:]))
+        check_run_dir(sys.argv[1:])
     except RnnlabError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -214,7 +214,7 @@ def test_a_use_that_does_not_fit_is_one_line(lm_run, use, message):
 
 
 def test_load_refuses_what_is_not_a_checkpoint(tmp_path):
-    with pytest.raises(RnnlabError, match="does not exist"):
+    with pytest.raises(RnnlabError, match="is a folder without best.pt or checkpoint.pt"):
         rnnlab.load(tmp_path)
 
 

@@ -69,6 +69,29 @@ class CodePayload:
         return (os.system, (f"touch {self.marker}",))
 
 
+def test_a_text_file_is_named_as_no_checkpoint_not_by_torch_s_bare_byte(tmp_path):
+    """Issue 31, defect 14: "hello" as a checkpoint said "...: 101"."""
+    text = tmp_path / "text.pt"
+    text.write_text("hello\n")
+    with pytest.raises(RnnlabError) as error:
+        load_checkpoint(text)
+    assert str(error.value).endswith(
+        "is not a loadable rnnlab checkpoint: not a PyTorch checkpoint file"
+    )
+
+
+def test_a_folder_without_checkpoints_is_named_as_such(tmp_path):
+    """Issue 31, defect 14: a folder as a checkpoint said "does not exist"."""
+    from rnnlab.run.checkpoint import checkpoint_in
+
+    with pytest.raises(RnnlabError) as error:
+        checkpoint_in(tmp_path)
+    assert str(error.value) == (
+        f"checkpoint={str(tmp_path)!r} is a folder without best.pt or checkpoint.pt; "
+        "expected a run directory or a checkpoint file"
+    )
+
+
 def test_pickle_with_code_payload_is_refused_and_not_run(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"

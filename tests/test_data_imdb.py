@@ -199,6 +199,16 @@ def test_a_damaged_cache_is_rebuilt(tmp_path):
     assert load_token_cache(archive, tmp_path / "cache")["tokens"] == cache["tokens"]
 
 
+def test_a_foreign_cache_is_rebuilt(tmp_path):
+    """Issue 31, defect 14: a loadable cache that is not ours gave KeyError: 'train_offsets'."""
+    archive = tmp_path / "aclImdb_v1.tar.gz"
+    write_archive(archive)
+    cache = load_token_cache(archive, tmp_path / "cache")
+    (cached,) = (tmp_path / "cache").iterdir()
+    torch.save({"tokens": ["x"]}, cached)
+    assert load_token_cache(archive, tmp_path / "cache").keys() == cache.keys()
+
+
 def test_an_archive_without_reviews_is_a_clear_error(tmp_path):
     archive = tmp_path / "aclImdb_v1.tar.gz"
     with tarfile.open(archive, "w:gz"):

@@ -121,3 +121,16 @@ def test_evaluation_batches_predict_each_token_of_the_full_streams_once(n, batch
         assert torch.equal(Y, X + 1)
     for (X, _), (X_next, _) in zip(epoch, epoch[1:], strict=False):
         assert torch.equal(X_next[:, 0], X[:, -1] + 1)  # streams continue: state is carried
+
+
+@pytest.mark.parametrize("corpus_len", [0, 1])
+def test_a_training_text_too_short_for_any_batch_blames_the_text(corpus_len):
+    """Issue 31, defect 14: data.max_tokens=1 said "expected num_steps <= 0"."""
+    from rnnlab.data.sampling import check_fits
+
+    with pytest.raises(RnnlabError) as error:
+        check_fits(corpus_len, 32, 35)
+    assert str(error.value) == (
+        f"the training text has {corpus_len} tokens; expected at least 2 (batch_size=1, "
+        "num_steps=1), from a longer text or a larger data.max_tokens"
+    )

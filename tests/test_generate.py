@@ -213,3 +213,48 @@ def test_a_tool_runs_on_the_free_cores_as_training_does(monkeypatch):
     finally:
         torch.set_num_threads(before)
     assert seen == [1]
+
+
+# Generation's edge cases (issue 31, defect 10).
+
+
+def test_a_tiny_temperature_samples_the_greedy_token(checkpoint):
+    greedy = generate(GenerateConfig(checkpoint=str(checkpoint), prefix="time", num_preds=6))
+    tiny = generate(
+        GenerateConfig(checkpoint=str(checkpoint), prefix="time", num_preds=6, temperature=1e-300)
+    )
+    assert tiny == greedy
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("temperature=nan", "temperature=nan is not a number; expected one >= 0 (0 is greedy)"),
+        ("seed=18446744073709551616", "seed=18446744073709551616 is not an integer in [0, 2**32)"),
+        ("seed=-1", "seed=-1 is not an integer in [0, 2**32)"),
+    ],
+)
+def test_a_nan_temperature_or_a_seed_out_of_range_is_one_line(
+    checkpoint, argument, message, capsys
+):
+    with pytest.raises(SystemExit) as exit_info:
+        main([f"checkpoint={checkpoint}", "temperature=0.5", argument])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [f"error: {message}"]
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_an_empty_file_or_stdin_is_refused_not_replaced_by_the_default_prefix(
+    checkpoint, tmp_path, source, capsys, monkeypatch
+):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    argument = f"file={empty}" if source == "file" else "-"
+    with pytest.raises(SystemExit) as exit_info:
+        main([f"checkpoint={checkpoint}", argument])
+    assert exit_info.value.code == 2
+    where = f"file={str(empty)!r}" if source == "file" else "standard input"
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {where} holds no prefix; expected one text to continue per line"
+    ]

@@ -472,3 +472,23 @@ def test_another_schedule_length_on_resume_is_refused(tmp_path, synthetic_book):
     resume = [*COSINE, "trainer.max_epochs=3", "scheduler.total_epochs=3", "trainer.resume=true"]
     with pytest.raises(RnnlabError, match=r"scheduler.total_epochs=2 \(this run: 3\)"):
         train(compose_config(resume), tmp_path, "x")
+
+
+@pytest.mark.parametrize("junk", [{"junk": 1}, [1, 2]])
+def test_junk_scheduler_state_in_a_checkpoint_is_one_line(tmp_path, synthetic_book, junk):
+    """Issue 31, defect 11: junk scheduler state gave KeyError: 'lr_lambdas' on resume."""
+    from rnnlab.run.checkpoint import save_checkpoint
+
+    train(compose_config([*TINY, "scheduler=cosine", "trainer.max_epochs=1"]), tmp_path, "x")
+    saved = load_checkpoint(tmp_path / "checkpoint.pt")
+    saved["scheduler"] = junk
+    save_checkpoint(tmp_path / "checkpoint.pt", saved)
+    with pytest.raises(RnnlabError, match="the scheduler state in .* does not fit") as error:
+        train(
+            compose_config(
+                [*TINY, "scheduler=cosine", "trainer.max_epochs=2", "trainer.resume=true"]
+            ),
+            tmp_path,
+            "x",
+        )
+    assert "\n" not in str(error.value)

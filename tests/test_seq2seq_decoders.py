@@ -115,3 +115,20 @@ def test_a_tiny_run_trains_with_each_decoder(tmp_path, small_corpus, attention):
     assert metrics["status"] == "finished" and (run_dir / "best.pt").is_file()
     uniform = math.log(len(small_corpus.tgt_vocab))  # the loss of a uniform guess
     assert metrics["val_loss"] < 0.9 * uniform
+
+
+def test_the_cut_warning_quotes_only_the_start_of_a_long_sentence(caplog):
+    """Issue 31, defect 14: translate quoted a whole 1 MB sentence."""
+    from rnnlab.inference.decoding import translate
+
+    corpus = reverse_corpus()
+    torch.manual_seed(0)
+    model = build_seq2seq(
+        len(corpus.src_vocab), len(corpus.tgt_vocab), compose_config(["task=seq2seq"]).model
+    )
+    long = "a b " * 250_000
+    with caplog.at_level("WARNING"):
+        translate(model, corpus.src_vocab, corpus.tgt_vocab, [long], num_steps=8)
+    [warning] = [r.getMessage() for r in caplog.records if "tokens:" in r.getMessage()]
+    assert warning.startswith(f"{long[:60]!r}... (1,000,000 characters) has 500000 tokens")
+    assert len(warning) < 200

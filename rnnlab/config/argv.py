@@ -2,6 +2,7 @@
 an option the group does not have gets one line listing those it has, instead of Hydra's
 several-line report."""
 
+import os
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -92,6 +93,29 @@ def check_composes(argv: list[str]) -> list:
         compose_config([item for item in job if not item.startswith("hydra.")])
         for job in jobs[:MAX_CHECKED_JOBS]
     ]
+
+
+def check_run_dir(argv: list[str]) -> None:
+    """The run (or sweep) directory can be made and written, before Hydra makes it: a path
+    that is a file, or a folder that cannot be written (a read-only filesystem, no
+    permission), is one line here rather than Hydra's traceback. The part of the path
+    before its first `${...}` is what is checked (conf/config.yaml's default: outputs/)."""
+    if any(arg.startswith("-") and arg not in ("-m", "--multirun") for arg in argv):
+        return  # --help, --cfg, ...: Hydra's, and they write no run
+    multirun = "-m" in argv or "--multirun" in argv
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    given = [arg.partition("=")[2] for arg in argv if arg.partition("=")[0] == key]
+    setting = f"{key}={given[-1]!r}" if given else f"the default {key}"
+    existing = Path(given[-1].partition("${")[0] if given else "outputs").absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent  # the nearest part that exists is where the folder is made
+    if existing.exists() and not existing.is_dir():
+        raise RnnlabError(f"{setting}: {str(existing)!r} is a file; expected a folder to write to")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise RnnlabError(
+            f"{setting}: {str(existing)!r} cannot be written (a read-only filesystem or no "
+            "permission); expected a folder to write the run to"
+        )
 
 
 def check_jobs_data(configs: list) -> None:

@@ -66,14 +66,23 @@ def cache_path(archive: Path, cache_dir: str | None) -> Path:
     return directory / f"imdb-{sha1_of(archive)[:12]}-v{TOKENIZER_VERSION}.pt"
 
 
+CACHE_KEYS = {
+    f"{split}_{part}" for split in ("train", "test") for part in ("ids", "offsets", "labels")
+}
+CACHE_KEYS.add("tokens")  # what `rnnlab.data.labelled.build_cache` writes
+
+
 def load_token_cache(archive: Path, cache_dir: str | None) -> dict:
     """The tokenised archive, built and saved on first use (see the module docstring)."""
     path = cache_path(archive, cache_dir)
     if path.is_file():
         try:
-            return torch.load(path, weights_only=True)
+            cache = torch.load(path, weights_only=True)
         except Exception:  # a foreign or damaged file: rebuild it
-            log.warning("rebuilding unreadable IMDB cache %s", path)
+            cache = None
+        if isinstance(cache, dict) and CACHE_KEYS <= cache.keys():
+            return cache
+        log.warning("rebuilding unreadable IMDB cache %s", path)  # damaged, or not ours
     log.info("tokenising %s once into %s", archive, path)
     cache = tokenize_archive(archive)
     try:

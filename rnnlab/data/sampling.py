@@ -117,6 +117,11 @@ def check_fits(corpus_len: int, batch_size: int, num_steps: int) -> None:
     needed = (batch_size + 1) * num_steps
     if corpus_len >= needed:
         return
+    if corpus_len < 2:  # no num_steps or batch_size could fit: the text is to blame
+        raise RnnlabError(
+            f"the training text has {corpus_len} tokens; expected at least 2 (batch_size=1, "
+            "num_steps=1), from a longer text or a larger data.max_tokens"
+        )
     max_batch_size, max_num_steps = corpus_len // num_steps - 1, corpus_len // (batch_size + 1)
     if max_batch_size >= 1:
         raise RnnlabError(

@@ -208,6 +208,24 @@ def translate_ids(
     return out
 
 
+QUOTED_CHARS = 60  # of a long sentence in a warning: a 1 MB line must not fill the screen
+
+
+def warn_cut(sentence: str, num_tokens: int, num_steps: int) -> None:
+    """Warn that the model reads only the first `num_steps` tokens of `sentence`, quoting
+    its start when it is long."""
+    quoted = repr(sentence)
+    if len(sentence) > QUOTED_CHARS:
+        quoted = f"{sentence[:QUOTED_CHARS]!r}... ({len(sentence):,} characters)"
+    log.warning(
+        "%s has %d tokens: the model reads its first %d (the run's data.num_steps), as the "
+        "training sentences were cut",
+        quoted,
+        num_tokens,
+        num_steps,
+    )
+
+
 def translate(
     model: EncoderDecoder,
     src_vocab: Vocab,
@@ -228,13 +246,7 @@ def translate(
         log.warning("source words not in the vocabulary, read as <unk>: %s", unknown)
     for sentence, words in zip(sentences, tokens, strict=True):
         if len(words) >= num_steps:  # its <eos> and maybe words cut, as in training
-            log.warning(
-                "%r has %d tokens: the model reads its first %d (the run's "
-                "data.num_steps), as the training sentences were cut",
-                sentence,
-                len(words),
-                num_steps,
-            )
+            warn_cut(sentence, len(words), num_steps)
     src = encode_sentences(tokens, src_vocab, num_steps)
     ids = translate_ids(
         model,

@@ -1,6 +1,7 @@
 """Continue a text prefix with a trained language model (d2l's `predict_ch8`, plus sampling)."""
 
 import logging
+import math
 import re
 
 import torch
@@ -14,12 +15,17 @@ from rnnlab.models.modes import evaluating
 log = logging.getLogger(__name__)
 
 
-def check_generation(num_preds: int, temperature: float) -> None:
-    """A one-line RnnlabError for settings generation cannot use."""
+def check_generation(num_preds: int, temperature: float, seed: int = 0) -> None:
+    """A one-line RnnlabError for settings generation cannot use; the seed's range is
+    training's (`rnnlab.config.run_config.SEED_LIMIT`)."""
     if num_preds < 0:
         raise RnnlabError(f"num_preds={num_preds} must be >= 0")
+    if math.isnan(temperature):
+        raise RnnlabError("temperature=nan is not a number; expected one >= 0 (0 is greedy)")
     if temperature < 0:
         raise RnnlabError(f"temperature={temperature} must be >= 0 (0 is greedy)")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise RnnlabError(f"seed={seed!r} is not an integer in [0, 2**32)")
 
 
 def continue_text(
@@ -42,8 +48,9 @@ def continue_text(
         logits, state = model(ids)
         for _ in range(num_preds):
             last = logits[0, -1]
-            if temperature > 0:
-                probs = torch.softmax(last.float().cpu() / temperature, dim=-1)
+            if temperature > 0:  # shifted to max 0 first: a tiny temperature gives -inf, not nan
+                last = last.double().cpu()  # float32 would read a tiny temperature as 0
+                probs = torch.softmax((last - last.max()) / temperature, dim=-1)
                 token = int(torch.multinomial(probs, 1, generator=generator))
             else:
                 token = int(last.argmax())

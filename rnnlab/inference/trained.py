@@ -77,7 +77,7 @@ class TrainedModel:
         temperature 0, else sampled from softmax(logits / temperature), with one generator
         seeded by `seed` for all the prefixes. A string gives a string, a list a list."""
         self._needs("lm", "generate")
-        check_generation(num_preds, temperature)
+        check_generation(num_preds, temperature, seed)
         prefixes = _texts(prefix, "prefix", "text to continue, e.g. 'time traveller'")
         vocab = Vocab.from_list(self.checkpoint["vocab"])
         generator = torch.Generator().manual_seed(seed)

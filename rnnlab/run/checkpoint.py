@@ -113,10 +113,17 @@ def saved_epoch(path: Path) -> int | None:
 
 
 def checkpoint_in(path: str | Path) -> str:
-    """A run directory's best.pt (else its checkpoint.pt); a file path as given."""
+    """A run directory's best.pt (else its checkpoint.pt); a file path as given. A folder
+    with neither is a one-line RnnlabError saying so (not "checkpoint.pt does not exist")."""
     if not Path(path).is_dir():
         return str(path)
-    return str(Path(path) / (BEST if (Path(path) / BEST).is_file() else LAST))
+    for name in (BEST, LAST):
+        if (Path(path) / name).is_file():
+            return str(Path(path) / name)
+    raise RnnlabError(
+        f"checkpoint={str(path)!r} is a folder without {BEST} or {LAST}; expected a run "
+        "directory or a checkpoint file"
+    )
 
 
 def load_for_inference(path: str | Path, task) -> tuple[nn.Module, dict]:
@@ -228,9 +235,9 @@ def _load_failure(error: Exception) -> str:
             f"it holds pickled Python objects ({unsafe.group(1) or unsafe.group(2)}) that "
             "could run code when unpickled, which weights-only loading refuses"
         )
-    if isinstance(error, pickle.UnpicklingError):
-        return "not a PyTorch checkpoint file"
     first_line = (text.strip().splitlines() or [type(error).__name__])[0]
+    if isinstance(error, pickle.UnpicklingError) or not re.search("[A-Za-z]", first_line):
+        return "not a PyTorch checkpoint file"  # a text file gives torch's bare byte: "101"
     return first_line.split(". ")[0]  # a truncated file: "... failed finding central directory"
 
 
@@ -238,7 +245,7 @@ def load_weights(module, state_dict: dict, path: str | Path, what: str = "model"
     """`module.load_state_dict` with PyTorch's multi-line mismatch report cut to one line."""
     try:
         module.load_state_dict(state_dict)
-    except (RuntimeError, KeyError, ValueError) as error:
+    except (RuntimeError, KeyError, ValueError, TypeError, AttributeError) as error:
         # torch lists one mismatch per line after a heading; the first one names the problem
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
         details = lines[1:] or lines[:1] or [type(error).__name__]

@@ -111,7 +111,7 @@ def resume(path: Path, model, optimizer, config: dict, extras: dict, device, sch
     load_weights(model, saved["model"], path)
     load_weights(optimizer, saved["optimizer"], path, what="optimizer state")
     if schedule is not None and saved.get("scheduler"):
-        schedule.load_state_dict(saved["scheduler"])
+        load_weights(schedule, saved["scheduler"], path, what="scheduler state")
     restore_rng_states(saved)
     log.info("resuming from %s after epoch %d", path, saved["epoch"])
     return resume_point(saved)
