@@ -18,6 +18,8 @@ and may override the defaults below: `to`, `train_metrics`, `test`, `log_samples
 `keep_first_batches` (trainer.fast_dev_run).
 """
 
+import dataclasses
+
 import torch
 from torch import nn
 
@@ -64,3 +66,11 @@ class Task:
     def log_samples(self, model: nn.Module, logger: Logger, epoch: int) -> None:
         """Text for the loggers after each evaluated epoch (samples, translations); none by
         default."""
+
+
+def first_of_each_split(data, n: int):
+    """`data` (a dataclass with `train`, `val` and `test` splits that have `first(n)`) with
+    each split cut to its first `n` examples (trainer.fast_dev_run)."""
+    return dataclasses.replace(
+        data, **{split: getattr(data, split).first(n) for split in ("train", "val", "test")}
+    )

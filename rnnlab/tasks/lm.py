@@ -98,8 +98,12 @@ class LanguageModelTask(Task):
     def keep_first_batches(self, num_batches: int) -> None:
         data = self.cfg.data
         tokens = num_batches * data.batch_size * data.num_steps + 1
+        corpus = self.corpus  # a text's own test split (data.test_path) is cut too
         self.corpus = dataclasses.replace(
-            self.corpus, train=self.corpus.train[:tokens], val=self.corpus.val[:tokens]
+            corpus,
+            train=corpus.train[:tokens],
+            val=corpus.val[:tokens],
+            test=None if corpus.test is None else corpus.test[:tokens],
         )
 
     def train_batches(self, epoch: int):

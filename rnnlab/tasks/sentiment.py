@@ -6,7 +6,6 @@ validation accuracy (a seeded slice of the training texts) and reported on the t
 (IMDB: all 25,000 test reviews).
 """
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -25,7 +24,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.metrics import macro_f1
 from rnnlab.models.classifier import ClassifierConfig, SentimentClassifier, build_classifier
 from rnnlab.models.modes import evaluating
-from rnnlab.tasks.base import Task
+from rnnlab.tasks.base import Task, first_of_each_split
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +108,7 @@ class SentimentTask(Task):
         return model
 
     def keep_first_batches(self, num_batches: int) -> None:
-        data, reviews = self.data, num_batches * self.cfg.data.batch_size
-        self.data = dataclasses.replace(
-            data,
-            train=data.train.first(reviews),
-            val=data.val.first(reviews),
-            test=data.test.first(reviews),
-        )
+        self.data = first_of_each_split(self.data, num_batches * self.cfg.data.batch_size)
 
     def train_batches(self, epoch: int):
         self._correct = self._seen = None

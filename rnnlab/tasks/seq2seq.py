@@ -24,7 +24,6 @@ does not; as a corpus-level score over thousands of sentences it is also steadie
 mean of per-sentence BLEUs.
 """
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -49,7 +48,7 @@ from rnnlab.inference.decoding import DecodingConfig, translate_ids
 from rnnlab.metrics import CorpusBleu, bleu, corpus_bleu
 from rnnlab.models.modes import evaluating
 from rnnlab.models.seq2seq import EncoderDecoder, Seq2SeqModelConfig, build_seq2seq
-from rnnlab.tasks.base import Task
+from rnnlab.tasks.base import Task, first_of_each_split
 
 log = logging.getLogger(__name__)
 
@@ -129,13 +128,7 @@ class Seq2SeqTask(Task):
         )
 
     def keep_first_batches(self, num_batches: int) -> None:
-        corpus, pairs = self.corpus, num_batches * self.cfg.data.batch_size
-        self.corpus = dataclasses.replace(
-            corpus,
-            train=corpus.train.first(pairs),
-            val=corpus.val.first(pairs),
-            test=corpus.test.first(pairs),
-        )
+        self.corpus = first_of_each_split(self.corpus, num_batches * self.cfg.data.batch_size)
 
     def train_batches(self, epoch: int):
         """Shuffled (src, tgt_in, tgt_out) batches of at most data.batch_size pairs: every
