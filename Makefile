@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 
 # Datasets: RNNLAB_DATA if set, else a local mirror at ../shared/data if there is one,
 # else rnnlab downloads into ~/.cache/rnnlab.
-RNNLAB_DATA ?= $(wildcard ../shared/data)
+# (absolute, since tests and runs read it from other folders)
+RNNLAB_DATA ?= $(abspath $(wildcard ../shared/data))
 ifneq ($(RNNLAB_DATA),)
 export RNNLAB_DATA
 endif
