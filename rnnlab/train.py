@@ -233,12 +233,17 @@ def run_test(task, model, cfg, best_path: Path, device, logger: Logger, step: in
         model.load_state_dict(evaluation_weights(load_checkpoint(best_path, map_location=device)))
     test_metrics = task.test(model)
     numbers = {tag: value for tag, value in test_metrics.items() if not isinstance(value, str)}
-    texts = {tag: value for tag, value in test_metrics.items() if isinstance(value, str)}
-    if texts:  # what a number needs to be read by (BLEU signatures): one card, not one each
-        rows = [f"| {tag} | {value} |" for tag, value in texts.items()]
-        logger.text("test/signatures", "\n".join(["| tag | text |", "| --- | --- |", *rows]), step)
+    charts = {
+        tag: value
+        for tag, value in numbers.items()
+        if task.test_charts is None or tag in task.test_charts
+    }
+    if charts:
+        logger.scalars(charts, step)
+    if len(charts) < len(test_metrics):  # the other figures and what they are read by
+        rows = [f"| {tag} | {value} |" for tag, value in test_metrics.items() if tag not in charts]
+        logger.text("test/scores", "\n".join(["| tag | value |", "| --- | --- |", *rows]), step)
     if numbers:
-        logger.scalars(numbers, step)
         # the lm has no test split: its figures are the validation split's, on the best weights
         label = "test" if task.has_test_split else "val (best weights)"
         shown = "  ".join(f"{tag} {short_number(value)}" for tag, value in numbers.items())

@@ -70,11 +70,13 @@ def test_tensorboard_has_the_issue_tags_and_a_translation_panel(trained):
     tags = logged.Tags()["tensors"]  # TensorBoard's Text tab: its cards in this order
     texts = sorted(t for t in tags if t.endswith("/text_summary"))
     assert texts[0] == "sample/translations/text_summary"
-    assert [t for t in texts if t.startswith("test/")] == ["test/signatures/text_summary"]
-    signatures = logged.Tensors("test/signatures/text_summary")[-1].tensor_proto.string_val[0]
-    assert f"| test/sacrebleu_signature | {metrics['test_sacrebleu_signature']} |" in (
-        signatures.decode()
-    )
+    assert [t for t in texts if t.startswith("test/")] == ["test/scores/text_summary"]
+    # two test charts, not eight: the other BLEUs and the signatures share one text card
+    charts = [t for t in logged.Tags()["scalars"] if t.startswith("test/")]
+    assert sorted(charts) == ["test/loss", "test/sacrebleu"]
+    scores = logged.Tensors("test/scores/text_summary")[-1].tensor_proto.string_val[0].decode()
+    assert f"| test/sacrebleu_signature | {metrics['test_sacrebleu_signature']} |" in scores
+    assert f"| test/sacrebleu_lc | {metrics['test_sacrebleu_lc']} |" in scores
     panel = logged.Tensors(texts[0])[-1].tensor_proto.string_val[0].decode()
     for sentence in ("go .", "i lost .", "he's calm .", "i'm home ."):
         assert f"| {sentence} |" in panel

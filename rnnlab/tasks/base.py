@@ -43,6 +43,10 @@ class Task:
         return torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
 
     has_test_split = True  # False: `test` adds to the validation split's figures (lm)
+    # the test figures drawn as scalars (None: all); the rest go into one text card,
+    # `test/scores`, so that a task with many variants (seq2seq's BLEUs) does not open
+    # TensorBoard's Scalars and Time Series tabs on a screen of single-point charts
+    test_charts: tuple[str, ...] | None = None
 
     def to(self, device: torch.device) -> "Task":
         """Put what the batches are cut from on `device`, where that saves a copy per step

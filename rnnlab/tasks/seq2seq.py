@@ -13,7 +13,8 @@ against the French references as they stand in fra.txt, cased (`sacrebleu`) and 
 `lowercase=True` (`sacrebleu_lc`). On the test split the multi-reference score (every
 translation of an English sentence in the file as its references, one hypothesis per
 distinct sentence) is reported beside them as `sacrebleu_multiref`, with each score's
-sacreBLEU signature (`test/..._signature`; in TensorBoard one text card, `test/signatures`).
+sacreBLEU signature (`test/..._signature`; in TensorBoard, with the scores other than
+`test/loss` and `test/sacrebleu`, one text card: `test/scores`).
 `sacrebleu_normalized_refs` is the figure reported before issue #17 (lower-case hypotheses
 against references rebuilt from the normalised tokens), kept so earlier results can be
 compared.
@@ -102,6 +103,7 @@ class Seq2SeqTask(Task):
     objective = "val/sacrebleu"
     objective_direction = "maximize"
     checkpoint_keys = ("src_vocab", "tgt_vocab")
+    test_charts = ("test/loss", "test/sacrebleu")  # the other BLEUs: the `test/scores` card
 
     def __init__(self, cfg, corpus: TranslationCorpus | None = None):
         """`corpus` replaces the file (tests use a synthetic one)."""
