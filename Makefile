@@ -27,9 +27,11 @@ train: venv
 test: venv
 	$(PY) -m pytest -q $(ARGS)
 
-# the suite less the tests marked slow (real datasets, a new process: tests/conftest.py)
+# the suite less the tests marked slow (real datasets, a new process, an exhaustive grid:
+# tests/conftest.py), one pytest-xdist worker per core this shell may use (`taskset -c 1
+# make test-fast`: one), each torch single-threaded so that workers do not share a core
 test-fast: venv
-	$(PY) -m pytest -q -m "not slow" $(ARGS)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m "not slow" -n auto $(ARGS)
 
 lint: venv
 	$(PY) -m ruff check rnnlab tests scripts

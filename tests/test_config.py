@@ -139,6 +139,7 @@ PRESETS = [
 ]
 
 
+@pytest.mark.slow  # an exhaustive grid: make test runs it, make test-fast does not
 @pytest.mark.parametrize(("group", "option"), PRESETS, ids=[f"{g}={o}" for g, o in PRESETS])
 def test_every_preset_composes(group, option):
     task = [f"task={DATA_SOURCES[option].task}"] if group == "data" else []

@@ -154,6 +154,7 @@ class Stop(Exception):
     """Raised once epoch 2's checkpoint is on disk: a run that stops there."""
 
 
+@pytest.mark.slow  # an exhaustive grid: make test runs it, make test-fast does not
 @pytest.mark.parametrize(
     "scheduler",
     [

@@ -52,6 +52,7 @@ BASELINE = {
 HIDDENS = [32, 64, 128, 256, 512, 1024]
 
 
+@pytest.mark.slow  # an exhaustive grid: make test runs it, make test-fast does not
 @pytest.mark.parametrize(
     ("preset", "swept", "changes"),
     [

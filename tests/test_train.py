@@ -23,6 +23,7 @@ GROUP_OPTIONS = sorted(
 )
 
 
+@pytest.mark.slow  # an exhaustive grid: make test runs it, make test-fast does not
 @pytest.mark.parametrize(("group", "option"), GROUP_OPTIONS)
 def test_every_config_composes(group, option):
     cfg = compose_config([f"{group}={option}"])
@@ -202,6 +203,7 @@ def test_keep_best_false_writes_no_best_checkpoint(tmp_path, synthetic_book):
     assert (tmp_path / "checkpoint.pt").is_file() and not (tmp_path / "best.pt").exists()
 
 
+@pytest.mark.slow  # an exhaustive grid: make test runs it, make test-fast does not
 @pytest.mark.parametrize("model", ["lstm", "gru_scratch"])
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_mixed_precision_trains_on_cpu(tmp_path, synthetic_book, model, precision):
