@@ -8,6 +8,7 @@ weights.
 
 import dataclasses
 import logging
+import math
 from dataclasses import dataclass
 
 import torch
@@ -189,10 +190,21 @@ class LanguageModelTask(Task):
             cache_theta=settings.cache_theta,
             cache_lambda=settings.cache_lambda,
         )
-        return {
+        scores = {
             "val/stream_perplexity": perplexity(static),
             "val/adaptive_perplexity": perplexity(adaptive),
         }
+        if not math.isfinite(scores["val/adaptive_perplexity"]):
+            # training is not at fault, so the run stays finished, but never silently
+            on = {"eval.dynamic_lr": dynamic_lr, "eval.cache_size": cache_size}
+            log.warning(
+                "the adaptive perplexity is %s: reading the held-out text adaptively diverged "
+                "with %s%s",
+                scores["val/adaptive_perplexity"],
+                ", ".join(f"{key}={value:g}" for key, value in on.items() if value),
+                "; try a smaller eval.dynamic_lr" if dynamic_lr else "",
+            )
+        return scores
 
     def log_samples(self, model, logger, epoch: int) -> None:
         task = self.cfg.task
