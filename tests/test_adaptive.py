@@ -2,6 +2,7 @@
 the model's own loss, the cache's probabilities are the formula's on a hand-worked case,
 neither ever reads a token before scoring it, and the trained model is left as it was."""
 
+import logging
 import math
 
 import pytest
@@ -117,3 +118,17 @@ def test_a_run_reports_the_adaptive_perplexity_beside_the_stream_one(tmp_path, s
     assert metrics["val_adaptive_perplexity"] > 1 and metrics["val_stream_perplexity"] > 1
     assert metrics["val_adaptive_perplexity"] != metrics["val_stream_perplexity"]
     assert "val_stream_perplexity" not in train(compose_config(TINY), tmp_path / "off", "lstm")
+
+
+def test_a_diverged_adaptive_reading_is_warned_about_naming_the_setting(
+    tmp_path, synthetic_book, caplog
+):
+    """Issue 31: eval.dynamic_lr=1e10 ended with val_adaptive_perplexity null, status
+    finished and no word about it. Training was fine, so the run stays finished."""
+    with caplog.at_level(logging.WARNING):
+        cfg = compose_config([*TINY, "trainer.max_epochs=1", "eval.dynamic_lr=1e10"])
+        metrics = train(cfg, tmp_path, "lstm")
+    assert metrics["status"] == "finished" and math.isfinite(metrics["val_stream_perplexity"])
+    assert not math.isfinite(metrics["val_adaptive_perplexity"])
+    [warning] = [r.getMessage() for r in caplog.records if "adaptive" in r.getMessage()]
+    assert warning.startswith("the adaptive perplexity is ") and "eval.dynamic_lr=1e+10" in warning

@@ -31,3 +31,17 @@ def test_wrong_dimension_and_missing_file_are_clear_errors(tmp_path):
         load_pretrained(path, VOCAB, torch.zeros(len(VOCAB), 3))
     with pytest.raises(RnnlabError, match="is not a file"):
         load_pretrained(tmp_path / "none.txt", VOCAB, torch.zeros(len(VOCAB), 3))
+
+
+# 1e39 is a float, but inf in the float32 table
+@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity", "1e999", "1e39"])
+def test_a_non_finite_vector_is_refused_naming_the_file_line_and_word(tmp_path, value):
+    """Issue 31: a NaN or inf vector was copied in, and training ended `diverged` instead
+    of refusing the file."""
+    path = tmp_path / "vectors.txt"
+    path.write_text(f"good 1 2 3\nbad 1 {value} 3\n")
+    with pytest.raises(RnnlabError) as error:
+        load_pretrained(path, VOCAB, torch.zeros(len(VOCAB), 3))
+    assert str(error.value) == (
+        f"{path}:2 gives 'bad' a non-finite value ({value}); expected finite numbers"
+    )

@@ -138,6 +138,17 @@ def test_scoring_keys_may_be_given_for_a_checkpoint_whose_config_predates_them()
         run_config(saved, ["model.nope=1"], "best.pt")
 
 
+def test_evaluate_refuses_an_eval_setting_out_of_its_range():
+    """Issue 31: `evaluate eval.length_penalty=-5` was accepted and ignored; the saved
+    config with the overrides goes through the run's schemas, as training's does."""
+    from rnnlab.evaluate import run_config
+
+    config = OmegaConf.to_container(compose_config(["task=seq2seq"]), resolve=True)
+    with pytest.raises(RnnlabError) as error:
+        run_config({"config": config}, ["eval.length_penalty=-5"], "best.pt")
+    assert str(error.value) == "eval.length_penalty=-5.0 is not a number >= 0"
+
+
 @pytest.mark.parametrize(
     "override", ["data.val_fraction=0.9", "model.num_hiddens=32", "trainer.max_epochs=3"]
 )

@@ -126,6 +126,58 @@ def test_checkpoint_without_vocabulary_is_refused(checkpoint):
         generate(GenerateConfig(checkpoint=str(checkpoint)))
 
 
+def refusal_by_each_tool(checkpoint, capsys) -> list[str]:
+    """The stderr of generate and of evaluate (on a text file) run on `checkpoint`, each of
+    which must exit with status 2."""
+    from rnnlab.evaluate import main as evaluate_main
+
+    text = checkpoint.parent / "text.txt"
+    text.write_text("the time machine is here " * 10)
+    lines = []
+    for tool, argv in [(main, ["num_preds=3"]), (evaluate_main, [f"file={text}"])]:
+        with pytest.raises(SystemExit) as exit_info:
+            tool([f"checkpoint={checkpoint}", *argv])
+        assert exit_info.value.code == 2, tool.__module__
+        lines += capsys.readouterr().err.splitlines()
+    return lines
+
+
+def test_a_checkpoint_with_non_finite_weights_is_refused_by_the_tools(checkpoint, capsys):
+    """Issue 31: NaN weights gave generate `<unk>`s and evaluate `nan`, both with exit 0."""
+    saved = load_checkpoint(checkpoint)
+    saved["model"]["head.bias"][0] = float("nan")
+    saved["model"]["recurrent.weight_hh_l0"][1, 2] = float("inf")
+    save_checkpoint(checkpoint, saved)
+    line = (
+        f"error: checkpoint {str(checkpoint)!r} has non-finite weights "
+        "(model.recurrent.weight_hh_l0 and 1 more); it cannot be used"
+    )
+    assert refusal_by_each_tool(checkpoint, capsys) == [line, line]
+
+
+@pytest.mark.parametrize(
+    ("tampered", "problem"),
+    [
+        ({"config": "word"}, "has token='char' but data.token='word' in its config"),
+        (
+            {"config": "word", "token": "word"},
+            "has data.token=word, but its vocabulary is of characters (' ' is one of its tokens)",
+        ),
+    ],
+    ids=["config", "config-and-token"],
+)
+def test_a_token_setting_that_disagrees_with_the_vocabulary_is_refused(
+    checkpoint, tampered, problem, capsys
+):
+    """Issue 31: `token: word` on a character model generated garbage silently."""
+    saved = load_checkpoint(checkpoint)
+    saved["config"]["data"]["token"] = tampered["config"]
+    saved["token"] = tampered.get("token", saved["token"])
+    save_checkpoint(checkpoint, saved)
+    line = f"error: checkpoint {str(checkpoint)!r} {problem}; it cannot be used"
+    assert refusal_by_each_tool(checkpoint, capsys) == [line, line]
+
+
 def test_foreign_file_at_the_command_line_is_one_line(tmp_path, capsys):
     torch.save({"format": FORMAT + "-other", "weights": torch.ones(1)}, tmp_path / "x.pt")
     with pytest.raises(SystemExit) as exit_info:

@@ -16,8 +16,8 @@ from rnnlab.errors import RnnlabError
 def load_pretrained(path: str | Path, vocab: Vocab, weight: torch.Tensor) -> int:
     """Copy the vectors of the vocabulary's words found in `path` into `weight`
     (vocab_size, embed_size), in place; the missing words keep their initial values.
-    Returns how many words were found. Raises RnnlabError if the file is missing or its
-    vectors are not `embed_size` wide."""
+    Returns how many words were found. Raises RnnlabError if the file is missing, or a
+    vector is not `embed_size` wide or (for a word of the vocabulary) not finite."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise RnnlabError(
@@ -40,12 +40,22 @@ def load_pretrained(path: str | Path, vocab: Vocab, weight: torch.Tensor) -> int
             if index is None:
                 continue
             try:
-                vector = torch.tensor([float(x) for x in fields[1:]])
+                numbers = [float(x) for x in fields[1:]]
             except ValueError:
                 raise RnnlabError(
                     f"{path}:{line_number} holds a value that is not a "
                     "number (expected `word v1 ... vd`)"
                 ) from None
+            # nan, inf, or a number too large for the table's dtype (1e39 in float32):
+            # trained in, it would make the first loss NaN and the run end `diverged`
+            vector = torch.tensor(numbers, dtype=weight.dtype)
+            finite = torch.isfinite(vector).tolist()
+            bad = [x for x, ok in zip(fields[1:], finite, strict=True) if not ok]
+            if bad:
+                raise RnnlabError(
+                    f"{path}:{line_number} gives {fields[0]!r} a non-finite value ({bad[0]}); "
+                    "expected finite numbers"
+                )
             with torch.no_grad():
                 weight[index] = vector
             found += 1

@@ -27,7 +27,7 @@ import torch
 from rnnlab.config.schema import NATURAL, POSITIVE, in_range, one_of, setting
 from rnnlab.data.download import fetch
 from rnnlab.data.sampling import SAMPLINGS
-from rnnlab.data.vocab import Vocab
+from rnnlab.data.vocab import UNK, Vocab
 from rnnlab.errors import RnnlabError
 
 TOKEN_KINDS = ("char", "word")
@@ -103,6 +103,17 @@ def detokenize(tokens: list[str], token: str) -> str:
     with spaces."""
     _check_token(token)
     return ("" if token == "char" else " ").join(tokens)
+
+
+def foreign_token(vocabulary: list[str], token: str) -> str | None:
+    """A token of `vocabulary` (`Vocab.to_list()`) that `tokenize(text, token)` never gives,
+    or None: for "char", one longer than a character; for "word", one holding whitespace
+    (the space of a character vocabulary). `<unk>` belongs to both."""
+    _check_token(token)
+    for known in vocabulary:
+        if known != UNK and (len(known) != 1 if token == "char" else known.split() != [known]):
+            return known
+    return None
 
 
 def corpus_from_text(

@@ -131,9 +131,10 @@ def load_for_inference(path: str | Path, task) -> tuple[nn.Module, dict]:
 
     `task` is the run's Task class: its `name` must be the checkpoint's `task.name`, the
     checkpoint must hold its `checkpoint_keys`, and its `model_from_checkpoint(saved)`
-    builds the model from the saved config and vocabulary. Weights that do not fit that
-    model are a one-line RnnlabError. A run directory stands for its best.pt (else its
-    checkpoint.pt)."""
+    builds the model from the saved config and vocabulary. A saved setting that contradicts
+    the vocabulary (`task.checkpoint_problem`), weights that do not fit that model, and
+    weights holding NaN or inf are each a one-line RnnlabError. A run directory stands for
+    its best.pt (else its checkpoint.pt)."""
     path = checkpoint_in(path)
     saved = load_checkpoint(path)
     _require(saved, ("config", "model"), path, f"an rnnlab task={task.name} run")
@@ -149,6 +150,9 @@ def load_for_inference(path: str | Path, task) -> tuple[nn.Module, dict]:
         )
     _require(saved, task.checkpoint_keys, path, f"an rnnlab task={task.name} run")
     saved["config"] = saved_config(saved["config"], path)
+    problem = task.checkpoint_problem(saved)
+    if problem:
+        raise RnnlabError(f"checkpoint {str(path)!r} {problem}; it cannot be used")
     try:
         model = task.model_from_checkpoint(saved)
     except (KeyError, ConfigAttributeError) as error:  # OmegaConf's missing keys are these
@@ -157,7 +161,19 @@ def load_for_inference(path: str | Path, task) -> tuple[nn.Module, dict]:
             f"config; expected the checkpoint.pt of an rnnlab task={task.name} "
             "run"
         ) from None
-    load_weights(model, evaluation_weights(saved), path)
+    weights = evaluation_weights(saved)
+    load_weights(model, weights, path)
+    non_finite = [
+        name
+        for name, value in weights.items()
+        if torch.is_tensor(value) and value.is_floating_point() and not value.isfinite().all()
+    ]
+    if non_finite:  # the tools would print <unk> or nan and exit 0
+        more = f" and {len(non_finite) - 1} more" if len(non_finite) > 1 else ""
+        raise RnnlabError(
+            f"checkpoint {str(path)!r} has non-finite weights (model.{non_finite[0]}{more}); "
+            "it cannot be used"
+        )
     return model.eval(), saved
 
 

@@ -15,7 +15,8 @@ checkpoints and the run records are shared. A subclass provides:
   model again from them and the saved config (`rnnlab.run.checkpoint.load_for_inference`)
 
 and may override the defaults below: `to`, `train_metrics`, `test`, `log_samples`,
-`keep_first_batches` (trainer.fast_dev_run).
+`keep_first_batches` (trainer.fast_dev_run), `checkpoint_problem(saved)` (a saved setting
+that contradicts the saved vocabulary).
 """
 
 import dataclasses
@@ -66,6 +67,12 @@ class Task:
         """Keep only about `num_batches` batches of each split (trainer.fast_dev_run: a
         smoke test of the whole run in seconds); called before the model is built."""
         raise NotImplementedError(f"task {self.name} has no fast_dev_run")
+
+    @staticmethod
+    def checkpoint_problem(saved: dict) -> str | None:
+        """Why a checkpoint that holds `checkpoint_keys` still cannot be used (a saved
+        setting that contradicts its vocabulary), as "has ..."; None when it can."""
+        return None
 
     def log_samples(self, model: nn.Module, logger: Logger, epoch: int) -> None:
         """Text for the loggers after each evaluated epoch (samples, translations); none by

@@ -8,6 +8,7 @@ weights.
 
 import dataclasses
 import logging
+import math
 from dataclasses import dataclass
 
 import torch
@@ -17,7 +18,7 @@ from torch.nn import functional as F
 from rnnlab.config.schema import NON_NEGATIVE, POSITIVE, one_of, setting
 from rnnlab.data import DATA_SOURCES
 from rnnlab.data.sampling import batches, check_fits, evaluation_batches, num_batches
-from rnnlab.data.timemachine import LMCorpus
+from rnnlab.data.timemachine import LMCorpus, foreign_token
 from rnnlab.engine import move_to
 from rnnlab.inference.adaptive import AdaptiveEvalConfig, adaptive_nll
 from rnnlab.inference.generation import generate_text
@@ -189,10 +190,21 @@ class LanguageModelTask(Task):
             cache_theta=settings.cache_theta,
             cache_lambda=settings.cache_lambda,
         )
-        return {
+        scores = {
             "val/stream_perplexity": perplexity(static),
             "val/adaptive_perplexity": perplexity(adaptive),
         }
+        if not math.isfinite(scores["val/adaptive_perplexity"]):
+            # training is not at fault, so the run stays finished, but never silently
+            on = {"eval.dynamic_lr": dynamic_lr, "eval.cache_size": cache_size}
+            log.warning(
+                "the adaptive perplexity is %s: reading the held-out text adaptively diverged "
+                "with %s%s",
+                scores["val/adaptive_perplexity"],
+                ", ".join(f"{key}={value:g}" for key, value in on.items() if value),
+                "; try a smaller eval.dynamic_lr" if dynamic_lr else "",
+            )
+        return scores
 
     def log_samples(self, model, logger, epoch: int) -> None:
         task = self.cfg.task
@@ -209,6 +221,23 @@ class LanguageModelTask(Task):
 
     def checkpoint_extras(self) -> dict:
         return {"vocab": self.vocab.to_list(), "token": self.cfg.data.token}
+
+    @staticmethod
+    def checkpoint_problem(saved: dict) -> str | None:
+        """The token setting, the checkpoint's own and its config's, must be the one its
+        vocabulary was made with: data.token=word over a character vocabulary would read
+        every text as <unk>."""
+        token = saved["config"]["data"]["token"]  # char or word: the schema checked it
+        if saved["token"] != token:
+            return f"has token={saved['token']!r} but data.token={token!r} in its config"
+        foreign = foreign_token(saved["vocab"], token)
+        if foreign is not None:
+            kind = "words" if token == "char" else "characters"
+            return (
+                f"has data.token={token}, but its vocabulary is of {kind} "
+                f"({foreign!r} is one of its tokens)"
+            )
+        return None
 
     @staticmethod
     def model_from_checkpoint(saved: dict) -> RNNLM:
