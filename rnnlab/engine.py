@@ -20,8 +20,9 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from rnnlab.config.schema import GREATER_THAN_ZERO, POSITIVE, Check, setting
+from rnnlab.config.schema import GREATER_THAN_ZERO, POSITIVE, Check, one_of, setting
 from rnnlab.loggers import Logger
+from rnnlab.run.allocator import ALLOCATORS
 from rnnlab.run.records import short_number
 from rnnlab.schedules import Schedule
 
@@ -94,6 +95,8 @@ class TrainerConfig:
         Check(lambda x: 1 <= x <= MAX_THREADS, f"an integer in [1, {MAX_THREADS}] (the CPUs here)"),
         on_resume="free",
     )
+    # keep: glibc keeps freed memory for the next tensors (rnnlab.run.allocator); system
+    allocator: str = setting("keep", one_of(list(ALLOCATORS)), on_resume="free")
     log_every_n_steps: int = setting(
         20, POSITIVE, on_resume="free"
     )  # progress bar and step scalars

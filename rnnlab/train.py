@@ -39,6 +39,7 @@ from rnnlab.config.run_config import register_schemas, saved_config, typed_confi
 from rnnlab.engine import FAST_DEV_BATCHES, FitResult, fit
 from rnnlab.errors import RnnlabError
 from rnnlab.loggers import Logger, build_loggers
+from rnnlab.run.allocator import use_allocator
 from rnnlab.run.checkpoint import (
     BEST,
     LAST,
@@ -93,6 +94,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     # perplexity varied 3.955-3.990 under load; set, it did not). Null: the free cores
     # (rnnlab.run.threads), so a busy core does not slow the run 10-75x.
     torch.set_num_threads(cfg.trainer.num_threads or default_threads(torch.get_num_threads()))
+    use_allocator(cfg.trainer.allocator)
     device = resolve_device(cfg.trainer.device)
     task = build_task(cfg)
     if cfg.trainer.fast_dev_run:

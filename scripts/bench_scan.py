@@ -5,6 +5,7 @@ over window lengths: what the scan buys as the window grows.
         [--models gru,lstm,mingru,minlstm,mingru_sequential,
         mingru_fused,minlstm_fused,mingru_log] [--batch-size 32]
         [--device cpu|cuda] [--threads N] [--precision 32|bf16] [--repeats 1]
+        [--allocator keep|system]
 
 Each model is rnnlab's language model (one layer, one-hot input over 28 characters, a
 linear head): `mingru` and `minlstm` run `model.mode=parallel` (the blocked scan in
@@ -33,6 +34,7 @@ from torch.nn import functional as F
 from rnnlab.engine import autocast, synchronize
 from rnnlab.models.lm import RNNLM
 from rnnlab.models.recurrent import recurrent_stack
+from rnnlab.run.allocator import ALLOCATORS, use_allocator
 
 VOCAB = 28  # The Time Machine's characters
 # model → (cell, impl, mode, gates in W_x, whether a recurrent matmul h W_h runs)
@@ -112,6 +114,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--min-tokens", type=int, default=16384, help="tokens per timing")
     parser.add_argument("--matmul-size", type=int, default=2048, help="the roofline's matmul")
+    parser.add_argument(
+        "--allocator",
+        default="keep",
+        choices=list(ALLOCATORS),
+        help="as trainer.allocator (default keep, as training: glibc keeps freed memory)",
+    )
     args = parser.parse_args()
     unknown = set(args.models.split(",")) - set(MODELS)
     if unknown:
@@ -123,13 +131,15 @@ def main() -> None:
     args = parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    kept = use_allocator(args.allocator)
     device = torch.device(args.device)
     dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
     peak = peak_gflops(device, dtype, args.matmul_size)
     print(
         f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
         f"precision {args.precision}, batch {args.batch_size}; matmul {args.matmul_size}³: "
-        f"{peak:.0f} GFLOP/s; add: {bandwidth_gbs(device, 1 << 24):.1f} GB/s\n"
+        f"{peak:.0f} GFLOP/s; add: {bandwidth_gbs(device, 1 << 24):.1f} GB/s; "
+        f"allocator {args.allocator}{' (glibc keeps freed memory)' if kept else ''}\n"
     )
     models = args.models.split(",")
     print("| h | T | model | tokens/s | GFLOP/s | % of bound | vs nn.GRU |")
