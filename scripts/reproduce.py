@@ -25,7 +25,16 @@ from pathlib import Path
 
 from rnnlab.tables import curves, ledger, reference, report, study
 
-RUN_ONLY = ("trainer.num_threads", "hydra/launcher", "hydra.launcher", "trainer.progress_bar")
+# how a run executes, not what it computes (model.mode: the minimal cells' scan or loop,
+# equal to 1e-10 in float64)
+RUN_ONLY = (
+    "trainer.num_threads",
+    "trainer.allocator",
+    "hydra/launcher",
+    "hydra.launcher",
+    "trainer.progress_bar",
+    "model.mode",
+)
 
 
 def seed_override(text: str) -> str:
@@ -61,14 +70,18 @@ def sweep(preset: str, seeds: str, pool: Path, launcher: str | None, extra: list
     return subprocess.run(command).returncode
 
 
-def selecting(overrides: list[str]) -> list[str]:
+def selecting(overrides: list[str], entry_keys=()) -> list[str]:
     """The overrides that change what every entry trains (say trainer.max_epochs=20), so the
-    table reads those runs: not sweeps (`key=a,b` narrows the grid), not seeds, and not
-    settings that only change how a run executes (threads, launcher)."""
+    table reads those runs: not sweeps (`key=a,b` narrows the grid), not one value of a key
+    the entries differ in (`model.num_hiddens=1024` runs that entry only), not seeds, and
+    not settings that only change how a run executes (threads, launcher)."""
     return [
         o
         for o in overrides
-        if not o.startswith((*RUN_ONLY, "seed=")) and "," not in o and "(" not in o
+        if not o.startswith((*RUN_ONLY, "seed="))
+        and "," not in o
+        and "(" not in o
+        and o.split("=", 1)[0].lstrip("+~") not in entry_keys
     ]
 
 
@@ -166,7 +179,10 @@ def main(argv=None) -> int:
                 return 1
     groups = study.pool_runs(args.pool)
     ledger.export(groups, args.ledger)
-    extra = selecting(args.overrides)
+    entry_keys = {
+        key for source in sources for key in report.varying_keys(published[source]["entries"])
+    }
+    extra = selecting(args.overrides, entry_keys)
     args.out.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python scripts/reproduce.py", *argv])
     path = args.out / f"{args.table}.md"

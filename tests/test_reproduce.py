@@ -144,3 +144,21 @@ def test_seed_ranges(text, override):
     finally:
         sys.path.remove(str(SCRIPT.parent))
     assert seed_override(text) == override
+
+
+def test_one_value_of_an_entry_key_narrows_the_table_rather_than_changing_every_entry():
+    """`reproduce.py mingru_hiddens -- model.num_hiddens=1024` ran the h=1024 entry; its table
+    then showed those runs in every row, as if each entry had been retrained at 1024."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        from reproduce import selecting
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    overrides = [
+        "model.num_hiddens=1024",
+        "model.mode=fused",
+        "trainer.num_threads=1",
+        "trainer.max_epochs=20",
+        "model.num_layers=1,2",
+    ]
+    assert selecting(overrides, {"model.num_hiddens"}) == ["trainer.max_epochs=20"]
