@@ -30,6 +30,7 @@ a vocabulary that differs is refused). Prints one `metric<TAB>value` line per me
 """
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +96,9 @@ def evaluate(path: str, split: str, overrides: list[str], file: str | None = Non
     (`rnnlab.inference.files`: tags file/...)."""
     path = checkpoint_in(path)
     saved = load_checkpoint(path)
-    name = (saved.get("config") or {}).get("task", {}).get("name")
+    config = saved.get("config")
+    task_node = config.get("task") if isinstance(config, Mapping) else None
+    name = task_node.get("name") if isinstance(task_node, Mapping) else None  # tampered: None
     if name not in TASKS:
         raise RnnlabError(
             f"checkpoint {path!r} names task {name!r}; expected one of {', '.join(TASKS)}"

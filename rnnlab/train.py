@@ -72,12 +72,39 @@ log = logging.getLogger(__name__)
 
 
 def resolve_device(name: str) -> torch.device:
-    """ "auto" → CUDA when present, else CPU (the name was checked by `validate`)."""
+    """ "auto" → CUDA when present, else CPU (the name's form was checked by the schema);
+    a CUDA device this machine does not have is one line, not torch's AssertionError."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RnnlabError("trainer.device='cuda' but no CUDA device is available (use auto or cpu)")
+    if name.startswith("cuda"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise RnnlabError(
+                f"trainer.device={name!r} but no CUDA device is available (use auto or cpu)"
+            )
+        index = int(name.partition(":")[2] or 0)
+        if index >= count:
+            raise RnnlabError(
+                f"trainer.device={name!r} but this machine has {count} CUDA device(s): "
+                f"expected cuda:0 to cuda:{count - 1}"
+            )
     return torch.device(name)
+
+
+def build_model(task, device: torch.device) -> torch.nn.Module:
+    """The task's model on `device`; one that does not fit in memory is one line (torch
+    says so only after a traceback)."""
+    try:
+        return task.build_model().to(device)
+    except (RuntimeError, MemoryError) as error:  # torch.OutOfMemoryError is a RuntimeError
+        message = str(error)
+        if not isinstance(error, MemoryError) and "alloc" not in message.lower():
+            raise
+        cause = message.splitlines()[0] if message else type(error).__name__
+        raise RnnlabError(
+            f"the model does not fit in memory on {device} ({cause}); expected smaller "
+            "settings (model.num_hiddens, model.embed_size, model.num_layers)"
+        ) from None
 
 
 def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None = None) -> dict:
@@ -100,7 +127,7 @@ def train(cfg: DictConfig, run_dir: Path, model_name: str, choices: dict | None 
     if cfg.trainer.fast_dev_run:
         task.keep_first_batches(FAST_DEV_BATCHES)
     task = task.to(device)
-    model = task.build_model().to(device)
+    model = build_model(task, device)
     optimizer = build_optimizer(cfg.optim, model)
     schedule = build_schedule(
         cfg.scheduler,

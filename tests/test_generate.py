@@ -178,6 +178,24 @@ def test_a_token_setting_that_disagrees_with_the_vocabulary_is_refused(
     assert refusal_by_each_tool(checkpoint, capsys) == [line, line]
 
 
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda saved: saved.update(config=["not", "a", "config"]),
+        lambda s: s["config"].update(task="lm"),
+    ],
+    ids=["config-a-list", "task-a-string"],
+)
+def test_a_config_of_the_wrong_shape_is_one_line_in_each_tool(checkpoint, tamper, capsys):
+    """Issue 31, defect 11: evaluate raised AttributeError ('list' object has no attribute
+    'get') on a checkpoint whose config is a list or whose task is a string."""
+    saved = load_checkpoint(checkpoint)
+    tamper(saved)
+    save_checkpoint(checkpoint, saved)
+    for line in refusal_by_each_tool(checkpoint, capsys):
+        assert line.startswith(f"error: checkpoint {str(checkpoint)!r}")
+
+
 def test_foreign_file_at_the_command_line_is_one_line(tmp_path, capsys):
     torch.save({"format": FORMAT + "-other", "weights": torch.ones(1)}, tmp_path / "x.pt")
     with pytest.raises(SystemExit) as exit_info:

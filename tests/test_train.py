@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 import types
 
 import hydra
@@ -11,6 +12,7 @@ from helpers.config import CONF_DIR, TINY, compose_config, train_whole_and_resum
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from rnnlab.config.argv import options_of
+from rnnlab.errors import RnnlabError
 from rnnlab.train import train
 
 # presets that set values across groups
@@ -350,3 +352,39 @@ def test_log_lines_print_numbers_as_the_closing_line_does(tmp_path, synthetic_bo
     assert "e+" not in epoch
     assert not any(line.startswith("test  ") for line in lines)
     assert any(line.startswith("val (best weights)  val/stream_perplexity") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("name", "count", "message"),
+    [
+        ("cuda:7", 0, "trainer.device='cuda:7' but no CUDA device is available (use auto or cpu)"),
+        ("cuda", 0, "trainer.device='cuda' but no CUDA device is available (use auto or cpu)"),
+        ("cuda:7", 2, "this machine has 2 CUDA device(s): expected cuda:0 to cuda:1"),
+    ],
+)
+def test_a_cuda_device_the_machine_lacks_is_one_line(monkeypatch, name, count, message):
+    """Issue 31, defect 6: trainer.device=cuda:7 without CUDA was torch's AssertionError."""
+    from rnnlab.train import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: count > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    with pytest.raises(RnnlabError, match=re.escape(message)):
+        resolve_device(name)
+
+
+def test_a_model_too_large_for_memory_is_one_line(tmp_path, synthetic_book, monkeypatch):
+    """Issue 31, defect 6: model.num_hiddens=100000000 ended in torch's allocation
+    RuntimeError traceback (44.8 GB asked of the CPU allocator). Faked here: a real one
+    would succeed, slowly, on a machine with that much memory."""
+    from rnnlab.tasks.lm import LanguageModelTask
+
+    def too_large(self):
+        raise RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough "
+            "memory: you tried to allocate 44800000000 bytes."
+        )
+
+    monkeypatch.setattr(LanguageModelTask, "build_model", too_large)
+    with pytest.raises(RnnlabError, match="the model does not fit in memory on cpu .*44800000000"):
+        train(compose_config([*TINY, "trainer.device=cpu"]), tmp_path / "run", "lstm")
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
