@@ -11,6 +11,7 @@ from rnnlab.run.records import (
     failure_record,
     key_of,
     objective_value,
+    run_record,
     summary,
     write_metrics,
 )
@@ -120,3 +121,15 @@ def test_two_launches_in_one_sweep_directory_report_only_their_own_failures(tmp_
     record_job_failure(tmp_path, 1, ["seed=1"], "RnnlabError: b")
     assert failed_jobs(tmp_path) == [("seed=1", "RnnlabError: b")]
     assert failed_jobs(tmp_path, "A") == [("seed=0", "RnnlabError: a")]
+
+
+def test_a_launch_that_trained_no_epoch_keeps_the_last_epochs_speed():
+    """Issue 31 (found re-checking defect 9): a finished job whose metrics.json was damaged,
+    resumed to rebuild it, trains no epoch; its record said tokens_per_sec 0.0."""
+    from rnnlab.engine import FitResult
+
+    result = FitResult(epochs=3, last_metrics={"train/tokens_per_sec": 27_704.0})
+    record = run_record("lm", "lstm", "val/perplexity", result, {}, 10)
+    assert record["tokens_per_sec"] == 27_704.0
+    trained = FitResult(epochs=3, train_tokens=1000, train_seconds=0.5, last_metrics={})
+    assert run_record("lm", "lstm", "val/perplexity", trained, {}, 10)["tokens_per_sec"] == 2000

@@ -37,7 +37,10 @@ def run_record(
         **{key_of(tag): value for tag, value in result.last_metrics.items()},
         "best_epoch": result.best_epoch,
         f"best_{key_of(objective)}": result.best_value,
-        "tokens_per_sec": result.tokens_per_sec,
+        # a launch that trained no epoch (a finished run resumed to rebuild a damaged
+        # record) has no speed of its own: its last epoch's, not 0
+        "tokens_per_sec": result.tokens_per_sec
+        or result.last_metrics.get("train/tokens_per_sec", 0.0),
         "epochs": result.epochs,
         "num_params": num_params,
         **{key_of(tag): value for tag, value in test_metrics.items()},
