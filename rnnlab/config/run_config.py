@@ -23,14 +23,13 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import DictConfig, OmegaConf
 
 from rnnlab.config import CONF_DIR
-from rnnlab.config.schema import ConfigError, type_message, typed_section
+from rnnlab.config.schema import ConfigError, seed_of, type_message, typed_section
 from rnnlab.data import DATA_SOURCES
 from rnnlab.engine import TrainerConfig
 from rnnlab.schedules import OLD_NAMES, SCHEDULE_CONFIGS
 from rnnlab.tasks import TASKS
 
 SECTIONS = ("seed", "data", "model", "optim", "scheduler", "trainer", "task", "eval", "logger")
-SEED_LIMIT = 2**32  # torch's generators take 64 bits; epochs are seeded from seed * 100,003
 
 
 @functools.cache
@@ -154,12 +153,6 @@ def resume_roles() -> dict[str, str]:
                 role = spec.metadata.get("on_resume") or getattr(schema, "ON_RESUME", "warns")
                 roles[f"{section}.{spec.name}"] = role
     return roles
-
-
-def seed_of(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < SEED_LIMIT:
-        raise ConfigError(f"seed={value!r} is not an integer in [0, 2**32)")
-    return value
 
 
 def checked_optimizer(optim) -> DictConfig:

@@ -27,6 +27,16 @@ class ConfigError(RnnlabError):
     """A config value that a schema refuses, in one line."""
 
 
+SEED_LIMIT = 2**32  # torch's generators take 64 bits; epochs are seeded from seed * 100,003
+
+
+def seed_of(value) -> int:
+    """`value` as a seed (training's `seed`, generation's `seed=`), or one ConfigError line."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < SEED_LIMIT:
+        raise ConfigError(f"seed={value!r} is not an integer in [0, 2**32)")
+    return value
+
+
 @dataclass(frozen=True)
 class Check:
     ok: Callable[[Any], bool]

@@ -6,6 +6,7 @@ import re
 
 import torch
 
+from rnnlab.config.schema import seed_of
 from rnnlab.data.timemachine import detokenize, preprocess, tokenize
 from rnnlab.data.vocab import Vocab
 from rnnlab.errors import RnnlabError
@@ -17,15 +18,14 @@ log = logging.getLogger(__name__)
 
 def check_generation(num_preds: int, temperature: float, seed: int = 0) -> None:
     """A one-line RnnlabError for settings generation cannot use; the seed's range is
-    training's (`rnnlab.config.run_config.SEED_LIMIT`)."""
+    training's (`rnnlab.config.schema.seed_of`)."""
     if num_preds < 0:
         raise RnnlabError(f"num_preds={num_preds} must be >= 0")
     if math.isnan(temperature):
         raise RnnlabError("temperature=nan is not a number; expected one >= 0 (0 is greedy)")
     if temperature < 0:
         raise RnnlabError(f"temperature={temperature} must be >= 0 (0 is greedy)")
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise RnnlabError(f"seed={seed!r} is not an integer in [0, 2**32)")
+    seed_of(seed)
 
 
 def continue_text(
