@@ -84,10 +84,10 @@ def summary(records: list[dict]) -> str:
     lines = [
         "# d2l 0.17.6's own code on the study's cells",
         "",
-        "- command: `python scripts/d2l_column.py --seeds 0-2` (every cell), then `--cells "
-        "rnn_scratch_random,rnn_scratch_sequential --seeds 0-9` (table 9's cells; each run: "
-        "`flock /tmp/cpu.lock taskset -c 0 .venv-d2l/bin/python scripts/d2l_reference.py ... "
-        "--threads 1`), then `python scripts/d2l_column.py --summary`",
+        "- command: `python scripts/d2l_column.py [--cells ...] --seeds ...` (each row's "
+        "seeds below; each run: `flock /tmp/cpu.lock taskset -c 0 .venv-d2l/bin/python "
+        "scripts/d2l_reference.py ... --threads 1`), then `python scripts/d2l_column.py "
+        "--summary`",
         f"- machine: {', '.join(cpus)}; torch {records[0]['torch'] if records else '–'}, "
         "one thread a run, one run at a time on a core",
         f"- written: {min(r['written'] for r in records)} to {max(r['written'] for r in records)}"
