@@ -85,9 +85,9 @@ def summary(records: list[dict]) -> str:
         "# d2l 0.17.6's own code on the study's cells",
         "",
         "- command: `python scripts/d2l_column.py [--cells ...] --seeds ...` (each row's "
-        "seeds below; each run: `flock /tmp/cpu.lock taskset -c 0 .venv-d2l/bin/python "
-        "scripts/d2l_reference.py ... --threads 1`), then `python scripts/d2l_column.py "
-        "--summary`",
+        "seeds below; each run: `PREFIX .venv-d2l/bin/python scripts/d2l_reference.py ... "
+        "--threads 1`, PREFIX being --prefix, by default `flock /tmp/cpu.lock taskset -c 0`), "
+        "then `python scripts/d2l_column.py --summary`",
         f"- machine: {', '.join(cpus)}; torch {records[0]['torch'] if records else '–'}, "
         "one thread a run, one run at a time on a core",
         f"- written: {min(r['written'] for r in records)} to {max(r['written'] for r in records)}"
