@@ -67,6 +67,9 @@ def key_of(arguments: list[str], seed: int, epochs: int, clip: bool) -> tuple:
     )
 
 
+DEFAULT_PREFIX = "flock /tmp/cpu.lock taskset -c 0"  # one run at a time on core 0
+
+
 def summary(records: list[dict]) -> str:
     """The records as Markdown: one row per cell, mean ± std over its seeds, the machine."""
     import statistics
@@ -86,7 +89,7 @@ def summary(records: list[dict]) -> str:
         "",
         "- command: `python scripts/d2l_column.py [--cells ...] --seeds ...` (each row's "
         "seeds below; each run: `PREFIX .venv-d2l/bin/python scripts/d2l_reference.py ... "
-        "--threads 1`, PREFIX being --prefix, by default `flock /tmp/cpu.lock taskset -c 0`), "
+        f"--threads 1`, PREFIX being --prefix, by default `{DEFAULT_PREFIX}`), "
         "then `python scripts/d2l_column.py --summary`",
         f"- machine: {', '.join(cpus)}; torch {records[0]['torch'] if records else '–'}, "
         "one thread a run, one run at a time on a core",
@@ -126,7 +129,7 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=500)
     p.add_argument("--out", type=Path, default=ROOT / "results" / "d2l_reference.jsonl")
     p.add_argument("--python", default=str(ROOT / ".venv-d2l" / "bin" / "python"))
-    p.add_argument("--prefix", default="flock /tmp/cpu.lock taskset -c 0")
+    p.add_argument("--prefix", default=DEFAULT_PREFIX)
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--summary", action="store_true", help="print --out as Markdown, run nothing")
     args = p.parse_args(argv)
